@@ -1,0 +1,62 @@
+// The narrow view of GitHub the server needs. The Octokit implementation lives beside this
+// file; tests and the sandbox can stand behind the same interface.
+
+export interface RepoRef {
+  owner: string;
+  name: string;
+}
+
+export interface PullInfo {
+  number: number;
+  state: 'open' | 'closed';
+  merged: boolean;
+  draft: boolean;
+  title: string;
+  author: string;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  baseSha: string;
+  /** `mergeable` as GitHub reports it; null while GitHub is still computing it. */
+  mergeable: boolean | null;
+  htmlUrl: string;
+}
+
+export type StatusState = 'pending' | 'success' | 'failure' | 'error';
+
+export interface CommitStatus {
+  context: string;
+  state: StatusState;
+  description: string;
+  targetUrl?: string;
+}
+
+export interface Review {
+  user: string;
+  state: string;
+  commitId: string | null;
+}
+
+export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+
+export interface Forge {
+  getPull(repo: RepoRef, pull: number): Promise<PullInfo>;
+  /** Every changed file path of the pull request, across all pages. */
+  listPullFiles(repo: RepoRef, pull: number): Promise<string[]>;
+  listReviews(repo: RepoRef, pull: number): Promise<Review[]>;
+  createComment(repo: RepoRef, pull: number, body: string): Promise<{ id: number; url: string }>;
+  setStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
+  getPermission(repo: RepoRef, login: string): Promise<RepoPermission>;
+}
+
+/** A GitHub call failed after retries; carries the HTTP status where there was one. */
+export class ForgeError extends Error {
+  override readonly name = 'ForgeError';
+  constructor(
+    message: string,
+    readonly status: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
