@@ -47,6 +47,10 @@ export interface Forge {
   createComment(repo: RepoRef, pull: number, body: string): Promise<{ id: number; url: string }>;
   setStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
   getPermission(repo: RepoRef, login: string): Promise<RepoPermission>;
+  /** The login the server acts as; its own comments are ignored. */
+  whoami(): Promise<string>;
+  /** Token for cloning `repo` over https, or null when auth is not token-based. */
+  cloneToken(repo: RepoRef): Promise<string | null>;
 }
 
 /** A GitHub call failed after retries; carries the HTTP status where there was one. */

@@ -1,0 +1,212 @@
+// The Forge over Octokit: the only code that talks to GitHub. Retries transient failures and
+// respects rate limits (plugin-retry, plugin-throttling); every error becomes a ForgeError.
+
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import type { Logger } from 'pino';
+import {
+  ForgeError,
+  type CommitStatus,
+  type Forge,
+  type PullInfo,
+  type RepoPermission,
+  type RepoRef,
+  type Review,
+} from './forge.js';
+
+const ForgeOctokit = Octokit.plugin(retry, throttling);
+type ForgeOctokitClient = InstanceType<typeof ForgeOctokit>;
+
+export type GitHubAuth =
+  | { kind: 'token'; token: string }
+  | { kind: 'app'; appId: string; privateKey: string };
+
+export interface OctokitForgeOptions {
+  apiUrl: string;
+  auth: GitHubAuth;
+  log: Logger;
+  userAgent?: string;
+  /** Retries of a failed request (5xx, 429); default 3. Tests lower it. */
+  retries?: number;
+}
+
+export function createOctokitForge(opts: OctokitForgeOptions): Forge {
+  const base = newClient(opts, opts.auth.kind === 'token' ? opts.auth.token : undefined);
+  const installations = new Map<string, ForgeOctokitClient>();
+
+  async function client(repo: RepoRef): Promise<ForgeOctokitClient> {
+    if (opts.auth.kind === 'token') return base;
+    const key = `${repo.owner}/${repo.name}`;
+    const cached = installations.get(key);
+    if (cached !== undefined) return cached;
+    const app = appClient(opts, opts.auth);
+    const { data } = await app.rest.apps.getRepoInstallation({ owner: repo.owner, repo: repo.name });
+    const octo = new ForgeOctokit({
+      ...clientOptions(opts),
+      authStrategy: createAppAuth,
+      auth: { appId: opts.auth.appId, privateKey: opts.auth.privateKey, installationId: data.id },
+    });
+    installations.set(key, octo);
+    return octo;
+  }
+
+  return {
+    async getPull(repo, pull): Promise<PullInfo> {
+      return call(`get pull ${repo.owner}/${repo.name}#${pull}`, async () => {
+        const { data } = await (await client(repo)).rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: pull });
+        return {
+          number: data.number,
+          state: data.state === 'open' ? 'open' : 'closed',
+          merged: data.merged,
+          draft: data.draft ?? false,
+          title: data.title,
+          author: data.user.login,
+          headSha: data.head.sha,
+          headRef: data.head.ref,
+          baseRef: data.base.ref,
+          baseSha: data.base.sha,
+          mergeable: data.mergeable,
+          htmlUrl: data.html_url,
+        };
+      });
+    },
+    async listPullFiles(repo, pull): Promise<string[]> {
+      return call(`list files of ${repo.owner}/${repo.name}#${pull}`, async () => {
+        const octo = await client(repo);
+        const files = await octo.paginate(octo.rest.pulls.listFiles, {
+          owner: repo.owner,
+          repo: repo.name,
+          pull_number: pull,
+          per_page: 100,
+        });
+        const paths = new Set<string>();
+        for (const f of files) {
+          paths.add(f.filename);
+          if (f.previous_filename !== undefined) paths.add(f.previous_filename);
+        }
+        return [...paths];
+      });
+    },
+    async listReviews(repo, pull): Promise<Review[]> {
+      return call(`list reviews of ${repo.owner}/${repo.name}#${pull}`, async () => {
+        const octo = await client(repo);
+        const reviews = await octo.paginate(octo.rest.pulls.listReviews, {
+          owner: repo.owner,
+          repo: repo.name,
+          pull_number: pull,
+          per_page: 100,
+        });
+        return reviews.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? null }));
+      });
+    },
+    async createComment(repo, pull, body): Promise<{ id: number; url: string }> {
+      return call(`comment on ${repo.owner}/${repo.name}#${pull}`, async () => {
+        const { data } = await (await client(repo)).rest.issues.createComment({
+          owner: repo.owner,
+          repo: repo.name,
+          issue_number: pull,
+          body,
+        });
+        return { id: data.id, url: data.html_url };
+      });
+    },
+    async setStatus(repo, sha, status: CommitStatus): Promise<void> {
+      await call(`set status ${status.context} on ${repo.owner}/${repo.name}@${sha.slice(0, 7)}`, async () => {
+        await (await client(repo)).rest.repos.createCommitStatus({
+          owner: repo.owner,
+          repo: repo.name,
+          sha,
+          state: status.state,
+          context: status.context,
+          // GitHub refuses descriptions over 140 characters.
+          description: status.description.slice(0, 140),
+          ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
+        });
+      });
+    },
+    async getPermission(repo, login): Promise<RepoPermission> {
+      return call(`permission of ${login} on ${repo.owner}/${repo.name}`, async () => {
+        try {
+          const { data } = await (await client(repo)).rest.repos.getCollaboratorPermissionLevel({
+            owner: repo.owner,
+            repo: repo.name,
+            username: login,
+          });
+          const role = (data.role_name ?? data.permission) as string;
+          return (['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission) as RepoPermission;
+        } catch (err: unknown) {
+          if (statusOf(err) === 404) return 'none';
+          throw err;
+        }
+      });
+    },
+    async whoami(): Promise<string> {
+      return call('read the authenticated account', async () => {
+        if (opts.auth.kind === 'app') {
+          const { data } = await appClient(opts, opts.auth).rest.apps.getAuthenticated();
+          return `${data?.slug ?? 'app'}[bot]`;
+        }
+        const { data } = await base.rest.users.getAuthenticated();
+        return data.login;
+      });
+    },
+    async cloneToken(repo): Promise<string | null> {
+      if (opts.auth.kind === 'token') return opts.auth.token;
+      return call(`installation token for ${repo.owner}/${repo.name}`, async () => {
+        const octo = await client(repo);
+        const auth = (await octo.auth({ type: 'installation' })) as { token: string };
+        return auth.token;
+      });
+    },
+  };
+}
+
+function clientOptions(opts: OctokitForgeOptions): ConstructorParameters<typeof ForgeOctokit>[0] {
+  const log = opts.log;
+  return {
+    baseUrl: opts.apiUrl,
+    userAgent: opts.userAgent ?? 'tideline',
+    request: { retries: opts.retries ?? 3 },
+    log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
+    throttle: {
+      onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number): boolean => {
+        log.warn({ retryAfter, method: options.method, url: options.url }, 'GitHub rate limit hit');
+        return retryCount < 2;
+      },
+      onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }): boolean => {
+        log.warn({ retryAfter, method: options.method, url: options.url }, 'GitHub secondary rate limit hit');
+        return false;
+      },
+    },
+  };
+}
+
+function newClient(opts: OctokitForgeOptions, token: string | undefined): ForgeOctokitClient {
+  return new ForgeOctokit({ ...clientOptions(opts), ...(token === undefined ? {} : { auth: token }) });
+}
+
+function appClient(opts: OctokitForgeOptions, auth: { appId: string; privateKey: string }): ForgeOctokitClient {
+  return new ForgeOctokit({
+    ...clientOptions(opts),
+    authStrategy: createAppAuth,
+    auth: { appId: auth.appId, privateKey: auth.privateKey },
+  });
+}
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err: unknown) {
+    if (err instanceof ForgeError) throw err;
+    const status = statusOf(err);
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ForgeError(`GitHub: could not ${what}: ${detail}`, status, { cause: err });
+  }
+}
+
+function statusOf(err: unknown): number | null {
+  if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
+  return null;
+}

@@ -1,0 +1,27 @@
+// The express app: the webhook route with its raw body, and the health endpoints. The webhook
+// route is mounted before any JSON parser, so the HMAC is checked on the exact bytes sent.
+
+import express, { type Express } from 'express';
+import type { Db } from '../store/db.js';
+import { isReachable } from '../store/db.js';
+import { webhookHandler, type WebhookContext } from './webhook.js';
+
+export interface AppContext extends WebhookContext {
+  db: Db;
+  version: string;
+}
+
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // GitHub caps payloads at 25 MB.
+  app.post('/events', express.raw({ type: () => true, limit: '25mb' }), webhookHandler(ctx));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', version: ctx.version });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ok = isReachable(ctx.db);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unreachable' });
+  });
+  return app;
+}

@@ -1,0 +1,128 @@
+// Turns one verified webhook into the jobs it asks for. Pure apart from its inputs: no I/O,
+// so the intake can commit the delivery and its jobs in one transaction and answer at once.
+
+import { helpText } from '../commands/help.js';
+import { parseComment } from '../commands/parse.js';
+import { renderInvalidCommand, type RenderContext } from '../comments/index.js';
+import type { NewJob } from '../jobs/queue.js';
+import type { RepoInfo } from '../jobs/types.js';
+
+export interface RouteContext {
+  prefix: string;
+  botLogin: string;
+  version: string;
+  render: RenderContext;
+  isAllowed: (repoFullName: string) => boolean;
+}
+
+export type Routed =
+  | { kind: 'jobs'; jobs: NewJob[]; note: string }
+  | { kind: 'ignored'; reason: string };
+
+interface RepositoryPayload {
+  name?: unknown;
+  full_name?: unknown;
+  owner?: { login?: unknown };
+  clone_url?: unknown;
+  default_branch?: unknown;
+}
+
+export function routeEvent(ctx: RouteContext, event: string, deliveryId: string, payload: unknown): Routed {
+  if (event === 'ping') return { kind: 'ignored', reason: 'ping' };
+  if (typeof payload !== 'object' || payload === null) return { kind: 'ignored', reason: 'payload is not an object' };
+  const body = payload as Record<string, unknown>;
+  if (event !== 'issue_comment' && event !== 'pull_request') return { kind: 'ignored', reason: `event ${event} is not handled` };
+  const repo = repoInfo(body['repository'] as RepositoryPayload | undefined);
+  if (repo === null) return { kind: 'ignored', reason: 'payload has no usable repository' };
+  if (!ctx.isAllowed(repo.fullName)) return { kind: 'ignored', reason: `repository ${repo.fullName} is not in TIDELINE_REPO_ALLOWLIST` };
+  return event === 'issue_comment' ? routeComment(ctx, repo, deliveryId, body) : routePull(repo, deliveryId, body);
+}
+
+function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
+  if (body['action'] !== 'created') return { kind: 'ignored', reason: `comment ${String(body['action'])}` };
+  const issue = body['issue'] as { number?: unknown; pull_request?: unknown } | undefined;
+  const comment = body['comment'] as { body?: unknown; user?: { login?: unknown }; html_url?: unknown } | undefined;
+  if (issue === undefined || typeof issue.number !== 'number') return { kind: 'ignored', reason: 'comment without an issue number' };
+  if (issue.pull_request === undefined || issue.pull_request === null) return { kind: 'ignored', reason: 'comment on an issue, not a pull request' };
+  const author = typeof comment?.user?.login === 'string' ? comment.user.login : '';
+  if (author.toLowerCase() === ctx.botLogin.toLowerCase()) return { kind: 'ignored', reason: 'comment by the server itself' };
+  const text = typeof comment?.body === 'string' ? comment.body : '';
+  const parsed = parseComment(text, ctx.prefix);
+  const pull = issue.number;
+  const reply = (note: string, replyBody: string): Routed => ({
+    kind: 'jobs',
+    note,
+    jobs: [{ type: 'reply', repo: repo.fullName, pull, serialKey: pullKey(repo, pull), payload: { repo, pull, body: replyBody } }],
+  });
+  switch (parsed.kind) {
+    case 'ignore':
+      return { kind: 'ignored', reason: 'comment is not a command' };
+    case 'invalid':
+      return reply('invalid command', renderInvalidCommand(ctx.render, parsed.message, helpText(ctx.prefix)));
+    case 'command':
+      break;
+  }
+  const command = parsed.command;
+  if (command.name === 'help') return reply('help', `${helpText(ctx.prefix)}\n<!-- tideline:help -->\n`);
+  if (command.name === 'version') return reply('version', `Tideline ${ctx.version}\n<!-- tideline:version -->\n`);
+  return {
+    kind: 'jobs',
+    note: `command ${command.name}`,
+    jobs: [
+      {
+        type: 'command',
+        repo: repo.fullName,
+        pull,
+        serialKey: pullKey(repo, pull),
+        payload: {
+          repo,
+          pull,
+          command,
+          actor: author,
+          commentUrl: typeof comment?.html_url === 'string' ? comment.html_url : '',
+          deliveryId,
+        },
+      },
+    ],
+  };
+}
+
+function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
+  const action = String(body['action']);
+  const pr = body['pull_request'] as { number?: unknown; merged?: unknown } | undefined;
+  const pull = typeof body['number'] === 'number' ? body['number'] : pr?.number;
+  if (typeof pull !== 'number') return { kind: 'ignored', reason: 'pull_request without a number' };
+  if (action !== 'closed') return { kind: 'ignored', reason: `pull_request ${action}: autoplan is not enabled` };
+  const sender = body['sender'] as { login?: unknown } | undefined;
+  return {
+    kind: 'jobs',
+    note: 'pull request closed',
+    jobs: [
+      {
+        type: 'release',
+        repo: repo.fullName,
+        pull,
+        serialKey: pullKey(repo, pull),
+        payload: { repo, pull, merged: pr?.merged === true, actor: typeof sender?.login === 'string' ? sender.login : '', deliveryId },
+      },
+    ],
+  };
+}
+
+function repoInfo(r: RepositoryPayload | undefined): RepoInfo | null {
+  if (r === undefined || typeof r.full_name !== 'string' || typeof r.name !== 'string') return null;
+  const owner = typeof r.owner?.login === 'string' ? r.owner.login : r.full_name.split('/')[0];
+  if (owner === undefined || typeof r.clone_url !== 'string') return null;
+  return {
+    owner,
+    name: r.name,
+    fullName: r.full_name,
+    cloneUrl: r.clone_url,
+    defaultBranch: typeof r.default_branch === 'string' ? r.default_branch : 'main',
+  };
+}
+
+/** One PR's jobs run one at a time: they share its working trees. */
+export function pullKey(repo: RepoInfo, pull: number): string {
+  return `${repo.fullName}#${pull}`;
+}

@@ -1,0 +1,94 @@
+// POST /events in the order the protocol wants: raw body → HMAC check → parse → dedupe and
+// queue (one transaction) → answer. No GitHub call and no child process runs in the request.
+
+import { Webhooks } from '@octokit/webhooks';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { enqueue } from '../jobs/queue.js';
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+import { routeEvent, type RouteContext } from './route-event.js';
+
+export interface WebhookContext {
+  db: Db;
+  log: Logger;
+  secret: string;
+  route: RouteContext;
+  /** Called after jobs were committed, to wake the worker pool. */
+  notify: () => void;
+}
+
+export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
+
+export function webhookHandler(ctx: WebhookContext): WebhookHandler {
+  const webhooks = new Webhooks({ secret: ctx.secret });
+  const recordDelivery = ctx.db.prepare('INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING');
+
+  return async function handle(req, res): Promise<void> {
+    const deliveryId = req.header('x-github-delivery') ?? '';
+    const event = req.header('x-github-event') ?? '';
+    const signature = req.header('x-hub-signature-256') ?? '';
+    const log = ctx.log.child({ delivery: deliveryId || undefined, event: event || undefined });
+    const refuse = (status: number, message: string): void => {
+      log.warn({ status, reason: message }, 'webhook refused');
+      res.status(status).json({ error: message });
+    };
+
+    const type = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      refuse(415, `content type must be application/json, got ${type === '' ? 'none' : type}: set the webhook's content type to application/json`);
+      return;
+    }
+    for (const [name, value] of [['x-github-event', event], ['x-github-delivery', deliveryId], ['x-hub-signature-256', signature]] as const) {
+      if (value === '') {
+        refuse(400, `missing ${name} header: this endpoint accepts only GitHub webhook deliveries`);
+        return;
+      }
+    }
+    const raw: unknown = req.body;
+    if (!Buffer.isBuffer(raw)) {
+      refuse(400, 'empty body');
+      return;
+    }
+    const text = raw.toString('utf8');
+    let valid = false;
+    try {
+      valid = await webhooks.verify(text, signature);
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      refuse(401, 'signature does not match: check that TIDELINE_WEBHOOK_SECRET equals the webhook secret on GitHub');
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch (err: unknown) {
+      refuse(400, `malformed JSON body: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+
+    const routed = routeEvent(ctx.route, event, deliveryId, payload);
+    const outcome = ctx.db.transaction((): 'duplicate' | number => {
+      if (recordDelivery.run(deliveryId, event, nowIso()).changes === 0) return 'duplicate';
+      if (routed.kind === 'ignored') return 0;
+      for (const job of routed.jobs) enqueue(ctx.db, job);
+      return routed.jobs.length;
+    })();
+
+    if (outcome === 'duplicate') {
+      log.info('duplicate delivery: already processed');
+      res.status(200).json({ status: 'duplicate' });
+      return;
+    }
+    if (routed.kind === 'ignored') {
+      log.info({ reason: routed.reason }, 'webhook ignored');
+      res.status(200).json({ status: 'ignored', reason: routed.reason });
+      return;
+    }
+    log.info({ jobs: outcome, note: routed.note }, 'webhook accepted');
+    res.status(202).json({ status: 'queued', jobs: outcome });
+    ctx.notify();
+  };
+}

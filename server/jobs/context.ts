@@ -1,0 +1,32 @@
+// Everything a job needs, passed explicitly (no module-level state). Built once by main.ts.
+
+import type { Logger } from 'pino';
+import type { ExecContext } from '../../runners/exec.js';
+import type { SecretMasker } from '../../runners/secrets.js';
+import type { TerraformRunner } from '../../runners/terraform.js';
+import type { RenderContext } from '../comments/types.js';
+import type { Forge } from '../github/forge.js';
+import type { Db } from '../store/db.js';
+import type { GitContext } from '../workspace/checkout.js';
+
+export interface JobContext {
+  db: Db;
+  forge: Forge;
+  log: Logger;
+  masker: SecretMasker;
+  exec: ExecContext;
+  /** Git settings without the token: the token is asked of the forge per repository. */
+  git: Omit<GitContext, 'token'>;
+  terraform: TerraformRunner;
+  render: RenderContext;
+  /** Where saved plan files live: `$TIDELINE_DATA_DIR/plans`. */
+  plansDir: string;
+  /** Wake the worker pool after enqueueing follow-up work. */
+  notify: () => void;
+}
+
+export const STATUS_CONTEXT = {
+  plan: 'tideline/plan',
+  apply: 'tideline/apply',
+  drift: 'tideline/drift',
+} as const;

@@ -1,0 +1,51 @@
+// The job handlers, one per job type, and the command dispatch table. Both are typed as
+// complete records, so a job type or command without a handler does not compile.
+
+import type { CommandName } from '../commands/types.js';
+import { renderError } from '../comments/index.js';
+import type { PullInfo } from '../github/forge.js';
+import { runApply } from './apply-command.js';
+import type { JobContext } from './context.js';
+import { runPlan } from './plan-command.js';
+import { refOf, reply } from './post.js';
+import { runRelease, runUnlock } from './release.js';
+import type { CommandJob } from './types.js';
+import type { JobHandlers } from './worker-pool.js';
+
+type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo) => Promise<void>;
+
+const COMMANDS: Record<CommandName, CommandHandler> = {
+  plan: runPlan,
+  apply: runApply,
+  unlock: (ctx, job) => runUnlock(ctx, job.repo, job.pull),
+  // help and version are answered at intake as reply jobs; reaching here is a routing bug.
+  help: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'help', 'help is answered directly')),
+  version: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'version', 'version is answered directly')),
+};
+
+export function jobHandlers(ctx: JobContext): JobHandlers {
+  return {
+    command: async (job) => {
+      const payload = job.payload;
+      const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
+      const jctx = { ...ctx, log };
+      const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull);
+      if (pr.state !== 'open') {
+        log.info('pull request is closed: command ignored');
+        await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, 'this pull request is closed: commands run only on open pull requests'));
+        return;
+      }
+      try {
+        await COMMANDS[payload.command.name](jctx, payload, pr);
+      } catch (err: unknown) {
+        // Anything unexpected still reaches the PR, masked, so nobody waits on a silent failure.
+        const message = err instanceof Error ? err.message : String(err);
+        log.error({ err }, 'command failed');
+        await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, message));
+        throw err;
+      }
+    },
+    release: async (job) => runRelease(ctx, job.payload.repo, job.payload.pull, job.payload.merged),
+    reply: async (job) => reply(ctx, job.payload.repo, job.payload.pull, job.payload.body),
+  };
+}

@@ -1,0 +1,45 @@
+// What each job type carries. Payloads are JSON in the jobs table, so they hold plain data
+// only: everything a worker needs to redo the work after a restart.
+
+import type { Command } from '../commands/types.js';
+
+/** The repository as the webhook described it. */
+export interface RepoInfo {
+  owner: string;
+  name: string;
+  fullName: string;
+  cloneUrl: string;
+  defaultBranch: string;
+}
+
+export interface CommandJob {
+  repo: RepoInfo;
+  pull: number;
+  command: Command;
+  actor: string;
+  commentUrl: string;
+  deliveryId: string;
+}
+
+export interface ReleaseJob {
+  repo: RepoInfo;
+  pull: number;
+  merged: boolean;
+  actor: string;
+  deliveryId: string;
+}
+
+export interface ReplyJob {
+  repo: RepoInfo;
+  pull: number;
+  body: string;
+}
+
+export interface JobPayloads {
+  command: CommandJob;
+  release: ReleaseJob;
+  reply: ReplyJob;
+}
+
+export type JobType = keyof JobPayloads;
+export type JobPayload<T extends JobType = JobType> = JobPayloads[T];

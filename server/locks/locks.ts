@@ -1,0 +1,131 @@
+// Project locks. A lock is one row keyed by repo + dir + workspace + project name; taking it
+// is one atomic INSERT, so two pulls racing for the same project cannot both win.
+
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+import type { ProjectKind } from '../../runners/types.js';
+import type { Project } from '../projects/types.js';
+
+export interface Lock {
+  key: string;
+  repo: string;
+  dir: string;
+  workspace: string;
+  project: string;
+  kind: ProjectKind;
+  pull: number;
+  pullUrl: string;
+  lockedBy: string;
+  lockedAt: string;
+}
+
+export interface LockRequest {
+  repo: string;
+  project: Project;
+  pull: number;
+  pullUrl: string;
+  user: string;
+}
+
+export interface TryLockResult {
+  /** True when this pull holds the lock now (newly taken, or already its own). */
+  acquired: boolean;
+  holder: Lock;
+  key: string;
+}
+
+interface LockRow {
+  key: string;
+  repo: string;
+  dir: string;
+  workspace: string;
+  project: string;
+  kind: string;
+  pull: number;
+  pull_url: string;
+  locked_by: string;
+  locked_at: string;
+}
+
+export function lockKey(repo: string, project: Pick<Project, 'dir' | 'workspace' | 'name'>): string {
+  return `${repo}/${project.dir}/${project.workspace}/${project.name ?? ''}`;
+}
+
+export function tryLock(db: Db, req: LockRequest): TryLockResult {
+  const key = lockKey(req.repo, req.project);
+  const inserted = db
+    .prepare(
+      `INSERT INTO locks (key, repo, dir, workspace, project, kind, pull, pull_url, locked_by, locked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+    )
+    .run(
+      key,
+      req.repo,
+      req.project.dir,
+      req.project.workspace,
+      req.project.name ?? '',
+      req.project.kind,
+      req.pull,
+      req.pullUrl,
+      req.user,
+      nowIso(),
+    );
+  const holder = getLock(db, key);
+  if (holder === null) {
+    // Only possible if another transaction deleted the row between our two statements.
+    throw new Error(`lock ${key} vanished while being taken`);
+  }
+  return { acquired: inserted.changes === 1 || holder.pull === req.pull, holder, key };
+}
+
+export function getLock(db: Db, key: string): Lock | null {
+  const row = db.prepare('SELECT * FROM locks WHERE key = ?').get(key) as LockRow | undefined;
+  return row === undefined ? null : fromRow(row);
+}
+
+export function locksOfPull(db: Db, repo: string, pull: number): Lock[] {
+  const rows = db
+    .prepare('SELECT * FROM locks WHERE repo = ? AND pull = ? ORDER BY key')
+    .all(repo, pull) as LockRow[];
+  return rows.map(fromRow);
+}
+
+export function listLocks(db: Db): Lock[] {
+  return (db.prepare('SELECT * FROM locks ORDER BY repo, key').all() as LockRow[]).map(fromRow);
+}
+
+/** Releases every lock a pull holds and returns what was released. */
+export function releasePull(db: Db, repo: string, pull: number): Lock[] {
+  const rows = db
+    .prepare('DELETE FROM locks WHERE repo = ? AND pull = ? RETURNING *')
+    .all(repo, pull) as LockRow[];
+  return rows.map(fromRow).sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Releases one lock by key; returns it, or null when nothing was held. */
+export function releaseKey(db: Db, key: string): Lock | null {
+  const row = db.prepare('DELETE FROM locks WHERE key = ? RETURNING *').get(key) as LockRow | undefined;
+  return row === undefined ? null : fromRow(row);
+}
+
+function fromRow(row: LockRow): Lock {
+  return {
+    key: row.key,
+    repo: row.repo,
+    dir: row.dir,
+    workspace: row.workspace,
+    project: row.project,
+    kind: row.kind as ProjectKind,
+    pull: row.pull,
+    pullUrl: row.pull_url,
+    lockedBy: row.locked_by,
+    lockedAt: row.locked_at,
+  };
+}
+
+/** The project a lock stands for. */
+export function projectOf(lock: Lock): Project {
+  const p: Project = { dir: lock.dir, workspace: lock.workspace, kind: lock.kind };
+  if (lock.project !== '') p.name = lock.project;
+  return p;
+}

@@ -1,0 +1,33 @@
+// Process entry: read config, start the server, drain on SIGTERM. Composition only, no logic.
+
+import { formatProblems, readEnv } from '../config/read-env.js';
+import { startServer } from './server.js';
+
+async function main(): Promise<void> {
+  const read = readEnv(process.env);
+  if (!read.ok) {
+    process.stderr.write(`tideline: cannot start\n${formatProblems(read.problems)}\n`);
+    process.exit(1);
+  }
+  const server = await startServer({ settings: read.settings });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info({ signal }, 'shutting down: finishing running jobs');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tideline: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

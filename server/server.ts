@@ -1,0 +1,142 @@
+// Builds a running server from settings: store, forge, runners, worker pool, HTTP. main.ts
+// calls it for production; the tests, the demo and the benchmark call it in-process.
+
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { allowlisted } from '../config/repo-glob.js';
+import type { Settings } from '../config/settings.js';
+import { SecretMasker } from '../runners/secrets.js';
+import { TerraformRunner } from '../runners/terraform.js';
+import { renderInterrupted } from './comments/index.js';
+import type { Forge } from './github/forge.js';
+import { createOctokitForge } from './github/octokit-forge.js';
+import { createApp } from './http/app.js';
+import { pullKey } from './http/route-event.js';
+import type { JobContext } from './jobs/context.js';
+import { jobHandlers } from './jobs/handlers.js';
+import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
+import { WorkerPool } from './jobs/worker-pool.js';
+import { openDb, type Db } from './store/db.js';
+import { readVersion } from './version.js';
+
+export interface StartOptions {
+  settings: Settings;
+  /** Interface to listen on; default all interfaces (a container's port mapping needs that). */
+  host?: string;
+  log?: Logger;
+  /** Stand-in for GitHub; default the Octokit forge on `settings.github`. */
+  forge?: Forge;
+  /** Retries of failed GitHub requests; tests lower it. */
+  githubRetries?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  db: Db;
+  pool: WorkerPool;
+  log: Logger;
+  version: string;
+  /** Stops HTTP, drains the pool (running jobs finish up to `timeoutMs`), closes the store. */
+  close(timeoutMs?: number): Promise<{ interrupted: Job[] }>;
+}
+
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const { settings } = opts;
+  const version = readVersion();
+  const masker = new SecretMasker();
+  for (const secret of settings.secrets) masker.add(secret);
+  const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
+
+  const db = openDb({ dataDir: settings.dataDir });
+  const forge =
+    opts.forge ??
+    createOctokitForge({
+      apiUrl: settings.github.apiUrl,
+      auth: settings.github.auth.kind === 'token' ? settings.github.auth : { kind: 'app', appId: settings.github.auth.appId, privateKey: settings.github.auth.privateKey },
+      log,
+      userAgent: `tideline/${version}`,
+      ...(opts.githubRetries === undefined ? {} : { retries: opts.githubRetries }),
+    });
+  const botLogin = await forge.whoami();
+  const render = { prefix: settings.commandPrefix };
+  const exec = { baseEnv: settings.childEnv, masker };
+  const ctx: JobContext = {
+    db,
+    forge,
+    log,
+    masker,
+    exec,
+    git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl) },
+    terraform: new TerraformRunner({ bin: settings.terraformBin, exec }),
+    render,
+    plansDir: join(settings.dataDir, 'plans'),
+    notify: () => pool.notify(),
+  };
+  const pool = new WorkerPool({ db, parallelism: settings.parallelism, handlers: jobHandlers(ctx), log });
+
+  tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran'));
+
+  const app = createApp({
+    db,
+    log,
+    version,
+    secret: settings.webhookSecret,
+    notify: () => pool.notify(),
+    route: {
+      prefix: settings.commandPrefix,
+      botLogin,
+      version,
+      render,
+      isAllowed: (repo) => allowlisted(repo, settings.repoAllowlist),
+    },
+  });
+  const server: Server = app.listen(settings.port, opts.host ?? '0.0.0.0');
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  pool.start();
+  log.info({ version, url, botLogin, parallelism: settings.parallelism }, 'tideline started');
+
+  return {
+    url,
+    db,
+    pool,
+    log,
+    version,
+    async close(timeoutMs = settings.shutdownTimeoutSeconds * 1000): Promise<{ interrupted: Job[] }> {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = await pool.drain(timeoutMs);
+      await closed;
+      db.close();
+      log.info({ interrupted: drained.interrupted.length }, 'tideline stopped');
+      return drained;
+    },
+  };
+}
+
+/** Each job a dead process left running: its PR is told what happened and how to re-run it. */
+function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
+  for (const job of jobs) {
+    if (job.type !== 'command') continue;
+    const payload = (job as Job<'command'>).payload;
+    ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull }, 'job interrupted by a restart');
+    enqueue(ctx.db, {
+      type: 'reply',
+      repo: payload.repo.fullName,
+      pull: payload.pull,
+      serialKey: pullKey(payload.repo, payload.pull),
+      payload: { repo: payload.repo, pull: payload.pull, body: renderInterrupted(ctx.render, payload.command.name, null) },
+    });
+  }
+}
+
+/** `https://api.github.com` → `github.com`; GitHub Enterprise `https://ghe.corp/api/v3` → `ghe.corp`. */
+export function webHost(apiUrl: string): string {
+  const host = new URL(apiUrl).hostname;
+  return host.startsWith('api.') ? host.slice(4) : host;
+}

@@ -1,0 +1,98 @@
+// Git working trees: one per pull request and workspace (as Atlantis does, so two workspaces of
+// one dir never share `.terraform`). The first plan clones; later ones fetch.
+
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import type { SecretMasker } from '../../runners/secrets.js';
+
+export interface GitContext {
+  /** Root of all working trees, e.g. `$TIDELINE_DATA_DIR/repos`. */
+  root: string;
+  /** Allow-listed environment for git (from config); the token is never put in it. */
+  baseEnv: Readonly<Record<string, string>>;
+  masker: SecretMasker;
+  /** Token for `https://` clone URLs on `githubHost`; never used for other hosts. */
+  token: string | null;
+  /** Host name of the configured GitHub web host, e.g. `github.com`. */
+  githubHost: string;
+  timeoutMs?: number;
+}
+
+export interface CheckoutRequest {
+  owner: string;
+  name: string;
+  cloneUrl: string;
+  pull: number;
+  workspace: string;
+  headSha: string;
+}
+
+export class GitError extends Error {
+  override readonly name = 'GitError';
+}
+
+export function pullDir(ctx: Pick<GitContext, 'root'>, owner: string, name: string, pull: number): string {
+  return join(ctx.root, owner, name, String(pull));
+}
+
+/** Brings the working tree of (pull, workspace) to exactly `headSha`. Returns its path. */
+export async function checkoutPull(ctx: GitContext, req: CheckoutRequest): Promise<string> {
+  const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
+  const ref = `refs/pull/${req.pull}/head`;
+  try {
+    if (!existsSync(join(dir, '.git'))) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      const git = gitAt(ctx, dir, req.cloneUrl);
+      await git.init();
+      await git.addRemote('origin', req.cloneUrl);
+    }
+    const git = gitAt(ctx, dir, req.cloneUrl);
+    await git.raw(['fetch', '--no-tags', '--force', 'origin', `+${ref}:refs/remotes/origin/pull/${req.pull}`]);
+    await git.raw(['checkout', '--force', '--detach', req.headSha]);
+    // Drop files a previous run generated, but keep terraform's plugin dir and any local state.
+    await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+    return dir;
+  } catch (err: unknown) {
+    throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describe(ctx, err)}`, { cause: err });
+  }
+}
+
+/** Deletes every working tree of a pull request. */
+export async function removePullCheckouts(ctx: Pick<GitContext, 'root'>, owner: string, name: string, pull: number): Promise<void> {
+  await rm(pullDir(ctx, owner, name, pull), { recursive: true, force: true });
+}
+
+function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
+  const config = ['core.askPass=', 'credential.helper='];
+  const token = tokenFor(ctx, cloneUrl);
+  if (token !== null) {
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    config.push(`http.extraHeader=Authorization: Basic ${basic}`);
+  }
+  return simpleGit({
+    baseDir: dir,
+    binary: 'git',
+    config,
+    timeout: { block: ctx.timeoutMs ?? 10 * 60_000 },
+  }).env({ ...ctx.baseEnv, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' });
+}
+
+/** The token goes only to `https://` URLs on the configured GitHub host. */
+export function tokenFor(ctx: Pick<GitContext, 'token' | 'githubHost'>, cloneUrl: string): string | null {
+  if (ctx.token === null) return null;
+  let url: URL;
+  try {
+    url = new URL(cloneUrl);
+  } catch {
+    return null;
+  }
+  return url.protocol === 'https:' && url.hostname.toLowerCase() === ctx.githubHost.toLowerCase() ? ctx.token : null;
+}
+
+function describe(ctx: GitContext, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return ctx.masker.mask(text.trim());
+}
