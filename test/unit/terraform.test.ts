@@ -1,0 +1,277 @@
+// Runs the real terraform on PATH with only its built-in provider: offline, local state,
+// everything in temp dirs.
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SecretMasker } from '../../runners/secrets.js';
+import { parsePlanSummary, TerraformRunner } from '../../runners/terraform.js';
+import type { TerraformTimeouts } from '../../runners/terraform.js';
+import type { RunContext } from '../../runners/types.js';
+
+const CONFIG = `
+variable "v" {
+  type    = string
+  default = "hello"
+}
+
+resource "terraform_data" "x" {
+  input = var.v
+}
+
+output "echo" {
+  value = var.v
+}
+`;
+
+let tmp = '';
+let projectDir = '';
+let masker: SecretMasker;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'tideline-tf-'));
+  projectDir = path.join(tmp, 'project');
+  await writeFileIn(projectDir, 'main.tf', CONFIG);
+  masker = new SecretMasker();
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function writeFileIn(dir: string, name: string, text: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, name), text);
+}
+
+function runner(bin = 'terraform', timeouts?: TerraformTimeouts): TerraformRunner {
+  const baseEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: tmp,
+    TF_CLI_CONFIG_FILE: '/dev/null',
+    // Runner-owned: must be dropped before terraform sees them.
+    TF_DATA_DIR: path.join(tmp, 'elsewhere'),
+    TF_WORKSPACE: 'hijacked',
+  };
+  return new TerraformRunner({
+    bin,
+    exec: { baseEnv, masker },
+    ...(timeouts === undefined ? {} : { timeouts }),
+  });
+}
+
+function run(extra: Partial<RunContext> = {}): RunContext {
+  return { projectDir, workspace: 'default', extraArgs: [], ...extra };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function stateResources(file: string): Promise<{ type: string; name: string }[]> {
+  const state = JSON.parse(await readFile(file, 'utf8')) as {
+    resources: { type: string; name: string }[];
+  };
+  return state.resources.map(({ type, name }) => ({ type, name }));
+}
+
+describe('TerraformRunner with the real terraform', () => {
+  it('plans changes into a plan file, applies it, then plans no changes', async () => {
+    const tf = runner();
+    expect(tf.kind).toBe('terraform');
+    const planFile = path.join(tmp, 'plans', 'default.tfplan');
+
+    const first = await tf.plan(run(), planFile);
+    expect(first.output).toContain('terraform_data.x will be created');
+    expect(first).toMatchObject({
+      result: 'changes',
+      summary: { add: 1, change: 0, destroy: 0 },
+      planFile,
+      exitCode: 2,
+    });
+    expect(await exists(planFile)).toBe(true);
+    expect(await exists(path.join(tmp, 'elsewhere'))).toBe(false);
+
+    const applied = await tf.apply(run(), planFile);
+    expect(applied.output).toContain('Apply complete! Resources: 1 added');
+    expect(applied).toMatchObject({ result: 'applied', exitCode: 0 });
+    expect(await stateResources(path.join(projectDir, 'terraform.tfstate'))).toEqual([
+      { type: 'terraform_data', name: 'x' },
+    ]);
+
+    const again = await tf.plan(run(), planFile);
+    expect(again).toMatchObject({
+      result: 'no-changes',
+      summary: { add: 0, change: 0, destroy: 0 },
+      exitCode: 0,
+    });
+    expect(again.output).toContain('No changes.');
+  });
+
+  it('keeps a non-default workspace in its own state', async () => {
+    const tf = runner();
+    const ctx = run({ workspace: 'staging' });
+    const planFile = path.join(tmp, 'staging.tfplan');
+    expect((await tf.plan(ctx, planFile)).result).toBe('changes');
+    expect((await tf.apply(ctx, planFile)).result).toBe('applied');
+
+    const stagingState = path.join(projectDir, 'terraform.tfstate.d', 'staging', 'terraform.tfstate');
+    expect(await stateResources(stagingState)).toEqual([{ type: 'terraform_data', name: 'x' }]);
+    expect(await exists(path.join(projectDir, 'terraform.tfstate'))).toBe(false);
+    // The default workspace still has nothing.
+    expect((await tf.plan(run(), path.join(tmp, 'default.tfplan'))).result).toBe('changes');
+  });
+
+  it('reports malformed HCL as an init error with terraform\'s message', async () => {
+    await writeFileIn(projectDir, 'broken.tf', 'resource "terraform_data" "y" {\n');
+    const planFile = path.join(tmp, 'broken.tfplan');
+    await writeFile(planFile, 'an old plan that must not survive');
+
+    const outcome = await runner().plan(run(), planFile);
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toMatch(/^terraform init failed with exit code 1:/);
+    expect(outcome.output).toContain('Unclosed configuration block');
+    expect(outcome.output).toContain('broken.tf line 1');
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.summary).toBeNull();
+    expect(outcome.planFile).toBeUndefined();
+    expect(await exists(planFile)).toBe(false);
+  });
+
+  it('reports a failing plan as a plan error', async () => {
+    await writeFileIn(projectDir, 'main.tf', 'variable "needed" { type = string }\n');
+    const outcome = await runner().plan(run(), path.join(tmp, 'p.tfplan'));
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toMatch(/^terraform plan failed with exit code 1:/);
+    expect(outcome.output).toContain('No value for required variable');
+  });
+
+  it('never shows a secret passed as a TF var, in plan, apply or live output', async () => {
+    const canary = 'canary-8f3Kq2LmZx';
+    masker.add(canary);
+    const chunks: string[] = [];
+    const ctx = run({ env: { TF_VAR_v: canary }, onOutput: (chunk) => chunks.push(chunk) });
+    const planFile = path.join(tmp, 'canary.tfplan');
+
+    const plan = await runner().plan(ctx, planFile);
+    expect(plan.result).toBe('changes');
+    expect(plan.output).toContain('input  = "***"');
+    expect(plan.output).toContain('echo = "***"');
+    expect(plan.output).not.toContain(canary);
+
+    const apply = await runner().apply(ctx, planFile);
+    expect(apply.result).toBe('applied');
+    expect(apply.output).toContain('echo = "***"');
+    expect(apply.output).not.toContain(canary);
+    expect(chunks.join('')).toContain('***');
+    expect(chunks.join('')).not.toContain(canary);
+    // The value did reach terraform: it is in the state.
+    expect(await readFile(path.join(projectDir, 'terraform.tfstate'), 'utf8')).toContain(canary);
+  });
+
+  it('passes extra args as separate argv items, never through a shell', async () => {
+    const value = 'a b; echo pwned $(id)';
+    const outcome = await runner().plan(run({ extraArgs: ['-var', `v=${value}`] }), 'p.tfplan');
+    expect(outcome.result).toBe('changes');
+    expect(outcome.output).toContain(`input  = "${value}"`);
+    expect(outcome.planFile).toBe(path.join(projectDir, 'p.tfplan'));
+  });
+
+  it.each([
+    ['-out=/tmp/elsewhere.tfplan', '-out'],
+    ['--out=/tmp/elsewhere.tfplan', '-out'],
+    ['-out', '-out'],
+    ['-chdir=/', '-chdir'],
+    ['-state=/tmp/s', '-state'],
+    ['-state-out=/tmp/s', '-state-out'],
+    ['-backup=/tmp/b', '-backup'],
+    ['-generate-config-out=/tmp/g.tf', '-generate-config-out'],
+  ])('refuses the extra arg %s before running terraform', async (arg, flag) => {
+    const planFile = path.join(tmp, 'refused.tfplan');
+    const ctx = run({ extraArgs: ['-refresh=false', arg] });
+    const outcome = await runner().plan(ctx, planFile);
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toContain(`extra argument ${flag} is not allowed`);
+    expect(await exists(planFile)).toBe(false);
+    const apply = await runner().apply(ctx, planFile);
+    expect(apply.result).toBe('error');
+    expect(apply.output).toContain(`extra argument ${flag} is not allowed`);
+  });
+
+  it.each(['-chdir=/', '..', 'a/b', ''])('refuses the workspace name %j', async (workspace) => {
+    const outcome = await runner().plan(run({ workspace }), path.join(tmp, 'p.tfplan'));
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toContain('invalid workspace name');
+  });
+
+  it('refuses to apply a plan file that does not exist', async () => {
+    const outcome = await runner().apply(run(), path.join(tmp, 'missing.tfplan'));
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toContain('run plan first');
+  });
+});
+
+describe('TerraformRunner with a stand-in binary', () => {
+  async function fakeTerraform(body: string): Promise<string> {
+    const bin = path.join(tmp, 'fake-terraform');
+    await writeFile(bin, `#!/bin/sh\necho "ARGS $*" >> "${tmp}/calls.log"\n${body}\n`);
+    await chmod(bin, 0o755);
+    return bin;
+  }
+
+  it('runs init, workspace select and plan with the fixed flags and env', async () => {
+    const bin = await fakeTerraform(`env | sort >> "${tmp}/env.log"`);
+    const ctx = run({ env: { TF_VAR_v: 'x', TF_CLI_ARGS_plan: '-out=/tmp/x' } });
+    const outcome = await runner(bin).plan(ctx, 'p.tfplan');
+    expect(outcome.result).toBe('no-changes');
+    const planPath = path.join(projectDir, 'p.tfplan');
+    expect((await readFile(path.join(tmp, 'calls.log'), 'utf8')).trim().split('\n')).toEqual([
+      'ARGS init -input=false -no-color',
+      'ARGS workspace select -or-create=true default',
+      `ARGS plan -input=false -no-color -detailed-exitcode -out=${planPath}`,
+    ]);
+    const env = await readFile(path.join(tmp, 'env.log'), 'utf8');
+    expect(env).toContain('TF_IN_AUTOMATION=1\n');
+    expect(env).toContain('TF_INPUT=0\n');
+    expect(env).toContain('TF_VAR_v=x\n');
+    expect(env).not.toMatch(/^(TF_WORKSPACE|TF_DATA_DIR|TF_CLI_ARGS\w*)=/m);
+  });
+
+  it('reports a plan that times out as an error naming the step', async () => {
+    const bin = await fakeTerraform('case "$1" in plan) sleep 30;; esac');
+    const started = Date.now();
+    const outcome = await runner(bin, { planMs: 300 }).plan(run(), 'p.tfplan');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toContain('terraform plan timed out after 300 ms');
+    expect(outcome.exitCode).toBe(-1);
+  }, 15_000);
+
+  it('reports a missing terraform binary without throwing', async () => {
+    const outcome = await runner(path.join(tmp, 'no-terraform')).plan(run(), 'p.tfplan');
+    expect(outcome.result).toBe('error');
+    expect(outcome.output).toContain('not found (ENOENT)');
+  });
+});
+
+describe('parsePlanSummary', () => {
+  it.each([
+    { name: 'one add', text: 'Plan: 1 to add, 0 to change, 0 to destroy.', want: { add: 1, change: 0, destroy: 0 } },
+    { name: 'mixed', text: '\nPlan: 3 to add, 2 to change, 11 to destroy.\n', want: { add: 3, change: 2, destroy: 11 } },
+    { name: 'imports', text: 'Plan: 2 to import, 1 to add, 0 to change, 0 to destroy.', want: { add: 1, change: 0, destroy: 0 } },
+    { name: 'forget', text: 'Plan: 0 to add, 0 to change, 1 to destroy, 2 to forget.', want: { add: 0, change: 0, destroy: 1 } },
+    { name: 'colour codes', text: '\u001b[1mPlan:\u001b[0m 4 to add, 0 to change, 0 to destroy.', want: { add: 4, change: 0, destroy: 0 } },
+    { name: 'no changes', text: 'No changes. Your infrastructure matches the configuration.', want: { add: 0, change: 0, destroy: 0 } },
+    { name: 'no changes, older wording', text: '\nNo changes. Infrastructure is up-to-date.\n', want: { add: 0, change: 0, destroy: 0 } },
+    { name: 'last plan line wins', text: 'Plan: 1 to add, 0 to change, 0 to destroy.\nPlan: 0 to add, 5 to change, 0 to destroy.', want: { add: 0, change: 5, destroy: 0 } },
+    { name: 'output-only changes', text: 'Changes to Outputs:\n  + echo = "x"\n', want: null },
+    { name: 'an error', text: 'Error: Unclosed configuration block', want: null },
+    { name: 'empty', text: '', want: null },
+    { name: '"No changes." mid-sentence', text: 'There were No changes. reported', want: null },
+  ])('$name', ({ text, want }) => {
+    expect(parsePlanSummary(text)).toEqual(want);
+  });
+});
