@@ -1,0 +1,72 @@
+// Terraform output made readable in a PR: refresh noise dropped, change markers moved to
+// column 0 so GitHub's `diff` highlighter colours them, summary lines picked out.
+
+import type { ApplyOutcome, PlanOutcome } from '../../runners/types.js';
+import { normalizeOutput } from './markdown.js';
+
+const REFRESH_NOISE: readonly RegExp[] = [
+  /Refreshing state\.\.\./,
+  /: Reading\.\.\./,
+  /: Still reading\.\.\./,
+  /: Read complete after /,
+  // Terraform 0.12–0.14 banner before the plan.
+  /^Refreshing Terraform state in-memory prior to plan\.\.\.$/,
+  /^The refreshed state will be used to calculate this plan, but will not be$/,
+  /^persisted to local or remote state storage\.$/,
+];
+
+/** An indented change line: `  + resource …`, `      ~ tags = {`, `          - "a",`. */
+const INDENTED_MARKER = /^( +)([-+~]) (.*)$/;
+
+/**
+ * Atlantis-style diff view of terraform plan output: drops refresh noise, moves a leading
+ * `+`, `-` or `~` to column 0 (`  + resource` → `+   resource`), shows `~` as `!` (GitHub
+ * colours it as a change), and keeps everything else. Leading and trailing blank lines go.
+ */
+export function planOutputAsDiff(output: string): string {
+  const kept: string[] = [];
+  for (const line of normalizeOutput(output).split('\n')) {
+    if (REFRESH_NOISE.some((noise) => noise.test(line))) {
+      continue;
+    }
+    kept.push(moveMarker(line));
+  }
+  while (kept.length > 0 && (kept[0] ?? '').trim() === '') {
+    kept.shift();
+  }
+  return kept.join('\n').replace(/\s+$/, '');
+}
+
+function moveMarker(line: string): string {
+  const match = INDENTED_MARKER.exec(line);
+  if (match !== null) {
+    const [, indent = '', marker = '', rest = ''] = match;
+    return `${marker === '~' ? '!' : marker} ${indent}${rest}`;
+  }
+  // Terraform 0.11 printed `~ resource` at column 0.
+  return line.startsWith('~ ') ? `!${line.slice(1)}` : line;
+}
+
+const PLAN_LINE = /^Plan: .*\d+ to destroy\.$/m;
+const APPLY_LINE = /^Apply complete! Resources: .*$/m;
+
+/**
+ * `Plan: 1 to add, 0 to change, 0 to destroy.`, as terraform printed it when it did (it may
+ * mention imports), else built from the outcome's summary; null when there is neither.
+ */
+export function planSummaryLine(outcome: PlanOutcome): string | null {
+  const printed = PLAN_LINE.exec(normalizeOutput(outcome.output));
+  if (printed !== null) {
+    return printed[0];
+  }
+  const s = outcome.summary;
+  if (s === null) {
+    return null;
+  }
+  return `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`;
+}
+
+/** `Apply complete! Resources: 1 added, 0 changed, 0 destroyed.` when terraform printed it. */
+export function applySummaryLine(outcome: ApplyOutcome): string | null {
+  return APPLY_LINE.exec(normalizeOutput(outcome.output))?.[0] ?? null;
+}
