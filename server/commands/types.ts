@@ -17,6 +17,8 @@ export interface Command {
   selector: ProjectSelector;
   /** Arguments after `--`, passed to terraform / kubectl as separate argv items. */
   extraArgs: string[];
+  /** `--verbose` (plan and apply, as in Atlantis): present and true only when given. */
+  verbose?: boolean;
 }
 
 /**

@@ -1,0 +1,161 @@
+// zod schemas for the raw setting values (strings from the environment or the YAML file, keyed by
+// environment variable). Defaults are applied here; every message reads on from the variable's
+// name and ends with the fix. Rules that span variables (GitHub auth, web login) and reading the
+// App key file live in `normalise.ts`.
+
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { parseCron } from './cron.js';
+import { repoGlobProblem } from './repo-glob.js';
+import { LOG_LEVELS } from './settings.js';
+import type { LogLevel } from './settings.js';
+
+type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** `text` quoted for a message, shortened when long. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
+
+/** A string schema whose value `check` converts, or reports on with one issue. */
+function checkedText<T>(check: (text: string) => Checked<T>): z.ZodType<T, string> {
+  return z.string().transform((text, ctx) => {
+    const result = check(text);
+    if (!result.ok) {
+      ctx.issues.push({ code: 'custom', message: result.message, input: text });
+      return z.NEVER;
+    }
+    return result.value;
+  });
+}
+
+function wholeNumber(min: number, max: number, fix: string): z.ZodType<number, string> {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  return checkedText((text) => {
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    return Number.isSafeInteger(value) && value >= min && value <= max
+      ? { ok: true, value }
+      : { ok: false, message: `must be a whole number ${range}, got ${shown(text)}: ${fix}` };
+  });
+}
+
+function httpUrl(fix: string): z.ZodType<string, string> {
+  return checkedText((text) => {
+    const url = URL.canParse(text) ? new URL(text) : null;
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      return { ok: false, message: `must be an http:// or https:// URL, got ${shown(text)}: ${fix}` };
+    }
+    return { ok: true, value: text.replace(/\/+$/, '') };
+  });
+}
+
+function required(fix: string): z.ZodString {
+  return z.string({ error: `is required: ${fix}` });
+}
+
+export const PortSchema = z.string().default('4141').pipe(wholeNumber(1, 65535, 'set it to the TCP port to listen on, e.g. 4141'));
+
+export const GitHubAppIdSchema = checkedText((text) =>
+  /^\d+$/.test(text)
+    ? { ok: true, value: text }
+    : { ok: false, message: `must be the App's numeric ID, got ${shown(text)}: copy "App ID" from the App's settings page` },
+);
+
+export const GitHubApiUrlSchema = z
+  .string()
+  .default('https://api.github.com')
+  .pipe(httpUrl('set it to the REST API base, e.g. https://api.github.com or https://ghe.example.com/api/v3'));
+
+export const RepoAllowlistSchema = required(
+  'set it to comma-separated owner/repo globs of the repositories to serve, e.g. acme/infra,acme/platform-*',
+).transform((text, ctx) => {
+  const globs = text
+    .split(',')
+    .map((glob) => glob.trim())
+    .filter((glob) => glob !== '');
+  if (globs.length === 0) {
+    ctx.issues.push({ code: 'custom', message: 'lists no repositories: give at least one owner/repo glob, e.g. acme/*', input: text });
+  }
+  for (const glob of globs) {
+    const problem = repoGlobProblem(glob);
+    if (problem !== null) {
+      ctx.issues.push({ code: 'custom', message: `has entry ${problem}`, input: text });
+    }
+  }
+  return globs;
+});
+
+export const CommandPrefixSchema = z
+  .string()
+  .default('tideline')
+  .pipe(
+    checkedText((text) =>
+      /^[a-z0-9][a-z0-9-]*$/.test(text)
+        ? { ok: true, value: text }
+        : { ok: false, message: `must be one lowercase word of a-z, 0-9 and -, got ${shown(text)}: e.g. tideline, or atlantis for Atlantis users` },
+    ),
+  );
+
+export const DriftScheduleSchema = z
+  .string()
+  .default('0 */6 * * *')
+  .pipe(
+    checkedText((text) => {
+      if (text.toLowerCase() === 'off') {
+        return { ok: true, value: 'off' };
+      }
+      const cron = parseCron(text);
+      return cron.ok
+        ? { ok: true, value: text.split(/\s+/).join(' ') }
+        : { ok: false, message: `is not a valid cron expression (${shown(text)}: ${cron.message}): write 5 fields like "0 */6 * * *" (6 with seconds first), or off` };
+    }),
+  );
+
+export const ParallelismSchema = z
+  .string()
+  .default(() => String(availableParallelism()))
+  .pipe(wholeNumber(1, Number.MAX_SAFE_INTEGER, 'set it to how many jobs may run at once, or unset it to use the CPU count'));
+
+export const LogLevelSchema = z
+  .string()
+  .default('info')
+  .pipe(
+    checkedText((text): Checked<LogLevel> => {
+      const level = LOG_LEVELS.find((known) => known === text.toLowerCase());
+      return level !== undefined ? { ok: true, value: level } : { ok: false, message: `must be one of ${LOG_LEVELS.join(', ')}, got ${shown(text)}: e.g. info` };
+    }),
+  );
+
+export const DriftWebhookUrlSchema = httpUrl('set it to the URL drift alerts are POSTed to, or unset it');
+
+export const ShutdownTimeoutSchema = z
+  .string()
+  .default('120')
+  .pipe(wholeNumber(0, Number.MAX_SAFE_INTEGER, 'set it to the seconds a SIGTERM waits for running applies, e.g. 120'));
+
+/** The server settings as raw strings keyed by environment variable, validated and defaulted. */
+export const ServerSettingsSchema = z.object({
+  TIDELINE_PORT: PortSchema,
+  TIDELINE_DATA_DIR: z.string().default('./data'),
+  TIDELINE_WEBHOOK_SECRET: required('set it to the webhook secret configured on the GitHub App or repository webhook'),
+  TIDELINE_GITHUB_TOKEN: z.string().optional(),
+  TIDELINE_GITHUB_APP_ID: GitHubAppIdSchema.optional(),
+  TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: z.string().optional(),
+  TIDELINE_GITHUB_API_URL: GitHubApiUrlSchema,
+  TIDELINE_REPO_ALLOWLIST: RepoAllowlistSchema,
+  TIDELINE_COMMAND_PREFIX: CommandPrefixSchema,
+  TIDELINE_TERRAFORM_BIN: z.string().default('terraform'),
+  TIDELINE_KUBECTL_BIN: z.string().default('kubectl'),
+  TIDELINE_DRIFT_SCHEDULE: DriftScheduleSchema,
+  TIDELINE_PARALLELISM: ParallelismSchema,
+  TIDELINE_LOG_LEVEL: LogLevelSchema,
+  TIDELINE_CONFIG: z.string().optional(),
+  TIDELINE_API_SECRET: z.string().optional(),
+  TIDELINE_DRIFT_WEBHOOK_URL: DriftWebhookUrlSchema.optional(),
+  TIDELINE_WEB_USERNAME: z.string().optional(),
+  TIDELINE_WEB_PASSWORD: z.string().optional(),
+  TIDELINE_SHUTDOWN_TIMEOUT: ShutdownTimeoutSchema,
+});
+
+export type ServerSettingsInput = z.input<typeof ServerSettingsSchema>;
+export type ServerSettingsValues = z.output<typeof ServerSettingsSchema>;

@@ -1,0 +1,60 @@
+// The server's settings once read, validated and normalised (Atlantis `config/valid`). Built by
+// `readEnv` in `read-env.ts` from the environment and the optional TIDELINE_CONFIG YAML file.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type GitHubAuth =
+  | { kind: 'token'; token: string }
+  | { kind: 'app'; appId: string; privateKeyFile: string; privateKey: string };
+
+export interface Settings {
+  port: number;
+  /** Absolute. */
+  dataDir: string;
+  webhookSecret: string;
+  github: { apiUrl: string; auth: GitHubAuth };
+  /** `owner/repo` globs; see `allowlisted`. */
+  repoAllowlist: string[];
+  commandPrefix: string;
+  terraformBin: string;
+  kubectlBin: string;
+  /** A 5- or 6-field cron expression (6 = leading seconds field), or `off`. */
+  driftSchedule: string | 'off';
+  parallelism: number;
+  logLevel: LogLevel;
+  apiSecret: string | null;
+  driftWebhookUrl: string | null;
+  web: { username: string; password: string } | null;
+  shutdownTimeoutSeconds: number;
+  /** Absolute path of the TIDELINE_CONFIG file, or null when none was given. */
+  configFile: string | null;
+  /**
+   * Allow-listed environment for child processes (PATH, HOME, LANG, LC_ALL, TZ, TMPDIR,
+   * SSL_CERT_FILE, SSL_CERT_DIR, HTTP_PROXY, HTTPS_PROXY, NO_PROXY and lowercase forms,
+   * TF_CLI_CONFIG_FILE, TF_PLUGIN_CACHE_DIR, KUBECONFIG) — only those present; never the
+   * TIDELINE_* values.
+   */
+  childEnv: Record<string, string>;
+  /** Every secret value to register with the masker: webhook secret, token, private key, api secret, web password. */
+  secrets: string[];
+}
+
+/**
+ * One thing wrong with the configuration. `variable` names where to fix it: an environment
+ * variable (`TIDELINE_PORT`) or a key of the YAML file (`port in /etc/tideline.yaml line 3`).
+ * `message` reads on from the variable and names the fix.
+ */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export type ReadEnvResult = { ok: true; settings: Settings } | { ok: false; problems: ConfigProblem[] };
+
+export interface ReadEnvOptions {
+  /** Base for relative paths given in the environment; default `process.cwd()`. */
+  cwd?: string;
+  /** Reads a file as UTF-8 text; default `fs.readFileSync(path, 'utf8')`. Throws when unreadable. */
+  readFile?: (path: string) => string;
+}

@@ -1,0 +1,157 @@
+// The comment grammar (Atlantis-compatible): a single-line comment whose first word is the prefix.
+//
+//   <prefix> plan|apply [-p project | -d dir [-w workspace]] [--verbose] [-- extra args]
+//   <prefix> unlock | help | version
+//   <prefix>                      (alone: help)
+//
+// Flags also take the forms --project/--dir/--workspace and -d=dir/--dir=dir. Words are split
+// with simple shell-like quoting (see tokenize.ts); nothing is ever expanded or executed.
+
+import { codeSpan } from './code-span.js';
+import { COMMANDS, commandNames, isCommandName } from './command-table.js';
+import { normaliseDir } from './repo-dir.js';
+import { tokenize } from './tokenize.js';
+import type { Command, CommandName, ParseResult, ProjectSelector } from './types.js';
+import { validateWorkspaceName } from './workspace-name.js';
+
+type SelectorFlag = 'project' | 'dir' | 'workspace';
+
+// A Map, not an object literal: a word like `constructor` must not find Object.prototype.
+const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose'> = new Map([
+  ['-p', 'project'],
+  ['--project', 'project'],
+  ['-d', 'dir'],
+  ['--dir', 'dir'],
+  ['-w', 'workspace'],
+  ['--workspace', 'workspace'],
+  ['--verbose', 'verbose'],
+]);
+
+const VALUE_HINT: Readonly<Record<SelectorFlag, string>> = {
+  project: 'a project name, e.g. -p billing',
+  dir: 'a directory, e.g. -d infra/network',
+  workspace: 'a workspace name, e.g. -w staging',
+};
+
+interface ReadFlags {
+  selector: ProjectSelector;
+  verbose: boolean;
+}
+
+function invalid(message: string): ParseResult {
+  return { kind: 'invalid', message };
+}
+
+/** Splits `--flag=value` / `-f=value`; other words come back without a value. */
+function splitFlag(word: string): { flag: string; value: string | undefined } {
+  const equals = word.indexOf('=');
+  return word.startsWith('-') && equals > 0 ? { flag: word.slice(0, equals), value: word.slice(equals + 1) } : { flag: word, value: undefined };
+}
+
+function checkedValue(kind: SelectorFlag, flag: string, value: string): { value: string } | { message: string } {
+  if (kind === 'dir') {
+    const dir = normaliseDir(value);
+    return dir.ok ? { value: dir.dir } : { message: `${flag} ${dir.message}` };
+  }
+  if (kind === 'workspace') {
+    const problem = validateWorkspaceName(value);
+    return problem === null ? { value } : { message: `${flag} ${codeSpan(value)} ${problem}` };
+  }
+  return value === '' ? { message: `${codeSpan(flag)} needs a value: give ${VALUE_HINT.project}` } : { value };
+}
+
+/** Reads the flags of plan / apply (the words before `--`). */
+function readFlags(name: CommandName, words: readonly string[], prefix: string): ReadFlags | { message: string } {
+  const selector: ProjectSelector = {};
+  let verbose = false;
+  for (let index = 0; index < words.length; index += 1) {
+    const word = words[index] ?? '';
+    const { flag, value: joined } = splitFlag(word);
+    const kind = FLAGS.get(flag);
+    if (kind === undefined) {
+      if (!word.startsWith('-')) {
+        return { message: `${codeSpan(word)} is not a flag of ${name}: to pass it to terraform, put it after --, e.g. ${codeSpan(`${prefix} ${name} -- ${word}`)}` };
+      }
+      return {
+        message: `${codeSpan(flag)} is not a flag of ${name} (those are -p, -d, -w and --verbose): to pass it to terraform, put it after --, e.g. ${codeSpan(`${prefix} ${name} -- ${word}`)}`,
+      };
+    }
+    if (kind === 'verbose') {
+      if (joined !== undefined) {
+        return { message: `${codeSpan(flag)} takes no value: write --verbose on its own` };
+      }
+      if (verbose) {
+        return { message: `${codeSpan(flag)} is given twice: give it once` };
+      }
+      verbose = true;
+      continue;
+    }
+    let value = joined;
+    if (value === undefined) {
+      const next = words[index + 1];
+      if (next === undefined || next.startsWith('-')) {
+        return { message: `${codeSpan(flag)} needs a value: give ${VALUE_HINT[kind]}` };
+      }
+      value = next;
+      index += 1;
+    }
+    if (selector[kind] !== undefined) {
+      return { message: `${codeSpan(flag)} is given twice: give it once` };
+    }
+    const checked = checkedValue(kind, flag, value);
+    if ('message' in checked) {
+      return checked;
+    }
+    selector[kind] = checked.value;
+  }
+  if (selector.project !== undefined && (selector.dir !== undefined || selector.workspace !== undefined)) {
+    return { message: '-p cannot be combined with -d/-w: a project name already fixes dir and workspace' };
+  }
+  return { selector, verbose };
+}
+
+function command(name: CommandName, selector: ProjectSelector, extraArgs: string[], verbose: boolean): ParseResult {
+  const parsed: Command = verbose ? { name, selector, extraArgs, verbose } : { name, selector, extraArgs };
+  return { kind: 'command', command: parsed };
+}
+
+/**
+ * Reads one PR comment. `ignore` when it is not addressed to us: empty, more than one line after
+ * trimming, or a first word other than `prefix` (compared exactly, like Atlantis). Otherwise a
+ * command, or `invalid` with a message that names the offending word and the fix.
+ */
+export function parseComment(body: string, prefix: string): ParseResult {
+  const line = body.trim();
+  if (line === '' || /[\r\n\u2028\u2029]/.test(line)) {
+    return { kind: 'ignore' };
+  }
+  const [firstWord] = line.split(/\s+/);
+  if (firstWord !== prefix) {
+    return { kind: 'ignore' };
+  }
+  const tokens = tokenize(line);
+  if (!tokens.ok) {
+    return invalid(tokens.message);
+  }
+  const [, name, ...args] = tokens.words;
+  if (name === undefined) {
+    return command('help', {}, [], false);
+  }
+  if (!isCommandName(name)) {
+    return invalid(`${codeSpan(name)} is not a command: use ${commandNames().join(', ')}`);
+  }
+  const separator = args.indexOf('--');
+  const flags = separator < 0 ? args : args.slice(0, separator);
+  const extraArgs = separator < 0 ? [] : args.slice(separator + 1);
+  if (!COMMANDS[name].takesArguments) {
+    if (args.length > 0) {
+      return invalid(`${name} takes no flags or arguments, got ${codeSpan(args.join(' '))}: write ${codeSpan(`${prefix} ${name}`)}`);
+    }
+    return command(name, {}, [], false);
+  }
+  const read = readFlags(name, flags, prefix);
+  if ('message' in read) {
+    return invalid(read.message);
+  }
+  return command(name, read.selector, extraArgs, read.verbose);
+}

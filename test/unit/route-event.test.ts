@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { routeEvent, type RouteContext } from '../../server/http/route-event.js';
+
+const ctx: RouteContext = {
+  prefix: 'tideline',
+  botLogin: 'tideline-bot',
+  version: '1.2.3',
+  render: { prefix: 'tideline' },
+  isAllowed: (repo) => repo.startsWith('acme/'),
+};
+
+function comment(body: string, opts: { user?: string; repo?: string; onPull?: boolean; action?: string } = {}): unknown {
+  const full = opts.repo ?? 'acme/infra';
+  return {
+    action: opts.action ?? 'created',
+    issue: { number: 7, ...(opts.onPull === false ? {} : { pull_request: { url: 'x' } }) },
+    comment: { body, user: { login: opts.user ?? 'alice' }, html_url: 'https://github.com/acme/infra/pull/7#c1' },
+    repository: { name: full.split('/')[1], full_name: full, owner: { login: full.split('/')[0] }, clone_url: `https://github.com/${full}.git`, default_branch: 'main' },
+  };
+}
+
+describe('routeEvent', () => {
+  it('queues a command job for a plan comment on a pull request', () => {
+    const routed = routeEvent(ctx, 'issue_comment', 'd1', comment('tideline plan -d app'));
+    expect(routed.kind).toBe('jobs');
+    if (routed.kind !== 'jobs') return;
+    expect(routed.jobs).toHaveLength(1);
+    expect(routed.jobs[0]).toMatchObject({ type: 'command', pull: 7, serialKey: 'acme/infra#7', payload: { actor: 'alice', command: { name: 'plan', selector: { dir: 'app' } } } });
+  });
+
+  it.each([
+    ['a repository outside the allowlist', comment('tideline plan', { repo: 'evil/infra' }), /not in TIDELINE_REPO_ALLOWLIST/],
+    ["the server's own comment", comment('tideline plan', { user: 'tideline-bot' }), /server itself/],
+    ['a comment on an issue', comment('tideline plan', { onPull: false }), /not a pull request/],
+    ['an edited comment', comment('tideline plan', { action: 'edited' }), /comment edited/],
+    ['a multi-line comment', comment('tideline plan\nthanks'), /not a command/],
+    ['another prefix', comment('atlantis plan'), /not a command/],
+    ['an unhandled event', null, /not handled/],
+  ])('ignores %s', (_name, payload, reason) => {
+    const routed = routeEvent(ctx, payload === null ? 'star' : 'issue_comment', 'd', payload ?? {});
+    expect(routed).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(reason) });
+  });
+
+  it.each([
+    ['tideline help', 'tideline:help'],
+    ['tideline version', '1.2.3'],
+    ['tideline destroy', 'tideline:invalid'],
+  ])('answers %s with a reply job', (text, expected) => {
+    const routed = routeEvent(ctx, 'issue_comment', 'd', comment(text));
+    expect(routed.kind).toBe('jobs');
+    if (routed.kind !== 'jobs') return;
+    expect(routed.jobs[0]?.type).toBe('reply');
+    expect(JSON.stringify(routed.jobs[0]?.payload)).toContain(expected);
+  });
+
+  it('queues a release job when a pull request closes', () => {
+    const c = comment('') as { repository: unknown };
+    const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'closed', number: 7, pull_request: { number: 7, merged: true }, repository: c.repository, sender: { login: 'bob' } });
+    expect(routed).toMatchObject({ kind: 'jobs', jobs: [{ type: 'release', payload: { merged: true, pull: 7 } }] });
+  });
+});
