@@ -31,6 +31,8 @@ export interface StartOptions {
   forge?: Forge;
   /** Retries of failed GitHub requests; tests lower it. */
   githubRetries?: number;
+  /** Pace writes to GitHub as it asks of integrations; default on, off for the sandbox double. */
+  githubThrottle?: boolean;
 }
 
 export interface RunningServer {
@@ -59,6 +61,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       log,
       userAgent: `tideline/${version}`,
       ...(opts.githubRetries === undefined ? {} : { retries: opts.githubRetries }),
+      ...(opts.githubThrottle === undefined ? {} : { throttle: opts.githubThrottle }),
     });
   const botLogin = await forge.whoami();
   const render = { prefix: settings.commandPrefix };

@@ -30,6 +30,11 @@ export interface OctokitForgeOptions {
   userAgent?: string;
   /** Retries of a failed request (5xx, 429); default 3. Tests lower it. */
   retries?: number;
+  /**
+   * Client-side pacing of writes (plugin-throttling spaces comment POSTs 3 s apart, as GitHub
+   * asks of integrations). Default on; the sandbox double turns it off.
+   */
+  throttle?: boolean;
 }
 
 export function createOctokitForge(opts: OctokitForgeOptions): Forge {
@@ -171,6 +176,7 @@ function clientOptions(opts: OctokitForgeOptions): ConstructorParameters<typeof 
     request: { retries: opts.retries ?? 3 },
     log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
     throttle: {
+      enabled: opts.throttle ?? true,
       onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number): boolean => {
         log.warn({ retryAfter, method: options.method, url: options.url }, 'GitHub rate limit hit');
         return retryCount < 2;

@@ -66,7 +66,9 @@ export async function removePullCheckouts(ctx: Pick<GitContext, 'root'>, owner: 
 }
 
 function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
-  const config = ['core.askPass=', 'credential.helper='];
+  // No credential helper of the host is consulted: system config is off (GIT_CONFIG_NOSYSTEM)
+  // and no prompt can block a worker (GIT_TERMINAL_PROMPT=0).
+  const config: string[] = [];
   const token = tokenFor(ctx, cloneUrl);
   if (token !== null) {
     const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
@@ -77,6 +79,7 @@ function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
     binary: 'git',
     config,
     timeout: { block: ctx.timeoutMs ?? 10 * 60_000 },
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM'],
   }).env({ ...ctx.baseEnv, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' });
 }
 

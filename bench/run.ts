@@ -1,0 +1,160 @@
+// `npm run bench`: prints JSON figures. Ratios are measured within one run, because these
+// machines are noisy: the comment→plan latency is divided by a raw `terraform init && terraform
+// plan` of the same directory timed in the same run.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { readEnv } from '../config/read-env.js';
+import { startGitHubDouble } from '../sandbox/github/index.js';
+import { startServer } from '../server/server.js';
+
+const REPO = 'acme/bench';
+const SECRET = 'bench-secret';
+const PLAN_RUNS = Number(process.env['BENCH_PLAN_RUNS'] ?? 5);
+const DELIVERIES = Number(process.env['BENCH_DELIVERIES'] ?? 2000);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+
+function tfModule(stateFile: string, value: string): string {
+  return `terraform {\n  backend "local" { path = ${JSON.stringify(stateFile)} }\n}\nresource "terraform_data" "x" { input = ${JSON.stringify(value)} }\n`;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+
+function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tideline-bench-'));
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true });
+  const double = await startGitHubDouble({ webhookSecret: SECRET, rootDir: join(dir, 'github') });
+  const childEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TF_CLI_CONFIG_FILE: '/dev/null' };
+  const read = readEnv(
+    {
+      ...childEnv,
+      TIDELINE_WEBHOOK_SECRET: SECRET,
+      TIDELINE_GITHUB_TOKEN: double.token,
+      TIDELINE_GITHUB_API_URL: double.url,
+      TIDELINE_REPO_ALLOWLIST: 'acme/*',
+      TIDELINE_DATA_DIR: join(dir, 'data'),
+    },
+    { cwd: dir },
+  );
+  if (!read.ok) throw new Error(JSON.stringify(read.problems));
+  const server = await startServer({
+    settings: { ...read.settings, port: 0, logLevel: 'warn' },
+    host: '127.0.0.1',
+    githubThrottle: false,
+    log: pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'server.log'), sync: false })),
+  });
+  double.setWebhookTarget(`${server.url}/events`);
+
+  try {
+    const stateDir = join(dir, 'state');
+    mkdirSync(stateDir, { recursive: true });
+    const files: Record<string, string> = {};
+    for (let i = 0; i < PLAN_RUNS; i += 1) files[`p${i}/main.tf`] = tfModule(join(stateDir, `p${i}.tfstate`), 'base');
+    await double.createRepo(REPO, files);
+
+    // 1. Comment → plan comment, against raw init + plan of the same directory.
+    const viaServer: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < PLAN_RUNS; i += 1) {
+      const content = tfModule(join(stateDir, `p${i}.tfstate`), `change-${i}`);
+      const pr = await double.openPull(REPO, { branch: `b${i}`, files: { [`p${i}/main.tf`]: content } });
+      const t0 = performance.now();
+      await double.sendComment(REPO, pr.number, `tideline plan -d p${i}`);
+      await double.waitFor('plan comment', () => double.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
+      viaServer.push(performance.now() - t0);
+
+      const rawDir = join(dir, 'raw', String(i));
+      mkdirSync(rawDir, { recursive: true });
+      writeFileSync(join(rawDir, 'main.tf'), content);
+      const env = { ...childEnv, TF_IN_AUTOMATION: '1' };
+      const t1 = performance.now();
+      execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: rawDir, env, stdio: 'ignore' });
+      try {
+        execFileSync('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=plan.tfplan'], { cwd: rawDir, env, stdio: 'ignore' });
+      } catch (err: unknown) {
+        if ((err as { status?: number }).status !== 2) throw err;
+      }
+      raw.push(performance.now() - t1);
+    }
+    await server.pool.idle();
+
+    // 2. Webhook intake: signed deliveries at fixed concurrency, each its own delivery id.
+    const pr = await double.openPull(REPO, { branch: 'intake', files: { 'notes.md': 'x\n' } });
+    const payload = double.commentPayload(REPO, pr.number, 'looks good to me');
+    // warm up
+    for (let i = 0; i < 50; i += 1) await double.deliver('issue_comment', payload, { deliveryId: `warm-${i}` });
+    const latencies: number[] = [];
+    let next = 0;
+    let refused = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (;;) {
+          const i = next;
+          next += 1;
+          if (i >= DELIVERIES) return;
+          const res = await double.deliver('issue_comment', payload, { deliveryId: `bench-${i}` });
+          if (res.status >= 300) refused += 1;
+          latencies.push(res.durationMs);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+
+    const ratio = median(viaServer) / median(raw);
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          machine: { cores: availableParallelism(), node: process.version },
+          commentToPlan: {
+            runs: PLAN_RUNS,
+            serverMedianMs: Math.round(median(viaServer)),
+            rawInitPlanMedianMs: Math.round(median(raw)),
+            ratio: Number(ratio.toFixed(3)),
+            target: 1.25,
+            meetsTarget: ratio <= 1.25,
+            serverMs: viaServer.map(Math.round),
+            rawMs: raw.map(Math.round),
+          },
+          webhookIntake: {
+            deliveries: DELIVERIES,
+            concurrency: CONCURRENCY,
+            refused,
+            perSecond: Math.round(DELIVERIES / seconds),
+            p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+            p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+            target: { perSecond: 500, p99Ms: 50 },
+            meetsTarget: DELIVERIES / seconds >= 500 && percentile(latencies, 99) < 50,
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } finally {
+    await server.close(10_000);
+    await double.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

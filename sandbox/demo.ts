@@ -1,0 +1,119 @@
+// `npm run demo`: a self-contained tour, offline. Starts the GitHub double, the real server
+// and an example repository, then walks one pull request through plan → apply → merge with
+// real terraform, printing every comment the server posts.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { readEnv } from '../config/read-env.js';
+import { startServer } from '../server/server.js';
+import { startGitHubDouble, type GitHubDouble } from './github/index.js';
+
+const REPO = 'acme/infra';
+const SECRET = 'demo-webhook-secret';
+
+function module(stateFile: string, size: string): string {
+  return `terraform {
+  backend "local" { path = ${JSON.stringify(stateFile)} }
+}
+
+variable "size" { default = ${JSON.stringify(size)} }
+
+resource "terraform_data" "cluster" {
+  input = { name = "demo", size = var.size }
+}
+
+output "size" { value = terraform_data.cluster.output.size }
+`;
+}
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+async function step(double: GitHubDouble, pull: number, title: string, act: () => Promise<unknown>, marker: string): Promise<void> {
+  say(`\n\u001b[1m▶ ${title}\u001b[0m`);
+  const before = double.comments(REPO, pull).length;
+  await act();
+  const reply = await double.waitFor(`a reply containing ${marker}`, () =>
+    double.comments(REPO, pull).slice(before).find((c) => c.user === double.botLogin && c.body.includes(marker)),
+    120_000,
+  );
+  say(`\u001b[2m── comment by @${reply.user} on ${REPO}#${pull} ──\u001b[0m`);
+  say(reply.body.replace(/<!-- tideline:[a-z-]+ -->\n?/g, '').trimEnd());
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tideline-demo-'));
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true });
+  const double = await startGitHubDouble({ webhookSecret: SECRET, rootDir: join(dir, 'github') });
+  const read = readEnv(
+    {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: home,
+      TF_CLI_CONFIG_FILE: '/dev/null',
+      TIDELINE_WEBHOOK_SECRET: SECRET,
+      TIDELINE_GITHUB_TOKEN: double.token,
+      TIDELINE_GITHUB_API_URL: double.url,
+      TIDELINE_REPO_ALLOWLIST: 'acme/*',
+      TIDELINE_DATA_DIR: join(dir, 'data'),
+    },
+    { cwd: dir },
+  );
+  if (!read.ok) throw new Error(read.problems.map((p) => `${p.variable} ${p.message}`).join('\n'));
+  const logFile = join(dir, 'server.log');
+  const server = await startServer({
+    settings: { ...read.settings, port: 0 },
+    host: '127.0.0.1',
+    githubThrottle: false,
+    log: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true })),
+  });
+  double.setWebhookTarget(`${server.url}/events`);
+  say(`Tideline ${server.version} listening on ${server.url}; GitHub double on ${double.url}`);
+  say(`terraform runs for real; state lives in ${join(dir, 'state')}`);
+
+  try {
+    const stateFile = join(dir, 'state', 'cluster.tfstate');
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    await double.createRepo(REPO, { 'README.md': '# acme infra\n', 'cluster/main.tf': module(stateFile, 'small') });
+    const pr = await double.openPull(REPO, {
+      branch: 'grow-cluster',
+      title: 'Grow the demo cluster',
+      author: 'alice',
+      files: { 'cluster/main.tf': module(stateFile, 'large') },
+    });
+    say(`\nOpened ${REPO}#${pr.number} "Grow the demo cluster" by @alice (head ${pr.headSha.slice(0, 7)})`);
+    await double.sendPullRequestEvent(REPO, pr.number, 'opened');
+
+    await step(double, pr.number, '@alice comments `tideline plan`', () => double.sendComment(REPO, pr.number, 'tideline plan', { user: 'alice' }), 'Ran Plan');
+    await step(double, pr.number, '@alice comments `tideline apply`', () => double.sendComment(REPO, pr.number, 'tideline apply', { user: 'alice' }), 'Ran Apply');
+    await step(
+      double,
+      pr.number,
+      `${REPO}#${pr.number} is merged`,
+      async () => {
+        await double.mergePull(REPO, pr.number);
+        return double.sendPullRequestEvent(REPO, pr.number, 'closed');
+      },
+      'tideline:released',
+    );
+    const statuses = double.statuses(REPO, pr.headSha).map((s) => `${s.context}=${s.state}`);
+    say(`\nCommit statuses on ${pr.headSha.slice(0, 7)}: ${[...new Set(statuses)].join(', ')}`);
+    if (double.violations.length > 0) throw new Error(`GitHub double saw invalid requests:\n${double.violations.join('\n')}`);
+    say('Every request the server made was a valid GitHub API operation. Demo complete.');
+  } finally {
+    await server.close(10_000);
+    await double.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

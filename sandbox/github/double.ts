@@ -1,0 +1,148 @@
+// Composition of the GitHub double: loads the OpenAPI description and the webhook examples once
+// for this instance, starts the REST server, and exposes the test-facing API.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createRequestChecker } from './openapi-check.js';
+import { loadOpenApiDocument } from './openapi-document.js';
+import { closePull, createRepo, mergePull, openPull, pushToPull } from './repo-actions.js';
+import { restHandlers, type HandlerContext } from './rest-handlers.js';
+import { commentHtmlUrl } from './rest-resources.js';
+import { startRestServer } from './rest-server.js';
+import { createState, nextId, nowIso, requirePull, requireRepo } from './state.js';
+import type {
+  CommentRecord,
+  DeliverOptions,
+  DeliveryResult,
+  GitHubDouble,
+  GitHubDoubleOptions,
+  PullEventAction,
+} from './types.js';
+import { deliverWebhook } from './webhook-delivery.js';
+import { issueCommentPayload, loadWebhookExamples, pullRequestPayload, type PayloadContext } from './webhook-payloads.js';
+
+/** The double plus what it measured about itself. */
+export interface StartedGitHubDouble extends GitHubDouble {
+  /** Milliseconds this instance spent reading and indexing the OpenAPI description. */
+  readonly openApiLoadMs: number;
+}
+
+export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<StartedGitHubDouble> {
+  const token = opts.token ?? `ghp_${randomBytes(18).toString('hex')}`;
+  const state = createState(token, opts.botLogin ?? 'tideline-bot');
+  await mkdir(opts.rootDir, { recursive: true });
+  const [api, examples] = await Promise.all([loadOpenApiDocument(), loadWebhookExamples()]);
+  const ctx: HandlerContext = { state, api, diffs: new Map() };
+  const server = await startRestServer(ctx, createRequestChecker(api), restHandlers());
+  state.url = server.url;
+  const payloads: PayloadContext = { url: server.url, examples };
+  let webhookTarget: string | null = null;
+
+  function deliver(event: string, payload: unknown, options?: DeliverOptions): Promise<DeliveryResult> {
+    return deliverWebhook(webhookTarget, opts.webhookSecret, event, payload, options);
+  }
+
+
+  return {
+    url: server.url,
+    token,
+    botLogin: state.botLogin,
+    violations: state.violations,
+    unimplemented: state.unimplemented,
+    openApiLoadMs: api.loadMs,
+
+    async createRepo(fullName, files) {
+      const { repo, headSha } = await createRepo(state, opts.rootDir, fullName, files);
+      return { cloneUrl: repo.cloneUrl, defaultBranch: repo.defaultBranch, headSha };
+    },
+    async openPull(fullName, options) {
+      const pull = await openPull(state, fullName, options);
+      return { number: pull.number, headSha: pull.headSha };
+    },
+    pushToPull: (fullName, pull, files) => pushToPull(state, fullName, pull, files),
+    mergePull: (fullName, pull) => mergePull(state, fullName, pull, requirePull(state, fullName, pull).pull.author),
+    async closePull(fullName, pull) {
+      closePull(state, fullName, pull);
+    },
+    headSha: (fullName, pull) => requirePull(state, fullName, pull).pull.headSha,
+    setWebhookTarget(url) {
+      webhookTarget = url;
+    },
+
+    sendComment(fullName, pull, body, options) {
+      const found = requirePull(state, fullName, pull);
+      const comment = buildComment(nextId(state), body, options?.user ?? 'octocat');
+      found.pull.comments.push(comment);
+      return deliver('issue_comment', issueCommentPayload(payloads, found.repo, found.pull, comment));
+    },
+    sendPullRequestEvent(fullName, pull, action: PullEventAction) {
+      const found = requirePull(state, fullName, pull);
+      // The action describes a change of state; make the state agree before describing it.
+      if (action === 'reopened' && found.pull.state === 'closed' && !found.pull.merged) {
+        found.pull.state = 'open';
+        found.pull.closedAt = null;
+        found.pull.updatedAt = nowIso();
+      }
+      if (action === 'ready_for_review') found.pull.draft = false;
+      const payload = pullRequestPayload(payloads, found.repo, found.pull, action, found.pull.author);
+      return deliver('pull_request', payload);
+    },
+    deliver,
+    commentPayload(fullName, pull, body, options) {
+      const found = requirePull(state, fullName, pull);
+      const comment = buildComment(state.nextId + 1, body, options?.user ?? 'octocat');
+      return issueCommentPayload(payloads, found.repo, found.pull, comment);
+    },
+
+    comments(fullName, pull) {
+      const { repo, pull: record } = requirePull(state, fullName, pull);
+      return record.comments.map((comment) => ({
+        id: comment.id,
+        body: comment.body,
+        user: comment.user,
+        createdAt: comment.createdAt,
+        htmlUrl: commentHtmlUrl(state.url, repo, record.number, comment.id),
+      }));
+    },
+    statuses(fullName, sha) {
+      const list = requireRepo(state, fullName).statuses.get(sha) ?? [];
+      return [...list].reverse().map((status) => ({
+        context: status.context,
+        state: status.state,
+        description: status.description,
+        targetUrl: status.targetUrl,
+      }));
+    },
+    setReview(fullName, pull, user, reviewState) {
+      const { pull: record } = requirePull(state, fullName, pull);
+      record.reviews.push({ id: nextId(state), user, state: reviewState, commitId: record.headSha, submittedAt: nowIso() });
+    },
+    setPermission(fullName, user, permission) {
+      requireRepo(state, fullName).permissions.set(user, permission);
+    },
+    setMergeable(fullName, pull, mergeable) {
+      requirePull(state, fullName, pull).pull.mergeable = mergeable;
+    },
+    waitFor: (what, predicate, timeoutMs) => waitFor(what, predicate, timeoutMs),
+    close: () => server.close(),
+  };
+}
+
+function buildComment(id: number, body: string, user: string): CommentRecord {
+  const now = nowIso();
+  return { id, body, user, createdAt: now, updatedAt: now };
+}
+
+export async function waitFor<T>(
+  what: string,
+  predicate: () => T | undefined | null | false,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = predicate();
+    if (value !== undefined && value !== null && value !== false && Boolean(value)) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,177 @@
+// Public contract of the GitHub double, plus the state records it keeps. Other code (the
+// end-to-end tests, the demo, benchmarks) depends on these exact names.
+
+export interface GitHubDoubleOptions {
+  webhookSecret: string;
+  rootDir: string;
+  /** Login of the account the token belongs to; default 'tideline-bot'. */
+  botLogin?: string;
+  /** Token the REST API accepts; default random. */
+  token?: string;
+}
+
+export interface DeliveryResult {
+  status: number;
+  body: string;
+  deliveryId: string;
+  durationMs: number;
+}
+
+export interface DoubleComment {
+  id: number;
+  body: string;
+  user: string;
+  createdAt: string;
+  htmlUrl: string;
+}
+
+export interface DoubleStatus {
+  context: string;
+  state: string;
+  description: string | null;
+  targetUrl: string | null;
+}
+
+export type PullEventAction = 'opened' | 'synchronize' | 'reopened' | 'closed' | 'ready_for_review';
+export type ReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
+export type DoublePermission = 'admin' | 'write' | 'read' | 'none';
+export type FileChanges = Record<string, string | null>;
+
+export interface DeliverOptions {
+  deliveryId?: string;
+  /** Sign with this secret instead of the double's. */
+  secret?: string;
+  /** Send exactly this signature header; null sends none. */
+  signature?: string | null;
+}
+
+export interface GitHubDouble {
+  /** http://127.0.0.1:PORT — the REST base URL. */
+  readonly url: string;
+  readonly token: string;
+  readonly botLogin: string;
+  readonly violations: string[];
+  readonly unimplemented: string[];
+  createRepo(
+    fullName: string,
+    files: Record<string, string>,
+  ): Promise<{ cloneUrl: string; defaultBranch: string; headSha: string }>;
+  openPull(
+    fullName: string,
+    opts: { branch: string; files: FileChanges; title?: string; author?: string },
+  ): Promise<{ number: number; headSha: string }>;
+  /** Adds a commit on top of the PR head; resolves to the new head sha. */
+  pushToPull(fullName: string, pull: number, files: FileChanges): Promise<string>;
+  /** Merges the PR into the default branch; resolves to the new default-branch sha. */
+  mergePull(fullName: string, pull: number): Promise<string>;
+  closePull(fullName: string, pull: number): Promise<void>;
+  headSha(fullName: string, pull: number): string;
+  setWebhookTarget(url: string): void;
+  /** Creates the comment in state (as `user`, default 'octocat') and delivers issue_comment.created. */
+  sendComment(
+    fullName: string,
+    pull: number,
+    body: string,
+    opts?: { user?: string },
+  ): Promise<DeliveryResult>;
+  /** Delivers pull_request.<action> for the current state of the PR (call mergePull/closePull first for 'closed'). */
+  sendPullRequestEvent(fullName: string, pull: number, action: PullEventAction): Promise<DeliveryResult>;
+  /**
+   * Low level: deliver any body; for bad-signature and duplicate-delivery tests. A string payload
+   * is sent as-is (malformed-JSON tests); anything else is sent as JSON.stringify(payload).
+   */
+  deliver(event: string, payload: unknown, opts?: DeliverOptions): Promise<DeliveryResult>;
+  /** Build (without sending, and without storing the comment) the payload sendComment would send. */
+  commentPayload(fullName: string, pull: number, body: string, opts?: { user?: string }): unknown;
+  comments(fullName: string, pull: number): DoubleComment[];
+  /** Newest first. */
+  statuses(fullName: string, sha: string): DoubleStatus[];
+  setReview(fullName: string, pull: number, user: string, state: ReviewState): void;
+  /** Default for users never set: 'write'. */
+  setPermission(fullName: string, user: string, permission: DoublePermission): void;
+  setMergeable(fullName: string, pull: number, mergeable: boolean | null): void;
+  /** Resolves when predicate() is truthy (polls every 25 ms); rejects naming `what` after timeoutMs (default 30 s). */
+  waitFor<T>(what: string, predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+// ---- state kept by one double instance ----
+
+export interface CommentRecord {
+  id: number;
+  body: string;
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ReviewRecord {
+  id: number;
+  user: string;
+  state: ReviewState;
+  commitId: string;
+  submittedAt: string;
+}
+
+export interface StatusRecord {
+  id: number;
+  sha: string;
+  context: string;
+  state: string;
+  description: string | null;
+  targetUrl: string | null;
+  creator: string;
+  createdAt: string;
+}
+
+export interface PullRecord {
+  number: number;
+  id: number;
+  title: string;
+  author: string;
+  branch: string;
+  baseRef: string;
+  /** Default-branch tip when the PR was opened or last pushed to. */
+  baseSha: string;
+  headSha: string;
+  /** Head before the last push, for pull_request.synchronize's `before`. */
+  previousHeadSha: string | null;
+  state: 'open' | 'closed';
+  merged: boolean;
+  draft: boolean;
+  mergeable: boolean | null;
+  mergeCommitSha: string | null;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  mergedAt: string | null;
+  comments: CommentRecord[];
+  reviews: ReviewRecord[];
+}
+
+export interface RepoRecord {
+  id: number;
+  owner: string;
+  name: string;
+  fullName: string;
+  gitDir: string;
+  cloneUrl: string;
+  defaultBranch: string;
+  createdAt: string;
+  nextNumber: number;
+  pulls: Map<number, PullRecord>;
+  permissions: Map<string, DoublePermission>;
+  /** Keyed by commit sha; oldest first. */
+  statuses: Map<string, StatusRecord[]>;
+}
+
+/** Everything one double instance owns; passed to the parts instead of module state. */
+export interface DoubleState {
+  url: string;
+  token: string;
+  botLogin: string;
+  repos: Map<string, RepoRecord>;
+  nextId: number;
+  violations: string[];
+  unimplemented: string[];
+}

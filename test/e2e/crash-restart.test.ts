@@ -1,0 +1,90 @@
+// A crash loses nothing: the server process is killed with SIGKILL in the middle of an apply;
+// at the next start the job is marked interrupted, its PR is told, and its lock is still held.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
+import { openDb } from '../../server/store/db.js';
+import { startHarness, testEnv, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+
+const REPO = 'acme/slow';
+const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
+const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
+
+function slowModule(stateFile: string): string {
+  return `terraform {
+  backend "local" { path = ${JSON.stringify(stateFile)} }
+}
+resource "terraform_data" "slow" {
+  input = "v1"
+  provisioner "local-exec" { command = "sleep 8" }
+}
+`;
+}
+
+async function untilHealthy(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+describe('crash and restart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tideline-crash-'));
+  let double: GitHubDouble | undefined;
+  let child: ChildProcess | undefined;
+  let second: Harness | undefined;
+
+  afterAll(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    await second?.close();
+    await double?.close();
+    // Give the orphaned terraform's sleep time to end before removing its directory.
+    await new Promise((r) => setTimeout(r, 200));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('marks the running apply interrupted, tells the PR, and keeps the lock', async () => {
+    double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github') });
+    await double.createRepo(REPO, { 'main.tf': slowModule(join(dir, 'slow.tfstate')) });
+    const pr = await double.openPull(REPO, { branch: 'slow', files: { 'main.tf': slowModule(join(dir, 'slow.tfstate')).replace('v1', 'v2') } });
+
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const env = testEnv(dir, double, { TIDELINE_PORT: String(port), TIDELINE_LOG_LEVEL: 'warn' });
+    child = spawn(TSX, [MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    double.setWebhookTarget(`http://127.0.0.1:${port}/events`);
+    await untilHealthy(`http://127.0.0.1:${port}/healthz`, 30_000);
+    await double.sendComment(REPO, pr.number, 'tideline plan');
+    const d = double;
+    await d.waitFor('plan comment', () => d.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')));
+    await d.sendComment(REPO, pr.number, 'tideline apply');
+    await d.waitFor('apply to start', () => d.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/apply' && s.state === 'pending'));
+
+    child.kill('SIGKILL');
+    await new Promise((r) => child?.once('exit', r));
+    expect(stderr).toBe('');
+    const crashed = openDb({ dataDir: env['TIDELINE_DATA_DIR'] as string });
+    expect((crashed.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'running'").get() as { n: number }).n).toBe(1);
+    crashed.close();
+
+    second = await startHarness({ double: d, dir, dataDir: env['TIDELINE_DATA_DIR'] as string });
+    const told = await d.waitFor('interrupted notice', () => d.comments(REPO, pr.number).find((c) => c.body.includes('tideline:interrupted')));
+    expect(told.body).toContain('Apply Interrupted');
+    expect(told.body).toContain('tideline plan');
+    const db = second.server.db;
+    expect((db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'interrupted'").get() as { n: number }).n).toBe(1);
+    expect((db.prepare('SELECT pull FROM locks').all() as { pull: number }[]).map((l) => l.pull)).toEqual([pr.number]);
+    expect(d.violations).toEqual([]);
+  });
+});
