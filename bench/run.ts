@@ -18,8 +18,19 @@ const PLAN_RUNS = Number(process.env['BENCH_PLAN_RUNS'] ?? 5);
 const DELIVERIES = Number(process.env['BENCH_DELIVERIES'] ?? 2000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 
-function tfModule(stateFile: string, value: string): string {
-  return `terraform {\n  backend "local" { path = ${JSON.stringify(stateFile)} }\n}\nresource "terraform_data" "x" { input = ${JSON.stringify(value)} }\n`;
+/** A root module of `resources` built-in resources; more resources mean more terraform work. */
+function tfModule(stateFile: string, value: string, resources: number): string {
+  return `terraform {\n  backend "local" { path = ${JSON.stringify(stateFile)} }\n}\nresource "terraform_data" "x" {\n  count = ${resources}\n  input = "${value}-\${count.index}"\n}\n`;
+}
+
+async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (performance.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -60,35 +71,53 @@ async function main(): Promise<void> {
   try {
     const stateDir = join(dir, 'state');
     mkdirSync(stateDir, { recursive: true });
+    const sizes = [1, 200];
     const files: Record<string, string> = {};
-    for (let i = 0; i < PLAN_RUNS; i += 1) files[`p${i}/main.tf`] = tfModule(join(stateDir, `p${i}.tfstate`), 'base');
+    for (const size of sizes) {
+      for (let i = 0; i < PLAN_RUNS; i += 1) files[`s${size}/p${i}/main.tf`] = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), 'base', size);
+    }
     await double.createRepo(REPO, files);
 
-    // 1. Comment → plan comment, against raw init + plan of the same directory.
-    const viaServer: number[] = [];
-    const raw: number[] = [];
-    for (let i = 0; i < PLAN_RUNS; i += 1) {
-      const content = tfModule(join(stateDir, `p${i}.tfstate`), `change-${i}`);
-      const pr = await double.openPull(REPO, { branch: `b${i}`, files: { [`p${i}/main.tf`]: content } });
-      const t0 = performance.now();
-      await double.sendComment(REPO, pr.number, `tideline plan -d p${i}`);
-      await double.waitFor('plan comment', () => double.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
-      viaServer.push(performance.now() - t0);
+    // 1. Comment → plan comment, against raw init + plan of the same directory, per module size.
+    const commentToPlan: Record<string, unknown>[] = [];
+    for (const size of sizes) {
+      const viaServer: number[] = [];
+      const raw: number[] = [];
+      for (let i = 0; i < PLAN_RUNS; i += 1) {
+        const projectDir = `s${size}/p${i}`;
+        const content = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), `change-${i}`, size);
+        const pr = await double.openPull(REPO, { branch: `b${size}-${i}`, files: { [`${projectDir}/main.tf`]: content } });
+        const t0 = performance.now();
+        await double.sendComment(REPO, pr.number, `tideline plan -d ${projectDir}`);
+        await until(() => double.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
+        viaServer.push(performance.now() - t0);
 
-      const rawDir = join(dir, 'raw', String(i));
-      mkdirSync(rawDir, { recursive: true });
-      writeFileSync(join(rawDir, 'main.tf'), content);
-      const env = { ...childEnv, TF_IN_AUTOMATION: '1' };
-      const t1 = performance.now();
-      execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: rawDir, env, stdio: 'ignore' });
-      try {
-        execFileSync('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=plan.tfplan'], { cwd: rawDir, env, stdio: 'ignore' });
-      } catch (err: unknown) {
-        if ((err as { status?: number }).status !== 2) throw err;
+        const rawDir = join(dir, 'raw', String(size), String(i));
+        mkdirSync(rawDir, { recursive: true });
+        writeFileSync(join(rawDir, 'main.tf'), content);
+        const env = { ...childEnv, TF_IN_AUTOMATION: '1' };
+        const t1 = performance.now();
+        execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: rawDir, env, stdio: 'ignore' });
+        try {
+          execFileSync('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=plan.tfplan'], { cwd: rawDir, env, stdio: 'ignore' });
+        } catch (err: unknown) {
+          if ((err as { status?: number }).status !== 2) throw err;
+        }
+        raw.push(performance.now() - t1);
       }
-      raw.push(performance.now() - t1);
+      await server.pool.idle();
+      const ratio = median(viaServer) / median(raw);
+      commentToPlan.push({
+        resources: size,
+        runs: PLAN_RUNS,
+        serverMedianMs: Math.round(median(viaServer)),
+        rawInitPlanMedianMs: Math.round(median(raw)),
+        overheadMedianMs: Math.round(median(viaServer) - median(raw)),
+        ratio: Number(ratio.toFixed(3)),
+        target: 1.25,
+        meetsTarget: ratio <= 1.25,
+      });
     }
-    await server.pool.idle();
 
     // 2. Webhook intake: signed deliveries at fixed concurrency, each its own delivery id.
     const pr = await double.openPull(REPO, { branch: 'intake', files: { 'notes.md': 'x\n' } });
@@ -114,21 +143,11 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
 
-    const ratio = median(viaServer) / median(raw);
     process.stdout.write(
       `${JSON.stringify(
         {
           machine: { cores: availableParallelism(), node: process.version },
-          commentToPlan: {
-            runs: PLAN_RUNS,
-            serverMedianMs: Math.round(median(viaServer)),
-            rawInitPlanMedianMs: Math.round(median(raw)),
-            ratio: Number(ratio.toFixed(3)),
-            target: 1.25,
-            meetsTarget: ratio <= 1.25,
-            serverMs: viaServer.map(Math.round),
-            rawMs: raw.map(Math.round),
-          },
+          commentToPlan,
           webhookIntake: {
             deliveries: DELIVERIES,
             concurrency: CONCURRENCY,

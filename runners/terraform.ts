@@ -3,9 +3,9 @@
 // TF_IN_AUTOMATION=1 (as Atlantis does). Terraform failures never throw: they come back as an
 // outcome with result 'error' and the masked output of the step that failed, named.
 
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { exec, ExecError, formatDuration } from './exec.js';
+import { displayCommand, exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
 import type { ApplyOutcome, ChangeSummary, PlanOutcome, RunContext } from './types.js';
 
@@ -87,6 +87,16 @@ const PLAN_LINE =
   /Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy/g;
 const NO_CHANGES_LINE = /^\s*No changes\./m;
 const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
+
+/** The workspace terraform would use in `projectDir`: `.terraform/environment`, else `default`. */
+async function selectedWorkspace(projectDir: string): Promise<string> {
+  try {
+    const name = (await readFile(path.join(projectDir, '.terraform', 'environment'), 'utf8')).trim();
+    return name === '' ? 'default' : name;
+  } catch {
+    return 'default';
+  }
+}
 
 /**
  * `Plan: 1 to add, 0 to change, 0 to destroy.` → counts; `No changes.` → zeros; also
@@ -240,7 +250,13 @@ export class TerraformRunner {
     return this.#step(ctx, 'init', ['init', '-input=false', '-no-color'], this.#timeouts.initMs);
   }
 
-  #selectWorkspace(ctx: RunContext): Promise<ExecResult | StepFailure> {
+  async #selectWorkspace(ctx: RunContext): Promise<ExecResult | StepFailure> {
+    // Terraform keeps the selected workspace in .terraform/environment and means `default`
+    // when the file is absent: selecting `default` then is a no-op worth a process start.
+    if (ctx.workspace === 'default' && (await selectedWorkspace(ctx.projectDir)) === 'default') {
+      const display = displayCommand(this.#bin, ['workspace', 'select', 'default']);
+      return { exitCode: 0, stdout: '', stderr: '', output: '', durationMs: 0, display };
+    }
     const args = ['workspace', 'select', '-or-create=true', ctx.workspace];
     return this.#step(ctx, 'workspace select', args, this.#timeouts.initMs);
   }

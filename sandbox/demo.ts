@@ -99,8 +99,10 @@ async function main(): Promise<void> {
       },
       'tideline:released',
     );
-    const statuses = double.statuses(REPO, pr.headSha).map((s) => `${s.context}=${s.state}`);
-    say(`\nCommit statuses on ${pr.headSha.slice(0, 7)}: ${[...new Set(statuses)].join(', ')}`);
+    // Newest first: the first entry of each context is its current state.
+    const latest = new Map<string, string>();
+    for (const s of double.statuses(REPO, pr.headSha)) if (!latest.has(s.context)) latest.set(s.context, s.state);
+    say(`\nCommit statuses on ${pr.headSha.slice(0, 7)}: ${[...latest].map(([c, s]) => `${c}=${s}`).join(', ')}`);
     if (double.violations.length > 0) throw new Error(`GitHub double saw invalid requests:\n${double.violations.join('\n')}`);
     say('Every request the server made was a valid GitHub API operation. Demo complete.');
   } finally {

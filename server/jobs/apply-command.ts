@@ -48,6 +48,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     const checkout = await checkoutPull(
       { ...ctx.git, token },
       { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: plan.project.workspace, headSha: pr.headSha },
+      { reuse: true },
     );
     ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
     const outcome = await ctx.terraform.apply(

@@ -40,7 +40,8 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
     return;
   }
 
-  await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'pending', `planning ${count(resolved.projects.length)}…`);
+  // Sent while terraform starts; awaited before the final status so the two cannot cross.
+  const pending = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'pending', `planning ${count(resolved.projects.length)}…`);
   const results: ProjectPlanResult[] = [];
   let conflicts = 0;
   for (const project of resolved.projects) {
@@ -57,6 +58,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
   }
 
   if (results.length > 0) await reply(ctx, repo, pull, renderPlan(ctx.render, results));
+  await pending;
   const failed = results.filter((r) => r.outcome.result === 'error').length + conflicts;
   const total = resolved.projects.length;
   await setStatus(

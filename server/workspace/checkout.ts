@@ -2,7 +2,7 @@
 // one dir never share `.terraform`). The first plan clones; later ones fetch.
 
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { SecretMasker } from '../../runners/secrets.js';
@@ -38,25 +38,47 @@ export function pullDir(ctx: Pick<GitContext, 'root'>, owner: string, name: stri
 }
 
 /** Brings the working tree of (pull, workspace) to exactly `headSha`. Returns its path. */
-export async function checkoutPull(ctx: GitContext, req: CheckoutRequest): Promise<string> {
+export interface CheckoutOptions {
+  /** Keep a working tree that is already at the head SHA as it is (apply runs where plan ran). */
+  reuse?: boolean;
+}
+
+export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: CheckoutOptions = {}): Promise<string> {
   const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
   const ref = `refs/pull/${req.pull}/head`;
   try {
-    if (!existsSync(join(dir, '.git'))) {
+    const fresh = !existsSync(join(dir, '.git'));
+    if (fresh) {
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const git = gitAt(ctx, dir, req.cloneUrl);
-      await git.init();
-      await git.addRemote('origin', req.cloneUrl);
+      await gitAt(ctx, dir, req.cloneUrl).init();
     }
+    const there = !fresh && (await headOf(dir)) === req.headSha;
+    if (there && opts.reuse === true) return dir; // apply runs where its plan ran, .terraform and all
     const git = gitAt(ctx, dir, req.cloneUrl);
-    await git.raw(['fetch', '--no-tags', '--force', 'origin', `+${ref}:refs/remotes/origin/pull/${req.pull}`]);
-    await git.raw(['checkout', '--force', '--detach', req.headSha]);
-    // Drop files a previous run generated, but keep terraform's plugin dir and any local state.
-    await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+    if (!there) {
+      // -v: simple-git waits 50 ms after any git command that printed nothing; verbose output
+      // (and checkout's "HEAD is now at") keeps the common path free of that pause.
+      await git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+${ref}:refs/remotes/pull/${req.pull}`]);
+      await git.raw(['checkout', '--force', '--detach', req.headSha]);
+    }
+    if (!fresh) {
+      // Drop files a previous run generated, but keep terraform's plugin dir and any local state.
+      await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+    }
     return dir;
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describe(ctx, err)}`, { cause: err });
+  }
+}
+
+/** The commit a detached working tree is at, read from `.git/HEAD` without starting git. */
+async function headOf(dir: string): Promise<string | null> {
+  try {
+    const head = (await readFile(join(dir, '.git', 'HEAD'), 'utf8')).trim();
+    return /^[0-9a-f]{40}$/.test(head) ? head : null;
+  } catch {
+    return null;
   }
 }
 

@@ -222,7 +222,7 @@ describe('TerraformRunner with a stand-in binary', () => {
     return bin;
   }
 
-  it('runs init, workspace select and plan with the fixed flags and env', async () => {
+  it('runs init and plan with the fixed flags and env, skipping a no-op select of default', async () => {
     const bin = await fakeTerraform(`env | sort >> "${tmp}/env.log"`);
     const ctx = run({ env: { TF_VAR_v: 'x', TF_CLI_ARGS_plan: '-out=/tmp/x' } });
     const outcome = await runner(bin).plan(ctx, 'p.tfplan');
@@ -230,7 +230,6 @@ describe('TerraformRunner with a stand-in binary', () => {
     const planPath = path.join(projectDir, 'p.tfplan');
     expect((await readFile(path.join(tmp, 'calls.log'), 'utf8')).trim().split('\n')).toEqual([
       'ARGS init -input=false -no-color',
-      'ARGS workspace select -or-create=true default',
       `ARGS plan -input=false -no-color -detailed-exitcode -out=${planPath}`,
     ]);
     const env = await readFile(path.join(tmp, 'env.log'), 'utf8');
@@ -238,6 +237,15 @@ describe('TerraformRunner with a stand-in binary', () => {
     expect(env).toContain('TF_INPUT=0\n');
     expect(env).toContain('TF_VAR_v=x\n');
     expect(env).not.toMatch(/^(TF_WORKSPACE|TF_DATA_DIR|TF_CLI_ARGS\w*)=/m);
+  });
+
+  it('selects default again when another workspace was selected in the dir', async () => {
+    const bin = await fakeTerraform('');
+    await mkdir(path.join(projectDir, '.terraform'), { recursive: true });
+    await writeFile(path.join(projectDir, '.terraform', 'environment'), 'staging');
+    await runner(bin).plan(run(), 'p.tfplan');
+    const calls = (await readFile(path.join(tmp, 'calls.log'), 'utf8')).trim().split('\n');
+    expect(calls).toContain('ARGS workspace select -or-create=true default');
   });
 
   it('reports a plan that times out as an error naming the step', async () => {
