@@ -8,6 +8,7 @@ import { renderApply, renderError, renderNoPlan, renderStalePlan, type ProjectAp
 import type { PullInfo } from '../github/forge.js';
 import { getLock } from '../locks/locks.js';
 import { checkoutPull } from '../workspace/checkout.js';
+import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
@@ -50,6 +51,11 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
       { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: plan.project.workspace, headSha: pr.headSha },
       { reuse: true },
     );
+    const refusal = refuseOutsidePaths(checkout, join(checkout, plan.project.dir), command.extraArgs);
+    if (refusal !== null) {
+      results.push({ project: plan.project, outcome: { result: 'error', output: refusal, exitCode: -1, durationMs: 0 } });
+      continue;
+    }
     ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
     const outcome = await ctx.terraform.apply(
       { projectDir: join(checkout, plan.project.dir), workspace: plan.project.workspace, extraArgs: command.extraArgs },

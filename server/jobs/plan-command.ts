@@ -11,6 +11,7 @@ import { lockKey } from '../locks/locks.js';
 import { resolveProjects } from '../projects/resolve.js';
 import type { Project } from '../projects/types.js';
 import { checkoutPull } from '../workspace/checkout.js';
+import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
@@ -82,6 +83,11 @@ async function planProject(
   const planFile = planFilePath(ctx.plansDir, repo, job.pull, project, pr.headSha);
   mkdirSync(dirname(planFile), { recursive: true });
   const log = ctx.log.child({ project: lockKey(repo, project), sha: pr.headSha });
+  const refusal = refuseOutsidePaths(checkoutDir, join(checkoutDir, project.dir), job.command.extraArgs);
+  if (refusal !== null) {
+    deletePlan(ctx.db, repo, job.pull, lockKey(repo, project));
+    return { result: 'error', summary: null, output: refusal, exitCode: -1, durationMs: 0 };
+  }
   log.info('plan started');
   const outcome = await ctx.terraform.plan(
     { projectDir: join(checkoutDir, project.dir), workspace: project.workspace, extraArgs: job.command.extraArgs },
