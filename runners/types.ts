@@ -44,3 +44,14 @@ export interface ApplyOutcome {
   exitCode: number;
   durationMs: number;
 }
+
+/**
+ * One step of a plan or apply workflow (Atlantis's custom workflows). `run` executes a
+ * command in the project dir; `env` sets a variable for the later steps of the same stage.
+ */
+export type WorkflowStep =
+  | { kind: 'init'; extraArgs: string[] }
+  | { kind: 'plan'; extraArgs: string[] }
+  | { kind: 'apply'; extraArgs: string[] }
+  | { kind: 'run'; command: string; shell?: string; output?: 'show' | 'hide' | 'strip_refreshing' }
+  | { kind: 'env'; name: string; value?: string; command?: string };
