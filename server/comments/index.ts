@@ -22,3 +22,4 @@ export {
   renderStalePlan,
 } from './notices.js';
 export { COMMENT_LIMIT, splitComment } from './split.js';
+export { renderApplyRefused, renderConfigProblems, renderWarnings, type ProblemLine, type RefusalLine } from './refusals.js';

@@ -58,6 +58,8 @@ export const MIGRATIONS: readonly Migration[] = [
         workspace   TEXT NOT NULL,
         project     TEXT NOT NULL DEFAULT '',
         kind        TEXT NOT NULL,
+        -- the whole project as planned (requirements, workflow, order), so apply uses exactly it
+        project_json TEXT NOT NULL DEFAULT '{}',
         head_sha    TEXT NOT NULL,
         plan_file   TEXT NOT NULL,
         summary     TEXT,

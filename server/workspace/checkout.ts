@@ -72,6 +72,21 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
   }
 }
 
+/**
+ * Whether `headSha` contains the base branch's current head (Atlantis's `undiverged`): fetches
+ * the base branch into the working tree and asks git for the merge base.
+ */
+export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, baseSha: string, headSha: string): Promise<boolean> {
+  const git = gitAt(ctx, dir, cloneUrl);
+  try {
+    await git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/remotes/base/${baseRef}`]);
+    const mergeBase = (await git.raw(['merge-base', baseSha, headSha])).trim();
+    return mergeBase === baseSha;
+  } catch (err: unknown) {
+    throw new GitError(`could not compare ${headSha.slice(0, 7)} with ${baseRef}: ${describe(ctx, err)}`, { cause: err });
+  }
+}
+
 /** The commit a detached working tree is at, read from `.git/HEAD` without starting git. */
 async function headOf(dir: string): Promise<string | null> {
   try {
