@@ -87,13 +87,41 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
   };
 }
 
+const AUTOPLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review']);
+
 function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
   const action = String(body['action']);
-  const pr = body['pull_request'] as { number?: unknown; merged?: unknown } | undefined;
+  const pr = body['pull_request'] as { number?: unknown; merged?: unknown; draft?: unknown; html_url?: unknown } | undefined;
   const pull = typeof body['number'] === 'number' ? body['number'] : pr?.number;
   if (typeof pull !== 'number') return { kind: 'ignored', reason: 'pull_request without a number' };
-  if (action !== 'closed') return { kind: 'ignored', reason: `pull_request ${action}: autoplan is not enabled` };
   const sender = body['sender'] as { login?: unknown } | undefined;
+  const actor = typeof sender?.login === 'string' ? sender.login : '';
+  if (AUTOPLAN_ACTIONS.has(action)) {
+    // Like Atlantis without --allow-draft-prs: a draft is planned once it is ready for review.
+    if (pr?.draft === true) return { kind: 'ignored', reason: `pull_request ${action} on a draft: autoplan waits for ready_for_review` };
+    return {
+      kind: 'jobs',
+      note: `autoplan on ${action}`,
+      jobs: [
+        {
+          type: 'command',
+          repo: repo.fullName,
+          pull,
+          serialKey: pullKey(repo, pull),
+          payload: {
+            repo,
+            pull,
+            command: { name: 'plan', selector: {}, extraArgs: [] },
+            actor,
+            commentUrl: typeof pr?.html_url === 'string' ? pr.html_url : '',
+            deliveryId,
+            autoplan: true,
+          },
+        },
+      ],
+    };
+  }
+  if (action !== 'closed') return { kind: 'ignored', reason: `pull_request ${action} is not handled` };
   return {
     kind: 'jobs',
     note: 'pull request closed',
@@ -103,7 +131,7 @@ function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unkn
         repo: repo.fullName,
         pull,
         serialKey: pullKey(repo, pull),
-        payload: { repo, pull, merged: pr?.merged === true, actor: typeof sender?.login === 'string' ? sender.login : '', deliveryId },
+        payload: { repo, pull, merged: pr?.merged === true, actor, deliveryId },
       },
     ],
   };

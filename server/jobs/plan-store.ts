@@ -30,6 +30,7 @@ interface PlanRow {
   workspace: string;
   project: string;
   kind: string;
+  project_json: string;
   head_sha: string;
   plan_file: string;
   summary: string | null;
@@ -53,10 +54,10 @@ export function savePlan(db: Db, plan: Omit<SavedPlan, 'projectKey' | 'appliedAt
   const key = lockKey(plan.repo, plan.project);
   const previous = getPlan(db, plan.repo, plan.pull, key);
   db.prepare(
-    `INSERT INTO plans (repo, pull, project_key, dir, workspace, project, kind, head_sha, plan_file, summary, has_changes, applied_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+    `INSERT INTO plans (repo, pull, project_key, dir, workspace, project, kind, project_json, head_sha, plan_file, summary, has_changes, applied_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
      ON CONFLICT (repo, pull, project_key) DO UPDATE SET
-       head_sha = excluded.head_sha, plan_file = excluded.plan_file, summary = excluded.summary,
+       project_json = excluded.project_json, head_sha = excluded.head_sha, plan_file = excluded.plan_file, summary = excluded.summary,
        has_changes = excluded.has_changes, applied_at = NULL, created_at = excluded.created_at`,
   ).run(
     plan.repo,
@@ -66,6 +67,7 @@ export function savePlan(db: Db, plan: Omit<SavedPlan, 'projectKey' | 'appliedAt
     plan.project.workspace,
     plan.project.name ?? '',
     plan.project.kind,
+    JSON.stringify(plan.project),
     plan.headSha,
     plan.planFile,
     plan.summary === null ? null : JSON.stringify(plan.summary),
@@ -114,7 +116,7 @@ export function deletePlansOfPull(db: Db, plansDir: string, repo: string, pull: 
 }
 
 function fromRow(row: PlanRow): SavedPlan {
-  const project: Project = { dir: row.dir, workspace: row.workspace, kind: row.kind as ProjectKind };
+  const project: Project = row.project_json === '{}' ? { dir: row.dir, workspace: row.workspace, kind: row.kind as ProjectKind } : (JSON.parse(row.project_json) as Project);
   if (row.project !== '') project.name = row.project;
   return {
     repo: row.repo,

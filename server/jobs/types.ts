@@ -19,6 +19,8 @@ export interface CommandJob {
   actor: string;
   commentUrl: string;
   deliveryId: string;
+  /** Set when a pull request event (opened, pushed to, …) asked for the plan, not a comment. */
+  autoplan?: boolean;
 }
 
 export interface ReleaseJob {

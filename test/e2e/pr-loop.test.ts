@@ -38,19 +38,27 @@ describe('pull request loop', () => {
     );
   }
 
-  it('plans a PR on `tideline plan`, answering the webhook before terraform runs', async () => {
+  it('autoplans a PR when it is opened', async () => {
     const pr = await h.double.openPull(REPO, { branch: 'change-one', files: { 'app/main.tf': terraformProject(stateFile, 'two') }, author: 'alice' });
-    expect((await h.double.sendPullRequestEvent(REPO, pr.number, 'opened')).status).toBeLessThan(300);
-    const res = await h.double.sendComment(REPO, pr.number, 'tideline plan -d app');
-    expect(res.status).toBe(202);
-    // The acknowledgement left before any plan result existed.
-    expect(bodies(pr.number)).toEqual([]);
-    const plan = await h.double.waitFor('plan comment', () => bodies(pr.number).find((b) => b.includes('Ran Plan')));
+    expect((await h.double.sendPullRequestEvent(REPO, pr.number, 'opened')).status).toBe(202);
+    const plan = await h.double.waitFor('autoplan comment', () => bodies(pr.number).find((b) => b.includes('Ran Plan')));
     expect(plan).toContain('dir: `app` workspace: `default`');
     expect(plan).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(plan).toContain('tideline apply -d app');
     await h.double.waitFor('tideline/plan success', () => h.double.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/plan' && s.state === 'success'));
     expect(h.double.violations).toEqual([]);
+  });
+
+  it('answers a `tideline plan` comment before terraform runs, then replies with the plan', async () => {
+    const before = bodies(1).length;
+    const res = await h.double.sendComment(REPO, 1, 'tideline plan -d app');
+    expect(res.status).toBe(202);
+    // The acknowledgement left while the job was still queued or running: no reply existed yet.
+    const job = h.server.db.prepare("SELECT state FROM jobs WHERE payload LIKE ? ORDER BY id DESC LIMIT 1").get(`%${res.deliveryId}%`) as { state: string };
+    expect(['queued', 'running']).toContain(job.state);
+    expect(bodies(1).length).toBe(before);
+    const plan = await h.double.waitFor('plan comment', () => bodies(1).slice(before).find((b) => b.includes('Ran Plan')));
+    expect(plan).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
   });
 
   it('applies the saved plan on `tideline apply` and the state holds the resource', async () => {

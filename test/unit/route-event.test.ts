@@ -53,6 +53,18 @@ describe('routeEvent', () => {
     expect(JSON.stringify(routed.jobs[0]?.payload)).toContain(expected);
   });
 
+  it.each(['opened', 'synchronize', 'reopened', 'ready_for_review'])('autoplans on pull_request %s', (action) => {
+    const c = comment('') as { repository: unknown };
+    const routed = routeEvent(ctx, 'pull_request', 'd', { action, number: 7, pull_request: { number: 7, draft: false }, repository: c.repository, sender: { login: 'bob' } });
+    expect(routed).toMatchObject({ kind: 'jobs', jobs: [{ type: 'command', payload: { autoplan: true, actor: 'bob', command: { name: 'plan', selector: {} } } }] });
+  });
+
+  it('does not autoplan a draft', () => {
+    const c = comment('') as { repository: unknown };
+    const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'opened', number: 7, pull_request: { number: 7, draft: true }, repository: c.repository });
+    expect(routed).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/draft/) });
+  });
+
   it('queues a release job when a pull request closes', () => {
     const c = comment('') as { repository: unknown };
     const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'closed', number: 7, pull_request: { number: 7, merged: true }, repository: c.repository, sender: { login: 'bob' } });
