@@ -2,10 +2,12 @@
 // the one door to child processes (`exec.ts`). Always `-input=false -no-color` and
 // TF_IN_AUTOMATION=1 (as Atlantis does). Terraform failures never throw: they come back as an
 // outcome with result 'error' and the masked output of the step that failed, named.
+// The single steps (`init`, `selectWorkspace`, `planStep`, `applyStep`) are public so custom
+// workflows (`workflow.ts`) can run them in their own order.
 
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { displayCommand, exec, ExecError, formatDuration } from './exec.js';
+import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
 import type { ApplyOutcome, ChangeSummary, PlanOutcome, RunContext } from './types.js';
 
@@ -62,7 +64,7 @@ function isRunnerOwnedVar(name: string): boolean {
   );
 }
 
-function withoutRunnerOwnedVars(
+export function withoutRunnerOwnedVars(
   env: Readonly<Record<string, string>> | undefined,
 ): Record<string, string> {
   const kept: Record<string, string> = {};
@@ -81,6 +83,16 @@ interface StepFailure {
   failed: true;
   output: string;
   exitCode: number;
+}
+
+/** What one public step (one terraform call, or a refusal before it) came to. */
+export interface TerraformStepResult {
+  ok: boolean;
+  /** Masked. On failure it starts with a line naming the terraform command and how it failed. */
+  output: string;
+  /** Terraform's exit code (0 or 2 for a plan that succeeded), or NO_EXIT_CODE. */
+  exitCode: number;
+  durationMs: number;
 }
 
 const PLAN_LINE =
@@ -113,6 +125,15 @@ export function parsePlanSummary(output: string): ChangeSummary | null {
   return NO_CHANGES_LINE.test(text) ? { add: 0, change: 0, destroy: 0 } : null;
 }
 
+/**
+ * True when terraform's output says `No changes.` and prints no `Plan:` line. (A zero summary
+ * is not enough: an import-only plan prints `Plan: 2 to import, 0 to add, …` and is a change.)
+ */
+export function planSaysNoChanges(output: string): boolean {
+  const text = output.replace(ANSI_ESCAPE, '');
+  return NO_CHANGES_LINE.test(text) && !new RegExp(PLAN_LINE.source).test(text);
+}
+
 /** The first refused extra argument, as a message naming it and why; null when all are fine. */
 export function refuseExtraArgs(extraArgs: readonly string[]): string | null {
   for (const arg of extraArgs) {
@@ -126,7 +147,8 @@ export function refuseExtraArgs(extraArgs: readonly string[]): string | null {
   return null;
 }
 
-function refuseWorkspace(workspace: string): string | null {
+/** A message when `workspace` is not a safe workspace name; null when it is. */
+export function refuseWorkspace(workspace: string): string | null {
   if (WORKSPACE_NAME.test(workspace)) return null;
   return (
     `invalid workspace name ${JSON.stringify(workspace)}: ` +
@@ -149,6 +171,25 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Remove any earlier file at `planPath` (so a failed plan never leaves an old plan behind to
+ * be applied) and make its directory. A message when that fails; null when done.
+ */
+export async function preparePlanFile(planPath: string): Promise<string | null> {
+  try {
+    await rm(planPath, { force: true });
+    await mkdir(path.dirname(planPath), { recursive: true });
+    return null;
+  } catch (error: unknown) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return `cannot prepare plan file ${planPath}: ${reason}`;
+  }
+}
+
+function planNotFound(planPath: string): string {
+  return `plan file ${planPath} not found: run plan first`;
 }
 
 function elapsed(started: number): number {
@@ -178,27 +219,15 @@ export class TerraformRunner {
     const planPath = path.resolve(ctx.projectDir, planFile);
     const refusal = refuseExtraArgs(ctx.extraArgs) ?? refuseWorkspace(ctx.workspace);
     if (refusal !== null) return this.#planError(refusal, NO_EXIT_CODE, started);
+    const unprepared = await preparePlanFile(planPath);
+    if (unprepared !== null) return this.#planError(unprepared, NO_EXIT_CODE, started);
 
-    try {
-      await rm(planPath, { force: true });
-      await mkdir(path.dirname(planPath), { recursive: true });
-    } catch (error: unknown) {
-      const reason = error instanceof Error ? error.message : String(error);
-      const message = `cannot prepare plan file ${planPath}: ${reason}`;
-      return this.#planError(message, NO_EXIT_CODE, started);
-    }
-
-    const init = await this.#init(ctx);
-    if ('failed' in init) return this.#planError(init.output, init.exitCode, started);
-    const select = await this.#selectWorkspace(ctx);
-    if ('failed' in select) return this.#planError(select.output, select.exitCode, started);
-
-    const planArgs = [
-      'plan', '-input=false', '-no-color', '-detailed-exitcode', `-out=${planPath}`,
-      ...ctx.extraArgs,
-    ];
-    const plan = await this.#step(ctx, 'plan', planArgs, this.#timeouts.planMs, [0, 2]);
-    if ('failed' in plan) return this.#planError(plan.output, plan.exitCode, started);
+    const init = await this.init(ctx, []);
+    if (!init.ok) return this.#planError(init.output, init.exitCode, started);
+    const select = await this.selectWorkspace(ctx);
+    if (!select.ok) return this.#planError(select.output, select.exitCode, started);
+    const plan = await this.planStep(ctx, planPath, []);
+    if (!plan.ok) return this.#planError(plan.output, plan.exitCode, started);
 
     const noChanges = plan.exitCode === 0;
     const zeros: ChangeSummary = { add: 0, change: 0, destroy: 0 };
@@ -224,20 +253,15 @@ export class TerraformRunner {
     const refusal = refuseExtraArgs(ctx.extraArgs) ?? refuseWorkspace(ctx.workspace);
     if (refusal !== null) return this.#applyError(refusal, NO_EXIT_CODE, started);
     if (!(await exists(planPath))) {
-      const message = `plan file ${planPath} not found: run plan first`;
-      return this.#applyError(message, NO_EXIT_CODE, started);
+      return this.#applyError(planNotFound(planPath), NO_EXIT_CODE, started);
     }
 
-    if (!(await exists(path.join(ctx.projectDir, '.terraform')))) {
-      const init = await this.#init(ctx);
-      if ('failed' in init) return this.#applyError(init.output, init.exitCode, started);
-    }
-    const select = await this.#selectWorkspace(ctx);
-    if ('failed' in select) return this.#applyError(select.output, select.exitCode, started);
-
-    const applyArgs = ['apply', '-input=false', '-no-color', ...ctx.extraArgs, planPath];
-    const apply = await this.#step(ctx, 'apply', applyArgs, this.#timeouts.applyMs);
-    if ('failed' in apply) return this.#applyError(apply.output, apply.exitCode, started);
+    const init = await this.initIfMissing(ctx);
+    if (!init.ok) return this.#applyError(init.output, init.exitCode, started);
+    const select = await this.selectWorkspace(ctx);
+    if (!select.ok) return this.#applyError(select.output, select.exitCode, started);
+    const apply = await this.applyStep(ctx, planPath, []);
+    if (!apply.ok) return this.#applyError(apply.output, apply.exitCode, started);
     return {
       result: 'applied',
       output: apply.output,
@@ -246,19 +270,89 @@ export class TerraformRunner {
     };
   }
 
-  #init(ctx: RunContext): Promise<ExecResult | StepFailure> {
-    return this.#step(ctx, 'init', ['init', '-input=false', '-no-color'], this.#timeouts.initMs);
+  /** `init -input=false -no-color ...extraArgs` (refused flags refused; ctx.extraArgs unused). */
+  async init(ctx: RunContext, extraArgs: readonly string[]): Promise<TerraformStepResult> {
+    const started = performance.now();
+    const refusal = refuseExtraArgs(extraArgs);
+    if (refusal !== null) return this.#refused(refusal, started);
+    const args = ['init', '-input=false', '-no-color', ...extraArgs];
+    return this.#stepResult(await this.#step(ctx, 'init', args, this.#timeouts.initMs), started);
   }
 
-  async #selectWorkspace(ctx: RunContext): Promise<ExecResult | StepFailure> {
+  /** `init` without extra args when the project has no `.terraform` dir (a fresh checkout). */
+  async initIfMissing(ctx: RunContext): Promise<TerraformStepResult> {
+    if (await exists(path.join(ctx.projectDir, '.terraform'))) {
+      return { ok: true, output: '', exitCode: 0, durationMs: 0 };
+    }
+    return this.init(ctx, []);
+  }
+
+  /** `workspace select -or-create=true <ctx.workspace>`; skipped when it would be a no-op. */
+  async selectWorkspace(ctx: RunContext): Promise<TerraformStepResult> {
+    const started = performance.now();
+    const refusal = refuseWorkspace(ctx.workspace);
+    if (refusal !== null) return this.#refused(refusal, started);
     // Terraform keeps the selected workspace in .terraform/environment and means `default`
     // when the file is absent: selecting `default` then is a no-op worth a process start.
     if (ctx.workspace === 'default' && (await selectedWorkspace(ctx.projectDir)) === 'default') {
-      const display = displayCommand(this.#bin, ['workspace', 'select', 'default']);
-      return { exitCode: 0, stdout: '', stderr: '', output: '', durationMs: 0, display };
+      return { ok: true, output: '', exitCode: 0, durationMs: 0 };
     }
     const args = ['workspace', 'select', '-or-create=true', ctx.workspace];
-    return this.#step(ctx, 'workspace select', args, this.#timeouts.initMs);
+    const select = await this.#step(ctx, 'workspace select', args, this.#timeouts.initMs);
+    return this.#stepResult(select, started);
+  }
+
+  /**
+   * `plan -input=false -no-color -detailed-exitcode -out=<planFile> ...extraArgs
+   * ...ctx.extraArgs` (no init, no workspace select). Exit codes 0 (no changes) and 2
+   * (changes) are ok. Any earlier file at planFile is removed first.
+   */
+  async planStep(
+    ctx: RunContext,
+    planFile: string,
+    extraArgs: readonly string[],
+  ): Promise<TerraformStepResult> {
+    const started = performance.now();
+    const planPath = path.resolve(ctx.projectDir, planFile);
+    const refusal = refuseExtraArgs([...extraArgs, ...ctx.extraArgs]);
+    if (refusal !== null) return this.#refused(refusal, started);
+    const unprepared = await preparePlanFile(planPath);
+    if (unprepared !== null) return this.#refused(unprepared, started);
+    const args = [
+      'plan', '-input=false', '-no-color', '-detailed-exitcode', `-out=${planPath}`,
+      ...extraArgs, ...ctx.extraArgs,
+    ];
+    const plan = await this.#step(ctx, 'plan', args, this.#timeouts.planMs, [0, 2]);
+    return this.#stepResult(plan, started);
+  }
+
+  /**
+   * `apply -input=false -no-color ...extraArgs ...ctx.extraArgs <planFile>` (no init, no
+   * workspace select); refused when the plan file does not exist.
+   */
+  async applyStep(
+    ctx: RunContext,
+    planFile: string,
+    extraArgs: readonly string[],
+  ): Promise<TerraformStepResult> {
+    const started = performance.now();
+    const planPath = path.resolve(ctx.projectDir, planFile);
+    const refusal = refuseExtraArgs([...extraArgs, ...ctx.extraArgs]);
+    if (refusal !== null) return this.#refused(refusal, started);
+    if (!(await exists(planPath))) return this.#refused(planNotFound(planPath), started);
+    const args = ['apply', '-input=false', '-no-color', ...extraArgs, ...ctx.extraArgs, planPath];
+    const apply = await this.#step(ctx, 'apply', args, this.#timeouts.applyMs);
+    return this.#stepResult(apply, started);
+  }
+
+  #stepResult(result: ExecResult | StepFailure, started: number): TerraformStepResult {
+    const { output, exitCode } = result;
+    return { ok: !('failed' in result), output, exitCode, durationMs: elapsed(started) };
+  }
+
+  #refused(message: string, started: number): TerraformStepResult {
+    const output = this.#exec.masker.mask(message);
+    return { ok: false, output, exitCode: NO_EXIT_CODE, durationMs: elapsed(started) };
   }
 
   /** One terraform call; an ExecError becomes a StepFailure whose output names the step. */

@@ -48,10 +48,75 @@ export interface ApplyOutcome {
 /**
  * One step of a plan or apply workflow (Atlantis's custom workflows). `run` executes a
  * command in the project dir; `env` sets a variable for the later steps of the same stage.
+ * A command runs as `<shell> ...shellArgs <command>`: shell `sh` and shellArgs `['-c']` by
+ * default, as in Atlantis.
  */
 export type WorkflowStep =
   | { kind: 'init'; extraArgs: string[] }
   | { kind: 'plan'; extraArgs: string[] }
   | { kind: 'apply'; extraArgs: string[] }
-  | { kind: 'run'; command: string; shell?: string; output?: 'show' | 'hide' | 'strip_refreshing' }
-  | { kind: 'env'; name: string; value?: string; command?: string };
+  | {
+      kind: 'run';
+      command: string;
+      shell?: string;
+      shellArgs?: string[];
+      output?: 'show' | 'hide' | 'strip_refreshing';
+    }
+  | {
+      kind: 'env';
+      name: string;
+      value?: string;
+      command?: string;
+      shell?: string;
+      shellArgs?: string[];
+    };
+
+/**
+ * The environment variables Atlantis gives `run` and `env` steps (its "native environment
+ * variables"). WORKSPACE, DIR and PLANFILE are always set from the run itself (workspace,
+ * projectDir, resolved planFile), whatever is given here. Nothing else reaches a step through
+ * this object: only the names below are read, so a stray property can never carry a token.
+ */
+export interface StepVariables {
+  /** Terraform workspace, e.g. `default`. */
+  WORKSPACE: string;
+  /** Absolute path of the project directory. */
+  DIR: string;
+  /** Absolute path where the plan is written (plan stage) or read from (apply stage). */
+  PLANFILE: string;
+  /** Absolute path where the plan in JSON (`terraform show -json`) may be written. */
+  SHOWFILE: string;
+  BASE_REPO_NAME: string;
+  BASE_REPO_OWNER: string;
+  HEAD_REPO_NAME: string;
+  HEAD_REPO_OWNER: string;
+  HEAD_BRANCH_NAME: string;
+  HEAD_COMMIT: string;
+  BASE_BRANCH_NAME: string;
+  /** Project name from the repo config; empty when the project has none. */
+  PROJECT_NAME: string;
+  PULL_NUM: string;
+  PULL_URL: string;
+  PULL_AUTHOR: string;
+  /** Project dir relative to the repo root; `.` at the root. */
+  REPO_REL_DIR: string;
+  /** Who ran the command; the server's own user for autoplan. */
+  USER_NAME: string;
+  /** The comment's extra args, Atlantis-escaped: see commentArgsVariable in workflow.ts. */
+  COMMENT_ARGS: string;
+  /** e.g. `1.11.4`, when the server knows it. */
+  ATLANTIS_TERRAFORM_VERSION?: string;
+  /** `true` / `false`, when the server knows it. */
+  ATLANTIS_PR_APPROVED?: string;
+  /** `true` / `false`, when the server knows it. */
+  ATLANTIS_PR_MERGEABLE?: string;
+}
+
+/** A plan or apply stage of a custom workflow (`workflow.ts`). */
+export interface WorkflowRun extends RunContext {
+  /** Where the plan is written / read; relative paths are taken from the project dir. */
+  planFile: string;
+  variables: StepVariables;
+  /** Timeout of each `run` step and `env` command; default 30 min (workflow.ts). */
+  runTimeoutMs?: number;
+}

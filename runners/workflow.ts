@@ -1,0 +1,430 @@
+// Custom workflows (Atlantis's `workflows:`): a project's plan or apply stage runs as a list of
+// steps — terraform's own `init`, `plan`, `apply`, `run` commands and `env` variables — instead
+// of the runner's fixed sequence. Without steps a stage is exactly TerraformRunner.plan/apply.
+// Every child goes through `exec.ts`: argv arrays, the allow-listed base env plus only what a
+// step is given (ctx.env, the step variables, earlier `env` steps), a timeout, masked output.
+
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { exec, ExecError, formatDuration } from './exec.js';
+import type { ExecContext, ExecResult } from './exec.js';
+import {
+  NO_EXIT_CODE,
+  parsePlanSummary,
+  planSaysNoChanges,
+  preparePlanFile,
+  refuseExtraArgs,
+  refuseWorkspace,
+  withoutRunnerOwnedVars,
+} from './terraform.js';
+import type { TerraformRunner, TerraformStepResult } from './terraform.js';
+import type {
+  ApplyOutcome,
+  ChangeSummary,
+  PlanOutcome,
+  RunContext,
+  StepVariables,
+  WorkflowRun,
+  WorkflowStep,
+} from './types.js';
+
+export type { StepVariables, WorkflowRun } from './types.js';
+
+/** Every name of StepVariables; `satisfies` keeps the list and the interface in step. */
+const STEP_VARIABLE_NAMES = Object.keys({
+  WORKSPACE: true, DIR: true, PLANFILE: true, SHOWFILE: true, BASE_REPO_NAME: true,
+  BASE_REPO_OWNER: true, HEAD_REPO_NAME: true, HEAD_REPO_OWNER: true, HEAD_BRANCH_NAME: true,
+  HEAD_COMMIT: true, BASE_BRANCH_NAME: true, PROJECT_NAME: true, PULL_NUM: true, PULL_URL: true,
+  PULL_AUTHOR: true, REPO_REL_DIR: true, USER_NAME: true, COMMENT_ARGS: true,
+  ATLANTIS_TERRAFORM_VERSION: true, ATLANTIS_PR_APPROVED: true, ATLANTIS_PR_MERGEABLE: true,
+} satisfies Record<keyof StepVariables, true>) as (keyof StepVariables)[];
+
+export const DEFAULT_RUN_STEP_TIMEOUT_MS = 30 * 60_000;
+
+/** Environment variable names a shell accepts (an `=` would corrupt the env block). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Terraform's refresh and data-source read lines, and the 0.12–0.14 refresh banner. */
+const REFRESH_NOISE: readonly RegExp[] = [
+  /: Refreshing state\.\.\./,
+  /: Reading\.\.\./,
+  /: Still reading\.\.\./,
+  /: Read complete after /,
+  /^Refreshing Terraform state in-memory prior to plan\.\.\.$/,
+  /^The refreshed state will be used to calculate this plan, but will not be$/,
+  /^persisted to local or remote state storage\.$/,
+];
+
+type StageName = 'plan' | 'apply';
+
+/** One stage's run, passed explicitly from step to step. */
+interface Stage {
+  readonly name: StageName;
+  readonly tf: TerraformRunner;
+  /** The caller's exec context with the runner-owned TF_* variables removed, as terraform's. */
+  readonly exec: ExecContext;
+  readonly run: WorkflowRun;
+  readonly planPath: string;
+  readonly variables: Readonly<Record<string, string>>;
+  /** Variables set by this stage's `env` steps so far. */
+  readonly env: Record<string, string>;
+  /** Output for the comment, per step. */
+  readonly shown: string[];
+  /** Everything the steps printed, hidden steps included (plan detection reads it). */
+  readonly full: string[];
+  /** The last `plan` step's result, when one ran. */
+  plan: TerraformStepResult | null;
+  exitCode: number;
+}
+
+interface StepFailure {
+  output: string;
+  exitCode: number;
+}
+
+/**
+ * Atlantis's COMMENT_ARGS: each argument with a backslash before every character, joined
+ * with commas (`-- -target=a b` → `\-\t\a\r\g\e\t\=\a,\b`), so a step can pass them on to a
+ * shell word by word without the shell interpreting anything in them.
+ */
+export function commentArgsVariable(extraArgs: readonly string[]): string {
+  return extraArgs.map((arg) => [...arg].map((char) => `\\${char}`).join('')).join(',');
+}
+
+/** Drops terraform's refresh noise lines (and the blank lines they leave at the top). */
+export function stripRefreshing(output: string): string {
+  const kept = output.split('\n').filter((line) => !REFRESH_NOISE.some((re) => re.test(line)));
+  while (kept.length > 1 && (kept[0] ?? '').trim() === '') kept.shift();
+  return kept.join('\n');
+}
+
+/**
+ * Runs a plan stage. No steps (undefined or []) is exactly `tf.plan(run, run.planFile)`.
+ * With steps: each runs in order and the first failure stops the stage with an error naming
+ * it. `init` = init ...extraArgs; `plan` = workspace select + plan -detailed-exitcode
+ * -out=<planFile> ...extraArgs ...run.extraArgs; `run` = `<shell> ...shellArgs <command>`
+ * (default `sh -c`) in the project dir; `env` sets a variable for later steps. The result comes from the last `plan`
+ * step's exit code; without one (e.g. terragrunt in `run` steps) from the plan file the
+ * steps left at $PLANFILE and the `No changes.` / `Plan:` lines they printed.
+ */
+export async function runPlanWorkflow(
+  tf: TerraformRunner,
+  execCtx: ExecContext,
+  steps: readonly WorkflowStep[] | undefined,
+  run: WorkflowRun,
+): Promise<PlanOutcome> {
+  if (steps === undefined || steps.length === 0) return tf.plan(run, run.planFile);
+  const started = performance.now();
+  const stage = newStage('plan', tf, execCtx, run);
+  const fail = (output: string, exitCode: number): PlanOutcome => ({
+    result: 'error',
+    summary: null,
+    output: execCtx.masker.mask(output),
+    exitCode,
+    durationMs: elapsed(started),
+  });
+
+  const refusal = refuseStage(stage, steps) ?? (await preparePlanFile(stage.planPath));
+  if (refusal !== null) return fail(refusal, NO_EXIT_CODE);
+  const failure = await runSteps(stage, steps);
+  if (failure !== null) return fail(failure.output, failure.exitCode);
+
+  const output = execCtx.masker.mask(joinOutputs(stage.shown));
+  const done = { output, durationMs: elapsed(started) };
+  const zeros: ChangeSummary = { add: 0, change: 0, destroy: 0 };
+  if (stage.plan !== null) {
+    const noChanges = stage.plan.exitCode === 0;
+    return {
+      result: noChanges ? 'no-changes' : 'changes',
+      summary: parsePlanSummary(stage.plan.output) ?? (noChanges ? zeros : null),
+      planFile: stage.planPath,
+      exitCode: stage.plan.exitCode,
+      ...done,
+    };
+  }
+  // A custom plan (terragrunt, a wrapper script): terraform writes a plan file with or
+  // without changes, so the file alone does not say which; the printed lines do.
+  const printed = joinOutputs(stage.full);
+  const noChanges = planSaysNoChanges(printed);
+  if (await exists(stage.planPath)) {
+    const result = noChanges ? 'no-changes' : 'changes';
+    const summary = parsePlanSummary(printed);
+    return { result, summary, planFile: stage.planPath, exitCode: stage.exitCode, ...done };
+  }
+  if (noChanges) return { result: 'no-changes', summary: zeros, exitCode: stage.exitCode, ...done };
+  const message =
+    `the workflow produced no plan file at ${stage.planPath} ($PLANFILE): a plan stage ` +
+    'without a plan step must write one, e.g. `run: terraform plan -out=$PLANFILE`';
+  return fail(output === '' ? message : `${message}\n\n${output}`, NO_EXIT_CODE);
+}
+
+/**
+ * Runs an apply stage. No steps (undefined or []) is exactly `tf.apply(run, run.planFile)`.
+ * With steps: as a plan stage; `apply` = init when `.terraform` is missing + workspace select
+ * + apply ...extraArgs ...run.extraArgs <planFile>. 'applied' when every step succeeded.
+ */
+export async function runApplyWorkflow(
+  tf: TerraformRunner,
+  execCtx: ExecContext,
+  steps: readonly WorkflowStep[] | undefined,
+  run: WorkflowRun,
+): Promise<ApplyOutcome> {
+  if (steps === undefined || steps.length === 0) return tf.apply(run, run.planFile);
+  const started = performance.now();
+  const stage = newStage('apply', tf, execCtx, run);
+  const fail = (output: string, exitCode: number): ApplyOutcome => ({
+    result: 'error',
+    output: execCtx.masker.mask(output),
+    exitCode,
+    durationMs: elapsed(started),
+  });
+
+  const refusal = refuseStage(stage, steps);
+  if (refusal !== null) return fail(refusal, NO_EXIT_CODE);
+  const failure = await runSteps(stage, steps);
+  if (failure !== null) return fail(failure.output, failure.exitCode);
+  return {
+    result: 'applied',
+    output: execCtx.masker.mask(joinOutputs(stage.shown)),
+    exitCode: stage.exitCode,
+    durationMs: elapsed(started),
+  };
+}
+
+function newStage(
+  name: StageName,
+  tf: TerraformRunner,
+  execCtx: ExecContext,
+  run: WorkflowRun,
+): Stage {
+  const planPath = path.resolve(run.projectDir, run.planFile);
+  const variables: Record<string, string> = {};
+  for (const variable of STEP_VARIABLE_NAMES) {
+    const value = run.variables[variable];
+    if (typeof value === 'string') variables[variable] = value;
+  }
+  // The run's own fields are the truth for the three variables that describe it.
+  variables.WORKSPACE = run.workspace;
+  variables.DIR = run.projectDir;
+  variables.PLANFILE = planPath;
+  const exec = { baseEnv: withoutRunnerOwnedVars(execCtx.baseEnv), masker: execCtx.masker };
+  return {
+    name, tf, exec, run, planPath, variables, env: {}, shown: [], full: [], plan: null, exitCode: 0,
+  };
+}
+
+/** Everything that can be refused before any step runs, so a refusal changes nothing. */
+function refuseStage(stage: Stage, steps: readonly WorkflowStep[]): string | null {
+  const general = refuseWorkspace(stage.run.workspace) ?? refuseExtraArgs(stage.run.extraArgs);
+  if (general !== null) return general;
+  for (const [index, step] of steps.entries()) {
+    const problem = refuseStep(stage.name, step);
+    if (problem !== null) return `${stepLabel(step, index, steps.length)}: ${problem}`;
+  }
+  return null;
+}
+
+function refuseStep(stage: StageName, step: WorkflowStep): string | null {
+  switch (step.kind) {
+    case 'init':
+      return refuseExtraArgs(step.extraArgs);
+    case 'plan':
+      if (stage === 'apply') {
+        return 'a plan step cannot run in an apply stage: apply applies the plan that was reviewed';
+      }
+      return refuseExtraArgs(step.extraArgs);
+    case 'apply':
+      if (stage === 'plan') return 'an apply step cannot run in a plan stage';
+      return refuseExtraArgs(step.extraArgs);
+    case 'run':
+      return null;
+    case 'env':
+      if (!ENV_NAME.test(step.name)) {
+        return `invalid variable name ${JSON.stringify(step.name)}: use letters, digits and "_"`;
+      }
+      if ((step.value === undefined) === (step.command === undefined)) {
+        return 'an env step needs either value or command, not both';
+      }
+      return null;
+  }
+}
+
+async function runSteps(stage: Stage, steps: readonly WorkflowStep[]): Promise<StepFailure | null> {
+  for (const [index, step] of steps.entries()) {
+    const failure = await runStep(stage, step);
+    if (failure !== null) {
+      const label = stepLabel(step, index, steps.length);
+      return { output: `${label}${failure.output}`, exitCode: failure.exitCode };
+    }
+  }
+  return null;
+}
+
+/** Runs one step; a failure's output continues the step's label (` failed …` / `: …`). */
+async function runStep(stage: Stage, step: WorkflowStep): Promise<StepFailure | null> {
+  const ctx = terraformContext(stage);
+  switch (step.kind) {
+    case 'init':
+      // Init's output is shown only when it fails, as in Atlantis: otherwise it is noise.
+      return terraformSteps(stage, [() => stage.tf.init(ctx, step.extraArgs)], false);
+    case 'plan': {
+      const planStep = async (): Promise<TerraformStepResult> => {
+        stage.plan = await stage.tf.planStep(ctx, stage.planPath, step.extraArgs);
+        return stage.plan;
+      };
+      return terraformSteps(stage, [() => stage.tf.selectWorkspace(ctx), planStep], true);
+    }
+    case 'apply':
+      return terraformSteps(stage, [
+        () => stage.tf.initIfMissing(ctx),
+        () => stage.tf.selectWorkspace(ctx),
+        () => stage.tf.applyStep(ctx, stage.planPath, step.extraArgs),
+      ], true);
+    case 'run':
+      return runCommandStep(stage, step);
+    case 'env':
+      return envStep(stage, step);
+  }
+}
+
+/** Terraform calls in order; the last one's output is the step's (shown when `show`). */
+async function terraformSteps(
+  stage: Stage,
+  calls: readonly (() => Promise<TerraformStepResult>)[],
+  show: boolean,
+): Promise<StepFailure | null> {
+  let last: TerraformStepResult | null = null;
+  for (const call of calls) {
+    last = await call();
+    if (!last.ok) return { output: `: ${last.output}`, exitCode: last.exitCode };
+  }
+  if (last === null) return null;
+  stage.full.push(last.output);
+  if (show) stage.shown.push(last.output);
+  stage.exitCode = last.exitCode;
+  return null;
+}
+
+async function runCommandStep(
+  stage: Stage,
+  step: Extract<WorkflowStep, { kind: 'run' }>,
+): Promise<StepFailure | null> {
+  const result = await runCommand(stage, step.command, step, true);
+  const mode = step.output ?? 'show';
+  const filter = (text: string): string =>
+    mode === 'strip_refreshing' ? stripRefreshing(text) : text;
+  if (result instanceof ExecError) {
+    // As in Atlantis, a failing step's output is part of the error even with `output: hide`:
+    // it is what explains the failure (and it is masked like everything else).
+    return commandFailure(result, filter(stripAnsi(result.output)), stage);
+  }
+  const text = stripAnsi(result.output);
+  stage.full.push(text);
+  if (mode !== 'hide') stage.shown.push(filter(text));
+  stage.exitCode = result.exitCode;
+  return null;
+}
+
+async function envStep(
+  stage: Stage,
+  step: Extract<WorkflowStep, { kind: 'env' }>,
+): Promise<StepFailure | null> {
+  if (step.value !== undefined) {
+    stage.env[step.name] = step.value;
+    return null;
+  }
+  // Not streamed (a value, not a log line), as in Atlantis. Its stdout is masked like all
+  // output: a command that prints a registered secret yields `***`, never the secret.
+  const result = await runCommand(stage, step.command ?? '', step, false);
+  if (result instanceof ExecError) return commandFailure(result, stripAnsi(result.output), stage);
+  stage.env[step.name] = result.stdout.trim();
+  return null;
+}
+
+/** `<shell> ...shellArgs <command>` in the project dir: an argv array, no shell around it. */
+async function runCommand(
+  stage: Stage,
+  command: string,
+  spec: { shell?: string; shellArgs?: string[] },
+  stream: boolean,
+): Promise<ExecResult | ExecError> {
+  const { run } = stage;
+  try {
+    return await exec(stage.exec, {
+      file: spec.shell ?? 'sh',
+      args: [...(spec.shellArgs ?? ['-c']), command],
+      cwd: run.projectDir,
+      env: { ...withoutRunnerOwnedVars(run.env), ...stage.variables, ...stage.env },
+      timeoutMs: run.runTimeoutMs ?? DEFAULT_RUN_STEP_TIMEOUT_MS,
+      ...(stream && run.onOutput !== undefined ? { onOutput: run.onOutput } : {}),
+    });
+  } catch (error: unknown) {
+    if (error instanceof ExecError) return error;
+    throw error;
+  }
+}
+
+function commandFailure(error: ExecError, body: string, stage: Stage): StepFailure {
+  const timeoutMs = stage.run.runTimeoutMs ?? DEFAULT_RUN_STEP_TIMEOUT_MS;
+  let how: string;
+  if (error.timedOut) how = `timed out after ${formatDuration(timeoutMs)} and was killed`;
+  else if (error.outputCapped) how = 'was killed: its output exceeded the cap';
+  else if (error.exitCode === null && error.signal === null) how = `failed: ${error.message}`;
+  else if (error.exitCode === null) how = `was killed by ${error.signal}`;
+  else how = `failed with exit code ${error.exitCode}`;
+  const trimmed = body.trimEnd();
+  const output = trimmed === '' ? ` ${how}\n` : ` ${how}:\n\n${trimmed}\n`;
+  return { output, exitCode: error.exitCode ?? NO_EXIT_CODE };
+}
+
+/** The RunContext terraform steps see: ctx.env plus the variables of earlier `env` steps. */
+function terraformContext(stage: Stage): RunContext {
+  const { run } = stage;
+  return {
+    projectDir: run.projectDir,
+    workspace: run.workspace,
+    extraArgs: run.extraArgs,
+    env: { ...run.env, ...stage.env },
+    ...(run.onOutput === undefined ? {} : { onOutput: run.onOutput }),
+  };
+}
+
+/** `step 2 of 4 (run: echo hi)`: how an error names a step. */
+function stepLabel(step: WorkflowStep, index: number, count: number): string {
+  const what =
+    step.kind === 'run' ? `run: ${oneLine(step.command)}`
+    : step.kind === 'env' ? `env: ${step.name}`
+    : step.kind;
+  return `step ${index + 1} of ${count} (${what})`;
+}
+
+/** The first line of a command, at most 80 characters; `…` when there is more. */
+function oneLine(command: string): string {
+  const text = command.trim();
+  const first = (text.split('\n')[0] ?? '').slice(0, 80);
+  return first.length < text.length ? `${first.trimEnd()} …` : first;
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(ANSI_ESCAPE, '');
+}
+
+function joinOutputs(parts: readonly string[]): string {
+  return parts
+    .filter((part) => part !== '')
+    .map((part) => (part.endsWith('\n') ? part : `${part}\n`))
+    .join('');
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
