@@ -2,6 +2,7 @@
 // raw values from the environment and the TIDELINE_CONFIG file → validated by the schemas →
 // normalised into `Settings`. Every problem is collected; none is thrown.
 
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pickChildEnv } from './child-env.js';
@@ -9,7 +10,7 @@ import { readConfigFile } from './config-file.js';
 import { checkGitHubAuth, checkWebLogin } from './credentials.js';
 import { ServerSettingsSchema } from './schema.js';
 import type { ServerSettingsValues } from './schema.js';
-import type { ConfigProblem, GitHubAuth, ReadEnvOptions, ReadEnvResult, Settings } from './settings.js';
+import type { AuditSettings, ConfigProblem, GitHubAuth, ReadCliEnvResult, ReadEnvOptions, ReadEnvResult, Settings } from './settings.js';
 import { SETTING_VARIABLES } from './variables.js';
 import type { RawValues, VariableName } from './variables.js';
 
@@ -67,6 +68,70 @@ function schemaInput(raw: RawValues): Partial<Record<VariableName, string>> {
   return input;
 }
 
+function errorReason(error: unknown): string {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface SigningKeyCheck {
+  key: { file: string; pem: string } | null;
+  problems: ConfigProblem[];
+}
+
+const GENERATE_ED25519 = 'generate one with `openssl genpkey -algorithm ed25519 -out audit-signing.pem`';
+
+/** Reads TIDELINE_AUDIT_SIGNING_KEY_FILE, which must name an unencrypted Ed25519 private key PEM. */
+function readSigningKey(raw: RawValues, readFile: (file: string) => string): SigningKeyCheck {
+  const given = raw.TIDELINE_AUDIT_SIGNING_KEY_FILE;
+  if (given === undefined) {
+    return { key: null, problems: [] };
+  }
+  const file = path.resolve(given.baseDir, given.value);
+  const problem = (message: string): SigningKeyCheck => ({ key: null, problems: [{ variable: given.origin, message: `names ${file}, ${message}` }] });
+  let pem: string;
+  try {
+    pem = readFile(file);
+  } catch (error: unknown) {
+    return problem(`which cannot be read (${errorReason(error)}): point it at the Ed25519 private key that signs audit checkpoints and let the server user read it`);
+  }
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(pem).asymmetricKeyType;
+  } catch {
+    return problem(`which holds no unencrypted PEM private key: ${GENERATE_ED25519}`);
+  }
+  if (type !== 'ed25519') {
+    return problem(`which holds a key of type ${type ?? 'unknown'}, not Ed25519: ${GENERATE_ED25519}`);
+  }
+  return { key: { file, pem }, problems: [] };
+}
+
+/** The audit webhook needs its URL and its secret: both or neither. */
+function checkAuditWebhook(raw: RawValues): ConfigProblem[] {
+  const url = raw.TIDELINE_AUDIT_WEBHOOK_URL;
+  const secret = raw.TIDELINE_AUDIT_WEBHOOK_SECRET;
+  if (url !== undefined && secret === undefined) {
+    return [{ variable: 'TIDELINE_AUDIT_WEBHOOK_SECRET', message: `is required with ${url.origin}: set it to the secret the receiver checks the X-Tideline-Signature-256 HMAC with, or unset both` }];
+  }
+  if (secret !== undefined && url === undefined) {
+    return [{ variable: 'TIDELINE_AUDIT_WEBHOOK_URL', message: `is required with ${secret.origin}: set it to the URL audit records are POSTed to, or unset both` }];
+  }
+  return [];
+}
+
+function auditSettings(values: ServerSettingsValues, signing: SigningKeyCheck['key']): AuditSettings {
+  const url = values.TIDELINE_AUDIT_WEBHOOK_URL;
+  const secret = values.TIDELINE_AUDIT_WEBHOOK_SECRET;
+  return {
+    signingKeyFile: signing?.file ?? null,
+    signingKeyPem: signing?.pem ?? null,
+    webhook: url !== undefined && secret !== undefined ? { url, secret } : null,
+    retentionDays: values.TIDELINE_AUDIT_RETENTION_DAYS ?? null,
+  };
+}
+
 /** A command given as a path (`./bin/terraform`) resolves now; a bare name is looked up on PATH. */
 function resolveCommand(command: string, baseDir: string): string {
   return command.includes('/') ? path.resolve(baseDir, command) : command;
@@ -76,7 +141,7 @@ function buildSettings(
   values: ServerSettingsValues,
   raw: RawValues,
   auth: GitHubAuth,
-  context: { env: NodeJS.ProcessEnv; cwd: string; configFile: string | null },
+  context: { env: NodeJS.ProcessEnv; cwd: string; configFile: string | null; signingKey: SigningKeyCheck['key'] },
 ): Settings {
   function baseDir(name: VariableName): string {
     return raw[name]?.baseDir ?? context.cwd;
@@ -85,11 +150,14 @@ function buildSettings(
     values.TIDELINE_WEB_USERNAME !== undefined && values.TIDELINE_WEB_PASSWORD !== undefined
       ? { username: values.TIDELINE_WEB_USERNAME, password: values.TIDELINE_WEB_PASSWORD }
       : null;
+  const audit = auditSettings(values, context.signingKey);
   const secrets = [
     values.TIDELINE_WEBHOOK_SECRET,
     auth.kind === 'token' ? auth.token : auth.privateKey,
     values.TIDELINE_API_SECRET,
     web?.password,
+    audit.webhook?.secret,
+    audit.signingKeyPem ?? undefined,
   ].filter((secret): secret is string => secret !== undefined);
   return {
     port: values.TIDELINE_PORT,
@@ -109,6 +177,7 @@ function buildSettings(
     shutdownTimeoutSeconds: values.TIDELINE_SHUTDOWN_TIMEOUT,
     configFile: context.configFile,
     childEnv: pickChildEnv(context.env),
+    audit,
     secrets: [...new Set(secrets)],
   };
 }
@@ -133,7 +202,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
     }
   }
   const auth = checkGitHubAuth(raw, readFile);
-  checked.push(...auth.problems, ...checkWebLogin(raw));
+  const signing = readSigningKey(raw, readFile);
+  checked.push(...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkAuditWebhook(raw));
 
   // A setting the file gave in an unusable form is reported there, not again as missing.
   const reported = new Set<string>(fromFile.rejected.filter((name) => raw[name] === undefined));
@@ -141,7 +211,34 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
   if (!parsed.success || auth.auth === null || problems.length > 0) {
     return { ok: false, problems };
   }
-  return { ok: true, settings: buildSettings(parsed.data, raw, auth.auth, { env, cwd, configFile: fromFile.file }) };
+  return { ok: true, settings: buildSettings(parsed.data, raw, auth.auth, { env, cwd, configFile: fromFile.file, signingKey: signing.key }) };
+}
+
+/**
+ * The settings of the `tideline` command line, from `env` and the TIDELINE_CONFIG file like
+ * `readEnv`, but only what the CLI needs: TIDELINE_DATA_DIR and TIDELINE_AUDIT_SIGNING_KEY_FILE.
+ * The server's required settings (webhook secret, GitHub auth, allow-list) are not asked for.
+ */
+export function readCliEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptions = {}): ReadCliEnvResult {
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const readFile = opts.readFile ?? ((file: string): string => readFileSync(file, 'utf8'));
+  const fromEnv = rawFromEnv(env, cwd);
+  const fromFile = readFileValues(fromEnv, readFile);
+  const raw: RawValues = { ...fromFile.values, ...fromEnv };
+  const signing = readSigningKey(raw, readFile);
+  const problems = [...fromFile.problems, ...signing.problems];
+  if (problems.length > 0) {
+    return { ok: false, problems };
+  }
+  const dataDir = ServerSettingsSchema.shape.TIDELINE_DATA_DIR.parse(raw.TIDELINE_DATA_DIR?.value);
+  return {
+    ok: true,
+    settings: {
+      dataDir: path.resolve(raw.TIDELINE_DATA_DIR?.baseDir ?? cwd, dataDir),
+      configFile: fromFile.file,
+      audit: { signingKeyFile: signing.key?.file ?? null, signingKeyPem: signing.key?.pem ?? null },
+    },
+  };
 }
 
 /** One line per problem, e.g. `TIDELINE_PORT must be a whole number from 1 to 65535, got "x": …`. */

@@ -1,7 +1,7 @@
 // zod schemas for the raw setting values (strings from the environment or the YAML file, keyed by
 // environment variable). Defaults are applied here; every message reads on from the variable's
-// name and ends with the fix. Rules that span variables (GitHub auth, web login) and reading the
-// App key file live in `normalise.ts`.
+// name and ends with the fix. Rules that span variables (GitHub auth, web login, the audit
+// webhook pair) and reading key files live in `credentials.ts` and `read-env.ts`.
 
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -133,6 +133,11 @@ export const ShutdownTimeoutSchema = z
   .default('120')
   .pipe(wholeNumber(0, Number.MAX_SAFE_INTEGER, 'set it to the seconds a SIGTERM waits for running applies, e.g. 120'));
 
+export const AuditWebhookUrlSchema = httpUrl('set it to the URL each audit record is POSTed to (a SIEM collector), or unset it');
+
+/** Capped at a century so the cutoff stays a representable date. */
+export const AuditRetentionDaysSchema = wholeNumber(1, 36_500, 'set it to how many days audit records are kept, e.g. 365, or unset it to keep them all');
+
 /** The server settings as raw strings keyed by environment variable, validated and defaulted. */
 export const ServerSettingsSchema = z.object({
   TIDELINE_PORT: PortSchema,
@@ -155,6 +160,10 @@ export const ServerSettingsSchema = z.object({
   TIDELINE_WEB_USERNAME: z.string().optional(),
   TIDELINE_WEB_PASSWORD: z.string().optional(),
   TIDELINE_SHUTDOWN_TIMEOUT: ShutdownTimeoutSchema,
+  TIDELINE_AUDIT_SIGNING_KEY_FILE: z.string().optional(),
+  TIDELINE_AUDIT_WEBHOOK_URL: AuditWebhookUrlSchema.optional(),
+  TIDELINE_AUDIT_WEBHOOK_SECRET: z.string().optional(),
+  TIDELINE_AUDIT_RETENTION_DAYS: AuditRetentionDaysSchema.optional(),
 });
 
 export type ServerSettingsInput = z.input<typeof ServerSettingsSchema>;

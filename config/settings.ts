@@ -36,9 +36,34 @@ export interface Settings {
    * TIDELINE_* values.
    */
   childEnv: Record<string, string>;
-  /** Every secret value to register with the masker: webhook secret, token, private key, api secret, web password. */
+  audit: AuditSettings;
+  /**
+   * Every secret value to register with the masker: webhook secret, token, private key, api
+   * secret, web password, audit webhook secret, audit signing key.
+   */
   secrets: string[];
 }
+
+export interface AuditSettings {
+  /** Absolute path of the Ed25519 private key that signs audit checkpoints, or null. */
+  signingKeyFile: string | null;
+  /** That key's PEM text (a secret), or null. */
+  signingKeyPem: string | null;
+  /** Where each audit record is POSTed, signed with HMAC-SHA256 of `secret`; null sends none. */
+  webhook: { url: string; secret: string } | null;
+  /** Days audit records are kept; null keeps them all. */
+  retentionDays: number | null;
+}
+
+/** What the `tideline` command line needs: the data directory and the checkpoint signing key. */
+export interface CliSettings {
+  /** Absolute. */
+  dataDir: string;
+  configFile: string | null;
+  audit: Pick<AuditSettings, 'signingKeyFile' | 'signingKeyPem'>;
+}
+
+export type ReadCliEnvResult = { ok: true; settings: CliSettings } | { ok: false; problems: ConfigProblem[] };
 
 /**
  * One thing wrong with the configuration. `variable` names where to fix it: an environment

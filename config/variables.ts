@@ -40,6 +40,10 @@ export const SETTING_VARIABLES = [
   { env: 'TIDELINE_WEB_USERNAME', key: 'web_username', kind: 'text' },
   { env: 'TIDELINE_WEB_PASSWORD', key: 'web_password', kind: 'secret' },
   { env: 'TIDELINE_SHUTDOWN_TIMEOUT', key: 'shutdown_timeout', kind: 'text' },
+  { env: 'TIDELINE_AUDIT_SIGNING_KEY_FILE', key: 'audit_signing_key_file', kind: 'path' },
+  { env: 'TIDELINE_AUDIT_WEBHOOK_URL', key: 'audit_webhook_url', kind: 'text' },
+  { env: 'TIDELINE_AUDIT_WEBHOOK_SECRET', key: 'audit_webhook_secret', kind: 'secret' },
+  { env: 'TIDELINE_AUDIT_RETENTION_DAYS', key: 'audit_retention_days', kind: 'text' },
 ] as const satisfies readonly SettingVariable[];
 
 export type VariableName = (typeof SETTING_VARIABLES)[number]['env'];

@@ -70,4 +70,67 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'audit log',
+    // The append-only, hash-chained audit log (server/audit/). `hash` = sha256(prev_hash ‖
+    // canonical JSON of the record); `fields` holds canonical JSON. Triggers make the table
+    // append-only for everything that goes through SQLite:
+    //  - UPDATE is always refused;
+    //  - INSERT is refused unless it goes after the current head (no rows slipped in between);
+    //  - DELETE is refused unless `audit_prune_permit` holds a row whose `up_to_seq` covers the
+    //    row being deleted. Retention pruning (pruneAudit) inserts that permit, deletes, removes
+    //    the permit and appends an `audit.pruned` record, all in one transaction, so no permit
+    //    is ever visible to another connection and a crash rolls it back.
+    // The permit does not stop someone with raw write access to the database file: they can
+    // insert a permit, or simply drop the triggers. Nothing inside SQLite can stop that. The
+    // protection against them is the hash chain (edits, deletions, insertions and reorderings
+    // show up in `tideline audit verify`) together with checkpoints kept outside the server
+    // (`tideline audit checkpoint`, signed with Ed25519) and the audit webhook's external copy,
+    // which catch a rewritten or truncated tail.
+    sql: `
+      CREATE TABLE audit (
+        seq           INTEGER PRIMARY KEY,
+        time          TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        repo          TEXT,
+        pull          INTEGER,
+        project       TEXT,
+        config_digest TEXT NOT NULL,
+        fields        TEXT NOT NULL,
+        prev_hash     TEXT NOT NULL,
+        hash          TEXT NOT NULL
+      ) STRICT;
+      -- verify looks records up by hash when the chain breaks; a sound chain never repeats one.
+      CREATE UNIQUE INDEX audit_by_hash ON audit (hash);
+      -- export filters: each ends in seq so a filtered export streams in seq order with no sort.
+      CREATE INDEX audit_by_time ON audit (time);
+      CREATE INDEX audit_by_repo ON audit (repo, seq);
+      CREATE INDEX audit_by_actor ON audit (actor, seq);
+      CREATE INDEX audit_by_type ON audit (type, seq);
+
+      CREATE TABLE audit_prune_permit (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        up_to_seq INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+      BEGIN
+        SELECT RAISE(ABORT, 'audit records are append-only: UPDATE is refused');
+      END;
+
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+      WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit WHERE OLD.seq <= up_to_seq)
+      BEGIN
+        SELECT RAISE(ABORT, 'audit records are append-only: DELETE is refused (retention pruning goes through pruneAudit)');
+      END;
+
+      CREATE TRIGGER audit_append_only BEFORE INSERT ON audit
+      WHEN NEW.seq <= (SELECT COALESCE(MAX(seq), 0) FROM audit)
+      BEGIN
+        SELECT RAISE(ABORT, 'audit records are append-only: INSERT must go after the last record');
+      END;
+    `,
+  },
 ];

@@ -82,6 +82,7 @@ describe('readEnv', () => {
       shutdownTimeoutSeconds: 120,
       configFile: null,
       childEnv: {},
+      audit: { signingKeyFile: null, signingKeyPem: null, webhook: null, retentionDays: null },
       secrets: ['webhook-secret-1', 'ghp_token123456'],
     } satisfies Settings);
   });
