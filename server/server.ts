@@ -10,6 +10,7 @@ import { allowlisted } from '../config/repo-glob.js';
 import type { Settings } from '../config/settings.js';
 import { SecretMasker } from '../runners/secrets.js';
 import { TerraformRunner } from '../runners/terraform.js';
+import { auditWebhookSink, AuditLog, configDigest, pruneAudit, SERVER_ACTOR, type AuditWebhookSink } from './audit/index.js';
 import { renderInterrupted } from './comments/index.js';
 import type { Forge } from './github/forge.js';
 import { createOctokitForge } from './github/octokit-forge.js';
@@ -53,6 +54,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
   const db = openDb({ dataDir: settings.dataDir });
+  const digest = configDigest(settings);
+  const sink: AuditWebhookSink | null =
+    settings.audit.webhook === null ? null : auditWebhookSink({ url: settings.audit.webhook.url, secret: settings.audit.webhook.secret, log });
+  const audit = new AuditLog({ db, configDigest: digest, masker, ...(sink === null ? {} : { onAppend: (r) => sink.send(r) }) });
   const forge =
     opts.forge ??
     createOctokitForge({
@@ -68,6 +73,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const exec = { baseEnv: settings.childEnv, masker };
   const ctx: JobContext = {
     db,
+    audit,
     forge,
     log,
     masker,
@@ -84,8 +90,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const app = createApp({
     db,
+    audit,
     log,
     version,
+    apiSecret: settings.apiSecret,
     secret: settings.webhookSecret,
     notify: () => pool.notify(),
     route: {
@@ -102,7 +110,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   pool.start();
-  log.info({ version, url, botLogin, parallelism: settings.parallelism }, 'tideline started');
+  audit.append({ type: 'server.start', actor: SERVER_ACTOR, fields: { version, configDigest: digest, botLogin, parallelism: settings.parallelism } });
+  const retention = startRetention(audit, db, settings.audit.retentionDays, log);
+  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest }, 'tideline started');
 
   return {
     url,
@@ -115,11 +125,31 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       server.closeIdleConnections();
       const drained = await pool.drain(timeoutMs);
       await closed;
+      if (retention !== null) clearInterval(retention);
+      audit.append({ type: 'server.stop', actor: SERVER_ACTOR, fields: { version, configDigest: digest, interruptedJobs: drained.interrupted.map((j) => j.id) } });
+      await sink?.flush();
       db.close();
       log.info({ interrupted: drained.interrupted.length }, 'tideline stopped');
       return drained;
     },
   };
+}
+
+/** With a retention period, prunes old audit records at start and then daily. */
+function startRetention(audit: AuditLog, db: Db, days: number | null, log: Logger): NodeJS.Timeout | null {
+  if (days === null) return null;
+  const prune = (): void => {
+    try {
+      const { pruned } = pruneAudit(audit, db, days);
+      if (pruned > 0) log.info({ pruned, days }, 'pruned old audit records');
+    } catch (err: unknown) {
+      log.error({ err }, 'audit retention failed');
+    }
+  };
+  prune();
+  const timer = setInterval(prune, 24 * 3600_000);
+  timer.unref();
+  return timer;
 }
 
 /** Each job a dead process left running: its PR is told what happened and how to re-run it. */

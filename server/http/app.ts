@@ -4,11 +4,14 @@
 import express, { type Express } from 'express';
 import type { Db } from '../store/db.js';
 import { isReachable } from '../store/db.js';
+import { auditApi } from './api-audit.js';
 import { webhookHandler, type WebhookContext } from './webhook.js';
 
 export interface AppContext extends WebhookContext {
   db: Db;
   version: string;
+  /** Bearer token for /api/* routes; null disables them. */
+  apiSecret: string | null;
 }
 
 export function createApp(ctx: AppContext): Express {
@@ -19,6 +22,7 @@ export function createApp(ctx: AppContext): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', version: ctx.version });
   });
+  app.use(auditApi({ db: ctx.db, apiSecret: ctx.apiSecret, log: ctx.log }));
   app.get('/readyz', (_req, res) => {
     const ok = isReachable(ctx.db);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unreachable' });

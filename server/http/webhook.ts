@@ -4,6 +4,7 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/index.js';
 import { enqueue } from '../jobs/queue.js';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
@@ -11,6 +12,7 @@ import { routeEvent, type RouteContext } from './route-event.js';
 
 export interface WebhookContext {
   db: Db;
+  audit: AuditLog;
   log: Logger;
   secret: string;
   route: RouteContext;
@@ -31,6 +33,8 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     const log = ctx.log.child({ delivery: deliveryId || undefined, event: event || undefined });
     const refuse = (status: number, message: string): void => {
       log.warn({ status, reason: message }, 'webhook refused');
+      // Nothing in a refused body is trusted, so the record names no actor or repository.
+      ctx.audit.append({ type: 'webhook.refused', actor: 'unknown', fields: { deliveryId, event, status, reason: message, remoteAddress: req.socket.remoteAddress ?? null } });
       res.status(status).json({ error: message });
     };
 
@@ -70,14 +74,22 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     }
 
     const routed = routeEvent(ctx.route, event, deliveryId, payload);
+    const about = describeDelivery(payload);
     const outcome = ctx.db.transaction((): 'duplicate' | number => {
       if (recordDelivery.run(deliveryId, event, nowIso()).changes === 0) return 'duplicate';
-      if (routed.kind === 'ignored') return 0;
-      for (const job of routed.jobs) enqueue(ctx.db, job);
-      return routed.jobs.length;
+      const jobs = routed.kind === 'ignored' ? [] : routed.jobs.map((job) => enqueue(ctx.db, job));
+      ctx.audit.append({
+        type: routed.kind === 'ignored' ? 'webhook.ignored' : 'webhook.accepted',
+        actor: about.actor,
+        ...(about.repo === undefined ? {} : { repo: about.repo }),
+        ...(about.pull === undefined ? {} : { pull: about.pull }),
+        fields: { deliveryId, event, action: about.action, ...(routed.kind === 'ignored' ? { reason: routed.reason } : { note: routed.note, jobs }) },
+      });
+      return jobs.length;
     })();
 
     if (outcome === 'duplicate') {
+      ctx.audit.append({ type: 'webhook.ignored', actor: about.actor, ...(about.repo === undefined ? {} : { repo: about.repo }), fields: { deliveryId, event, reason: 'duplicate delivery: already processed' } });
       log.info('duplicate delivery: already processed');
       res.status(200).json({ status: 'duplicate' });
       return;
@@ -91,4 +103,28 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     res.status(202).json({ status: 'queued', jobs: outcome });
     ctx.notify();
   };
+}
+
+interface DeliveryFacts {
+  actor: string;
+  repo?: string;
+  pull?: number;
+  action: string | null;
+}
+
+/** Who and what a verified delivery is about, for its audit record. */
+function describeDelivery(payload: unknown): DeliveryFacts {
+  const body = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const sender = body['sender'] as { login?: unknown } | undefined;
+  const repository = body['repository'] as { full_name?: unknown } | undefined;
+  const issue = body['issue'] as { number?: unknown } | undefined;
+  const pullRequest = body['pull_request'] as { number?: unknown } | undefined;
+  const number = issue?.number ?? pullRequest?.number ?? body['number'];
+  const facts: DeliveryFacts = {
+    actor: typeof sender?.login === 'string' ? sender.login : 'unknown',
+    action: typeof body['action'] === 'string' ? body['action'] : null,
+  };
+  if (typeof repository?.full_name === 'string') facts.repo = repository.full_name;
+  if (typeof number === 'number') facts.pull = number;
+  return facts;
 }

@@ -10,6 +10,7 @@ import { getLock } from '../locks/locks.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
+import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
 import type { CommandJob } from './types.js';
@@ -56,13 +57,35 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
       results.push({ project: plan.project, outcome: { result: 'error', output: refusal, exitCode: -1, durationMs: 0 } });
       continue;
     }
+    const planSha = sha256File(plan.planFile);
     ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
     const outcome = await ctx.terraform.apply(
       { projectDir: join(checkout, plan.project.dir), workspace: plan.project.workspace, extraArgs: command.extraArgs },
       plan.planFile,
     );
     ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
-    if (outcome.result === 'applied') markApplied(ctx.db, repo.fullName, pull, plan.projectKey);
+    ctx.db.transaction(() => {
+      if (outcome.result === 'applied') markApplied(ctx.db, repo.fullName, pull, plan.projectKey);
+      ctx.audit.append({
+        type: 'apply',
+        actor: job.actor,
+        repo: repo.fullName,
+        pull,
+        project: plan.projectKey,
+        fields: {
+          dir: plan.project.dir,
+          workspace: plan.project.workspace,
+          name: plan.project.name ?? null,
+          kind: plan.project.kind,
+          headSha: pr.headSha,
+          result: outcome.result,
+          exitCode: outcome.exitCode,
+          durationMs: Math.round(outcome.durationMs),
+          planSha256: planSha,
+          outputSha256: sha256(outcome.output),
+        },
+      });
+    })();
     results.push({ project: plan.project, outcome });
   }
   if (results.length === 0) return;

@@ -1,6 +1,7 @@
 // Everything a job needs, passed explicitly (no module-level state). Built once by main.ts.
 
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/index.js';
 import type { ExecContext } from '../../runners/exec.js';
 import type { SecretMasker } from '../../runners/secrets.js';
 import type { TerraformRunner } from '../../runners/terraform.js';
@@ -11,6 +12,7 @@ import type { GitContext } from '../workspace/checkout.js';
 
 export interface JobContext {
   db: Db;
+  audit: AuditLog;
   forge: Forge;
   log: Logger;
   masker: SecretMasker;

@@ -17,7 +17,7 @@ type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo) => Promis
 const COMMANDS: Record<CommandName, CommandHandler> = {
   plan: runPlan,
   apply: runApply,
-  unlock: (ctx, job) => runUnlock(ctx, job.repo, job.pull),
+  unlock: (ctx, job) => runUnlock(ctx, job.repo, job.pull, job.actor),
   // help and version are answered at intake as reply jobs; reaching here is a routing bug.
   help: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'help', 'help is answered directly')),
   version: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'version', 'version is answered directly')),
@@ -35,6 +35,22 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, 'this pull request is closed: commands run only on open pull requests'));
         return;
       }
+      ctx.audit.append({
+        type: 'command',
+        actor: payload.actor,
+        repo: payload.repo.fullName,
+        pull: payload.pull,
+        fields: {
+          command: payload.command.name,
+          selector: payload.command.selector,
+          extraArgs: payload.command.extraArgs,
+          commentUrl: payload.commentUrl,
+          headSha: pr.headSha,
+          baseRef: pr.baseRef,
+          autoplan: payload.autoplan === true,
+          deliveryId: payload.deliveryId,
+        },
+      });
       try {
         await COMMANDS[payload.command.name](jctx, payload, pr);
       } catch (err: unknown) {
@@ -45,7 +61,7 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
         throw err;
       }
     },
-    release: async (job) => runRelease(ctx, job.payload.repo, job.payload.pull, job.payload.merged),
+    release: async (job) => runRelease(ctx, job.payload.repo, job.payload.pull, job.payload.merged, job.payload.actor),
     reply: async (job) => reply(ctx, job.payload.repo, job.payload.pull, job.payload.body),
   };
 }

@@ -13,6 +13,7 @@ import type { Project } from '../projects/types.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
+import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
 import type { CommandJob } from './types.js';
@@ -46,7 +47,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
   const results: ProjectPlanResult[] = [];
   let conflicts = 0;
   for (const project of resolved.projects) {
-    const lock = tryLock(ctx.db, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
+    const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
     if (!lock.acquired) {
       conflicts += 1;
       ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
@@ -94,19 +95,35 @@ async function planProject(
     planFile,
   );
   log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
-  if (outcome.result === 'error' || outcome.planFile === undefined) {
-    deletePlan(ctx.db, repo, job.pull, lockKey(repo, project));
-    return outcome;
-  }
-  savePlan(ctx.db, {
+  const planned = outcome.result !== 'error' && outcome.planFile !== undefined ? outcome.planFile : null;
+  const record = {
+    type: 'plan' as const,
+    actor: job.actor,
     repo,
     pull: job.pull,
-    project,
-    headSha: pr.headSha,
-    planFile: outcome.planFile,
-    summary: outcome.summary,
-    hasChanges: outcome.result === 'changes',
-  });
+    project: lockKey(repo, project),
+    fields: {
+      dir: project.dir,
+      workspace: project.workspace,
+      name: project.name ?? null,
+      kind: project.kind,
+      headSha: pr.headSha,
+      result: outcome.result,
+      summary: outcome.summary,
+      exitCode: outcome.exitCode,
+      durationMs: Math.round(outcome.durationMs),
+      planSha256: planned === null ? null : sha256File(planned),
+      outputSha256: sha256(outcome.output),
+    },
+  };
+  ctx.db.transaction(() => {
+    if (planned === null) {
+      deletePlan(ctx.db, repo, job.pull, lockKey(repo, project));
+    } else {
+      savePlan(ctx.db, { repo, pull: job.pull, project, headSha: pr.headSha, planFile: planned, summary: outcome.summary, hasChanges: outcome.result === 'changes' });
+    }
+    ctx.audit.append(record);
+  })();
   return outcome;
 }
 
@@ -120,3 +137,4 @@ async function checkoutFor(ctx: JobContext, job: CommandJob, pr: PullInfo, proje
 function count(n: number): string {
   return n === 1 ? '1 project' : `${n} projects`;
 }
+

@@ -15,17 +15,17 @@ export interface Released {
 }
 
 /** Drops the pull's locks and plans in one transaction; files are removed after it commits. */
-export function releaseLocksAndPlans(ctx: JobContext, repo: RepoInfo, pull: number): Released {
+export function releaseLocksAndPlans(ctx: JobContext, repo: RepoInfo, pull: number, actor: string, reason: string): Released {
   const released = ctx.db.transaction((): Released => {
-    const locks = releasePull(ctx.db, repo.fullName, pull);
+    const locks = releasePull(ctx.db, ctx.audit, repo.fullName, pull, actor, reason);
     const plans = deletePlansOfPull(ctx.db, ctx.plansDir, repo.fullName, pull);
     return { projects: locks.map(projectOf), plans };
   })();
   return released;
 }
 
-export async function runUnlock(ctx: JobContext, repo: RepoInfo, pull: number): Promise<void> {
-  const released = releaseLocksAndPlans(ctx, repo, pull);
+export async function runUnlock(ctx: JobContext, repo: RepoInfo, pull: number, actor: string): Promise<void> {
+  const released = releaseLocksAndPlans(ctx, repo, pull, actor, 'unlock command');
   ctx.log.info({ locks: released.projects.length, plans: released.plans }, 'pull unlocked by command');
   await reply(ctx, repo, pull, renderReleased(ctx.render, released.projects, 'unlock'));
 }
@@ -34,8 +34,8 @@ export async function runUnlock(ctx: JobContext, repo: RepoInfo, pull: number): 
  * A closed pull (merged or not) gives everything back: locks, plans, working trees. Like
  * Atlantis, it replies only when something was held, so closing an untouched PR stays quiet.
  */
-export async function runRelease(ctx: JobContext, repo: RepoInfo, pull: number, merged: boolean): Promise<void> {
-  const released = releaseLocksAndPlans(ctx, repo, pull);
+export async function runRelease(ctx: JobContext, repo: RepoInfo, pull: number, merged: boolean, actor: string): Promise<void> {
+  const released = releaseLocksAndPlans(ctx, repo, pull, actor, merged ? 'pull request merged' : 'pull request closed');
   await removePullCheckouts(ctx.git, repo.owner, repo.name, pull);
   ctx.log.info({ locks: released.projects.length, plans: released.plans, merged }, 'pull closed: released');
   if (released.projects.length === 0 && released.plans === 0) return;

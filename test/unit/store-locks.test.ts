@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../server/audit/index.js';
+import { SecretMasker } from '../../runners/secrets.js';
 import { listLocks, locksOfPull, lockKey, releaseKey, releasePull, tryLock } from '../../server/locks/locks.js';
 import type { Project } from '../../server/projects/types.js';
 import { isReachable, openDb, type Db } from '../../server/store/db.js';
@@ -11,10 +13,15 @@ import { MIGRATIONS } from '../../server/store/migrations.js';
 const app: Project = { dir: 'app', workspace: 'default', kind: 'terraform' };
 const dirs: string[] = [];
 
-function freshDb(): { db: Db; dir: string } {
+function freshDb(): { db: Db; dir: string; audit: AuditLog } {
   const dir = mkdtempSync(join(tmpdir(), 'tideline-store-'));
   dirs.push(dir);
-  return { db: openDb({ dataDir: dir }), dir };
+  const db = openDb({ dataDir: dir });
+  return { db, dir, audit: new AuditLog({ db, configDigest: 'test', masker: new SecretMasker() }) };
+}
+
+function auditTypes(db: Db): string[] {
+  return (db.prepare('SELECT type FROM audit ORDER BY seq').all() as { type: string }[]).map((r) => r.type);
 }
 
 afterEach(() => {
@@ -48,25 +55,39 @@ describe('locks', () => {
   });
 
   it('gives a project to the first pull and names it as holder to the second', () => {
-    const { db } = freshDb();
-    const first = tryLock(db, { repo: 'acme/infra', project: app, pull: 1, pullUrl: 'u1', user: 'alice' });
-    const second = tryLock(db, { repo: 'acme/infra', project: app, pull: 2, pullUrl: 'u2', user: 'bob' });
-    const again = tryLock(db, { repo: 'acme/infra', project: app, pull: 1, pullUrl: 'u1', user: 'alice' });
+    const { db, audit } = freshDb();
+    const first = tryLock(db, audit, { repo: 'acme/infra', project: app, pull: 1, pullUrl: 'u1', user: 'alice' });
+    const second = tryLock(db, audit, { repo: 'acme/infra', project: app, pull: 2, pullUrl: 'u2', user: 'bob' });
+    const again = tryLock(db, audit, { repo: 'acme/infra', project: app, pull: 1, pullUrl: 'u1', user: 'alice' });
     expect(first.acquired).toBe(true);
     expect(second).toMatchObject({ acquired: false, holder: { pull: 1, lockedBy: 'alice' } });
     expect(again.acquired).toBe(true);
     expect(listLocks(db)).toHaveLength(1);
+    // Taking and refusing are recorded; taking again what one already holds changes nothing.
+    expect(auditTypes(db)).toEqual(['lock.taken', 'lock.refused']);
   });
 
   it('releases only the locks of the given pull', () => {
-    const { db } = freshDb();
-    tryLock(db, { repo: 'acme/infra', project: app, pull: 1, pullUrl: '', user: 'a' });
-    tryLock(db, { repo: 'acme/infra', project: { ...app, dir: 'net' }, pull: 1, pullUrl: '', user: 'a' });
-    tryLock(db, { repo: 'acme/infra', project: { ...app, dir: 'dns' }, pull: 2, pullUrl: '', user: 'b' });
-    expect(releasePull(db, 'acme/infra', 1).map((l) => l.dir)).toEqual(['app', 'net']);
+    const { db, audit } = freshDb();
+    tryLock(db, audit, { repo: 'acme/infra', project: app, pull: 1, pullUrl: '', user: 'a' });
+    tryLock(db, audit, { repo: 'acme/infra', project: { ...app, dir: 'net' }, pull: 1, pullUrl: '', user: 'a' });
+    tryLock(db, audit, { repo: 'acme/infra', project: { ...app, dir: 'dns' }, pull: 2, pullUrl: '', user: 'b' });
+    expect(releasePull(db, audit, 'acme/infra', 1, 'a', 'unlock').map((l) => l.dir)).toEqual(['app', 'net']);
     expect(locksOfPull(db, 'acme/infra', 2).map((l) => l.dir)).toEqual(['dns']);
-    expect(releaseKey(db, lockKey('acme/infra', { ...app, dir: 'dns' }))?.pull).toBe(2);
+    expect(releaseKey(db, audit, lockKey('acme/infra', { ...app, dir: 'dns' }), 'admin', 'ui')?.pull).toBe(2);
     expect(listLocks(db)).toEqual([]);
+    expect(auditTypes(db)).toEqual(['lock.taken', 'lock.taken', 'lock.taken', 'lock.released', 'lock.released', 'lock.released']);
+  });
+
+  it('takes no lock when its audit record cannot be written, and releases none either', () => {
+    const { db, audit } = freshDb();
+    const broken = { append: (): never => { throw new Error('audit unavailable'); } } as unknown as AuditLog;
+    expect(() => tryLock(db, broken, { repo: 'acme/infra', project: app, pull: 1, pullUrl: '', user: 'a' })).toThrow('audit unavailable');
+    expect(listLocks(db)).toEqual([]);
+    tryLock(db, audit, { repo: 'acme/infra', project: app, pull: 1, pullUrl: '', user: 'a' });
+    expect(() => releasePull(db, broken, 'acme/infra', 1, 'a', 'unlock')).toThrow('audit unavailable');
+    expect(listLocks(db)).toHaveLength(1);
+    expect(auditTypes(db)).toEqual(['lock.taken']);
   });
 
   it('lets exactly one of many racing connections take a lock', async () => {
