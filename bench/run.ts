@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { readEnv } from '../config/read-env.js';
 import { startGitHubDouble } from '../sandbox/github/index.js';
 import { startServer } from '../server/server.js';
+import { benchAuditExport } from './audit-export.js';
 
 const REPO = 'acme/bench';
 const SECRET = 'bench-secret';
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     log: pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'server.log'), sync: false })),
   });
   double.setWebhookTarget(`${server.url}/events`);
+  let closed = false;
 
   try {
     const stateDir = join(dir, 'state');
@@ -143,9 +145,13 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
 
+    await server.close(10_000);
+    closed = true;
+    const auditExport = await benchAuditExport();
     process.stdout.write(
       `${JSON.stringify(
         {
+          auditExport,
           machine: { cores: availableParallelism(), node: process.version },
           commentToPlan,
           webhookIntake: {
@@ -164,7 +170,7 @@ async function main(): Promise<void> {
       )}\n`,
     );
   } finally {
-    await server.close(10_000);
+    if (!closed) await server.close(10_000);
     await double.close();
     rmSync(dir, { recursive: true, force: true });
   }

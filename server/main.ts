@@ -1,12 +1,16 @@
 // Process entry: read config, start the server, drain on SIGTERM. Composition only, no logic.
 
-import { formatProblems, readEnv } from '../config/read-env.js';
+import { formatProblems, readCliEnv, readEnv } from '../config/read-env.js';
+import { recordConfigError } from './audit/config-error.js';
 import { startServer } from './server.js';
+import { readVersion } from './version.js';
 
 async function main(): Promise<void> {
   const read = readEnv(process.env);
   if (!read.ok) {
     process.stderr.write(`tideline: cannot start\n${formatProblems(read.problems)}\n`);
+    const cli = readCliEnv(process.env);
+    if (cli.ok) recordConfigError({ dataDir: cli.settings.dataDir, version: readVersion(), problems: read.problems });
     process.exit(1);
   }
   const server = await startServer({ settings: read.settings });

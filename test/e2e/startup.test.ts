@@ -1,7 +1,11 @@
 // The production entry point: bad configuration stops start-up with one line per problem.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDb } from '../../server/store/db.js';
 
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
 const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
@@ -26,5 +30,22 @@ describe('server start-up', () => {
     expect(res.status).toBe(1);
     expect(res.stderr).toContain('TIDELINE_PORT');
     expect(res.stderr).not.toContain('s3cret-value');
+  });
+
+  it('records a refused configuration in the audit log of an existing data dir', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tideline-cfgerr-'));
+    try {
+      openDb({ dataDir }).close();
+      const res = spawnSync(TSX, [MAIN], { env: { PATH: process.env['PATH'] ?? '', TIDELINE_DATA_DIR: dataDir, TIDELINE_GITHUB_TOKEN: 'tok-abcdef' }, encoding: 'utf8', timeout: 30_000 });
+      expect(res.status).toBe(1);
+      const db = openDb({ dataDir });
+      const rows = db.prepare("SELECT type, fields FROM audit WHERE type = 'config.error'").all() as { fields: string }[];
+      db.close();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.fields).toContain('TIDELINE_WEBHOOK_SECRET');
+      expect(rows[0]?.fields).not.toContain('tok-abcdef');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
