@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveRules, parseServerRepoConfig } from '../../config/server-repos.js';
+import type { ServerRepoConfig } from '../../config/server-repos.js';
+
+const FILE = '/etc/tideline.yaml';
+
+// A server config file as an operator writes it: settings, then repo rules and workflows.
+const SERVER_YAML = `
+port: 4141
+repo_allowlist: [acme/*]
+drift_schedule: "0 */6 * * *"
+repos:
+  - id: /.*/
+    apply_requirements: [approved]
+    allow_custom_workflows: true
+  - id: acme/infra
+    apply_requirements: []
+    allowed_overrides: [workflow, apply_requirements]
+  - id: /^acme\\/platform-.*/
+    workflow: terragrunt
+    allowed_overrides: [workflow, drift]
+    allowed_workflows: [terragrunt, default]
+    drift:
+      schedule: "0 3 * * *"
+      remediate: true
+  - id: github.com/acme/legacy
+    branch: /^(main|master)$/
+    apply_requirements: [approved, mergeable, undiverged]
+    pre_workflow_hooks:
+      - run: ./generate-atlantis-yaml.sh
+  - id: /(?i)^ACME\\/SHOUTY$/
+    autodiscover:
+      mode: disabled
+workflows:
+  terragrunt:
+    plan:
+      steps:
+        - env: { name: TERRAGRUNT_TFPATH, value: terraform }
+        - run: terragrunt plan -input=false -out=$PLANFILE
+    apply:
+      steps:
+        - run: terragrunt apply -input=false $PLANFILE
+`;
+
+function parsed(text: string): ServerRepoConfig {
+  const result = parseServerRepoConfig(text, FILE);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems, null, 2));
+  return result.config;
+}
+
+describe('parseServerRepoConfig', () => {
+  it('reads repos and workflows and leaves the other sections alone', () => {
+    const config = parsed(SERVER_YAML);
+    expect(config.rules.map((rule) => (rule.id instanceof RegExp ? `/${rule.id.source}/${rule.id.flags}` : rule.id))).toEqual([
+      '/.*/',
+      'acme/infra',
+      '/^acme\\/platform-.*/',
+      'github.com/acme/legacy',
+      '/^ACME\\/SHOUTY$/i',
+    ]);
+    expect(config.rules[1]).toMatchObject({ applyRequirements: [], allowedOverrides: ['workflow', 'apply_requirements'], origin: `repos[1] in ${FILE} line 9` });
+    expect(config.workflows['terragrunt']).toEqual({
+      plan: [
+        { kind: 'env', name: 'TERRAGRUNT_TFPATH', value: 'terraform' },
+        { kind: 'run', command: 'terragrunt plan -input=false -out=$PLANFILE', output: 'show' },
+      ],
+      apply: [{ kind: 'run', command: 'terragrunt apply -input=false $PLANFILE', output: 'show' }],
+    });
+    expect(config.warnings).toEqual(['`repos[3].pre_workflow_hooks` is not supported by Tideline yet and is ignored']);
+  });
+
+  it('reads a file without the sections as no rules', () => {
+    expect(parsed('port: 4141\n')).toEqual({ rules: [], workflows: {}, warnings: [] });
+    expect(parsed('')).toEqual({ rules: [], workflows: {}, warnings: [] });
+  });
+
+  it.each([
+    ['a rule without id', 'repos:\n  - apply_requirements: [approved]\n', [`repos[0].id in ${FILE} line 2`], 'is required'],
+    ['a regex that does not compile', 'repos:\n  - id: /acme(/\n', [`repos[0].id in ${FILE} line 2`], 'is not a valid regular expression'],
+    ['an id that is neither exact nor regex', 'repos:\n  - id: acme\n', [`repos[0].id in ${FILE} line 2`], 'is neither an exact'],
+    ['an unknown override', 'repos:\n  - id: /.*/\n    allowed_overrides: [workflows]\n', [`repos[0].allowed_overrides[0] in ${FILE} line 3`], 'is `workflows`: use apply_requirements, workflow, drift'],
+    ['a misspelt key', 'repos:\n  - id: /.*/\n    allow_custom_workflow: true\n', [`repos[0].allow_custom_workflow in ${FILE} line 3`], 'did you mean `allow_custom_workflows`?'],
+    ['an undefined workflow', 'repos:\n  - id: /.*/\n    workflow: missing\n', [`repos[0].workflow in ${FILE} line 3`], 'which is not defined'],
+    ['an undefined allowed workflow', 'repos:\n  - id: /.*/\n    allowed_workflows: [default, missing]\n', [`repos[0].allowed_workflows[1] in ${FILE} line 3`], 'which is not defined'],
+    ['a broken step', 'workflows:\n  w:\n    plan:\n      steps: [plna]\n', [`workflows.w.plan.steps[0] in ${FILE} line 4`], '`plna` is not a step'],
+    ['a bad remediate flag', 'repos:\n  - id: /.*/\n    drift: { remediate: sure }\n', [`repos[0].drift.remediate in ${FILE} line 3`], 'write true or false'],
+    ['repos as a mapping', 'repos:\n  id: /.*/\n', [`repos in ${FILE} line 1`], 'not a list of repository rules'],
+    ['malformed YAML', 'repos:\n  - id: /.*/\n   workflow: x\n', [`${FILE} line 3`], 'is not valid YAML'],
+  ])('refuses %s, naming the key, the file and the line', (_, text, variables, message) => {
+    const result = parseServerRepoConfig(text, FILE);
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.map((problem) => problem.variable)).toEqual(variables);
+    expect(problems[0]?.message).toContain(message);
+  });
+});
+
+describe('effectiveRules', () => {
+  const config = parsed(SERVER_YAML);
+
+  it('applies every matching rule in order, the later one winning key by key', () => {
+    const rules = effectiveRules(config, 'acme/infra');
+    expect(rules).toEqual({
+      applyRequirements: [], // from repos[1], over repos[0]'s [approved]
+      allowCustomWorkflows: true, // from repos[0]: repos[1] leaves the key out
+      allowedOverrides: ['workflow', 'apply_requirements'],
+      allowedWorkflows: [],
+      workflow: null,
+      drift: {},
+      autodiscoverMode: null,
+      matched: [`repos[0] in ${FILE} line 6`, `repos[1] in ${FILE} line 9`],
+    });
+  });
+
+  it('matches regex ids against owner/repo', () => {
+    expect(effectiveRules(config, 'acme/platform-network')).toMatchObject({
+      applyRequirements: ['approved'],
+      workflow: 'terragrunt',
+      allowedOverrides: ['workflow', 'drift'],
+      allowedWorkflows: ['terragrunt', 'default'],
+      drift: { schedule: '0 3 * * *', remediate: true },
+    });
+    expect(effectiveRules(config, 'acme/platformer').workflow).toBeNull();
+  });
+
+  it("matches Atlantis-style host/owner/repo ids, ignoring case as GitHub does", () => {
+    expect(effectiveRules(config, 'Acme/Legacy').applyRequirements).toEqual(['approved', 'mergeable', 'undiverged']);
+    expect(effectiveRules(config, 'acme/legacy', { host: 'ghe.example.com' }).applyRequirements).toEqual(['approved']);
+  });
+
+  it('honours a rule’s branch when the base branch is known', () => {
+    expect(effectiveRules(config, 'acme/legacy', { baseBranch: 'master' }).applyRequirements).toEqual(['approved', 'mergeable', 'undiverged']);
+    expect(effectiveRules(config, 'acme/legacy', { baseBranch: 'develop' }).applyRequirements).toEqual(['approved']);
+  });
+
+  it('reads a leading (?i) as a case-insensitive regex', () => {
+    expect(effectiveRules(config, 'acme/shouty').autodiscoverMode).toBe('disabled');
+  });
+
+  it('gives no requirements, overrides or custom workflows when nothing matches', () => {
+    const rules = effectiveRules(parsed('repos:\n  - id: acme/infra\n    apply_requirements: [approved]\n'), 'other/repo');
+    expect(rules).toEqual({
+      applyRequirements: [],
+      allowedOverrides: [],
+      allowedWorkflows: [],
+      allowCustomWorkflows: false,
+      workflow: null,
+      drift: {},
+      autodiscoverMode: null,
+      matched: [],
+    });
+  });
+
+  it('does not let a caller mutate the rules through the result', () => {
+    const rules = effectiveRules(config, 'acme/infra');
+    rules.allowedOverrides.push('drift');
+    expect(effectiveRules(config, 'acme/infra').allowedOverrides).toEqual(['workflow', 'apply_requirements']);
+  });
+});
