@@ -2,6 +2,7 @@
 // calls it for production; the tests, the demo and the benchmark call it in-process.
 
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
 import { WorkerPool } from './jobs/worker-pool.js';
+import { parseServerRepoConfig, type ServerRepoConfig } from './projects/index.js';
 import { openDb, type Db } from './store/db.js';
 import { readVersion } from './version.js';
 
@@ -34,6 +36,21 @@ export interface StartOptions {
   githubRetries?: number;
   /** Pace writes to GitHub as it asks of integrations; default on, off for the sandbox double. */
   githubThrottle?: boolean;
+  /** Server repo rules; default: the `repos:`/`workflows:` of the TIDELINE_CONFIG file. */
+  repoRules?: ServerRepoConfig;
+}
+
+/** The server config file's `repos:` and `workflows:` are wrong: one line per problem. */
+export class ServerConfigError extends Error {
+  override readonly name = 'ServerConfigError';
+}
+
+/** Reads the `repos:` and `workflows:` sections of the TIDELINE_CONFIG file, if there is one. */
+export function loadRepoRules(configFile: string | null): ServerRepoConfig {
+  if (configFile === null) return { rules: [], workflows: {}, warnings: [] };
+  const parsed = parseServerRepoConfig(readFileSync(configFile, 'utf8'), configFile);
+  if (!parsed.ok) throw new ServerConfigError(parsed.problems.map((p) => `${p.variable}: ${p.message}`).join('\n'));
+  return parsed.config;
 }
 
 export interface RunningServer {
@@ -53,6 +70,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   for (const secret of settings.secrets) masker.add(secret);
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
+  const repoRules = opts.repoRules ?? loadRepoRules(settings.configFile);
   const db = openDb({ dataDir: settings.dataDir });
   const digest = configDigest(settings);
   const sink: AuditWebhookSink | null =
@@ -82,6 +100,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     terraform: new TerraformRunner({ bin: settings.terraformBin, exec }),
     render,
     plansDir: join(settings.dataDir, 'plans'),
+    repoRules,
+    parallelism: settings.parallelism,
     notify: () => pool.notify(),
   };
   const pool = new WorkerPool({ db, parallelism: settings.parallelism, handlers: jobHandlers(ctx), log });

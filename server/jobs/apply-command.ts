@@ -1,18 +1,25 @@
-// `apply`: apply exactly the saved plan files of the PR's current head. A plan made from an
-// older head is stale and nothing is applied; the commenter is told to plan again.
+// `apply`: apply exactly the saved plans of the PR's current head, group by group. A plan of
+// an older head is stale and nothing is applied. The commenter needs write access, and each
+// project's apply requirements (approved, mergeable, undiverged) must hold.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ApplyOutcome } from '../../runners/types.js';
+import { runApplyWorkflow } from '../../runners/workflow.js';
 import type { ProjectSelector } from '../commands/types.js';
-import { renderApply, renderError, renderNoPlan, renderStalePlan, type ProjectApplyResult } from '../comments/index.js';
+import { renderApply, renderApplyRefused, renderConfigProblems, renderNoPlan, renderStalePlan, type ProjectApplyResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
-import { getLock } from '../locks/locks.js';
-import { checkoutPull } from '../workspace/checkout.js';
+import { getLock, lockKey } from '../locks/locks.js';
+import { executionWaves, type Project } from '../projects/index.js';
+import { checkoutPull, type GitContext } from '../workspace/checkout.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
+import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
+import { checkPermission, checkRequirements } from './requirements.js';
+import { mapLimit, stepVariables } from './run-project.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -20,8 +27,8 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   const selected = plansOfPull(ctx.db, repo.fullName, pull).filter((p) => matches(p, command.selector));
   const pending = selected.filter((p) => p.appliedAt === null);
   if (pending.length === 0) {
-    const only = selected[0] ?? null;
-    await reply(ctx, repo, pull, renderNoPlan(ctx.render, command.selector.dir === undefined && command.selector.project === undefined ? null : (only?.project ?? selectorProject(command.selector))));
+    const named = command.selector.dir !== undefined || command.selector.project !== undefined;
+    await reply(ctx, repo, pull, renderNoPlan(ctx.render, named ? (selected[0]?.project ?? selectorProject(command.selector)) : null));
     return;
   }
   const stale = pending.filter((p) => p.headSha !== pr.headSha);
@@ -33,63 +40,61 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     return;
   }
 
-  const token = await ctx.forge.cloneToken(refOf(repo));
-  await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'pending', `applying ${pending.length} project(s)…`);
-  const results: ProjectApplyResult[] = [];
-  for (const plan of pending) {
-    const lock = getLock(ctx.db, plan.projectKey);
-    if (lock === null || lock.pull !== pull) {
-      const why = lock === null ? 'its lock was released' : `its lock is now held by #${lock.pull}`;
-      await reply(ctx, repo, pull, renderError(ctx.render, 'apply', `dir \`${plan.project.dir}\` workspace \`${plan.project.workspace}\` was not applied: ${why}. Run plan again.`));
-      continue;
-    }
-    if (!existsSync(plan.planFile)) {
-      await reply(ctx, repo, pull, renderStalePlan(ctx.render, plan.project, 'the saved plan file is gone: run plan again'));
-      continue;
-    }
-    const checkout = await checkoutPull(
-      { ...ctx.git, token },
-      { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: plan.project.workspace, headSha: pr.headSha },
-      { reuse: true },
-    );
-    const refusal = refuseOutsidePaths(checkout, join(checkout, plan.project.dir), command.extraArgs);
-    if (refusal !== null) {
-      results.push({ project: plan.project, outcome: { result: 'error', output: refusal, exitCode: -1, durationMs: 0 } });
-      continue;
-    }
-    const planSha = sha256File(plan.planFile);
-    ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
-    const outcome = await ctx.terraform.apply(
-      { projectDir: join(checkout, plan.project.dir), workspace: plan.project.workspace, extraArgs: command.extraArgs },
-      plan.planFile,
-    );
-    ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
-    ctx.db.transaction(() => {
-      if (outcome.result === 'applied') markApplied(ctx.db, repo.fullName, pull, plan.projectKey);
-      ctx.audit.append({
-        type: 'apply',
-        actor: job.actor,
-        repo: repo.fullName,
-        pull,
-        project: plan.projectKey,
-        fields: {
-          dir: plan.project.dir,
-          workspace: plan.project.workspace,
-          name: plan.project.name ?? null,
-          kind: plan.project.kind,
-          headSha: pr.headSha,
-          result: outcome.result,
-          exitCode: outcome.exitCode,
-          durationMs: Math.round(outcome.durationMs),
-          planSha256: planSha,
-          outputSha256: sha256(outcome.output),
-        },
-      });
-    })();
-    results.push({ project: plan.project, outcome });
+  const denied = await checkPermission(ctx, repo, job.actor);
+  if (denied !== null) {
+    ctx.audit.append({ type: 'permission.refused', actor: job.actor, repo: repo.fullName, pull, fields: { command: 'apply', rule: denied.rule, message: denied.message, headSha: pr.headSha } });
+    await reply(ctx, repo, pull, renderApplyRefused(ctx.render, [], [denied]));
+    await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', `apply refused: @${job.actor} lacks write access`);
+    return;
   }
-  if (results.length === 0) return;
+
+  const git: GitContext = { ...ctx.git, token: await ctx.forge.cloneToken(refOf(repo)) };
+  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { reuse: true });
+  const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
+  if (!loaded.ok) {
+    await reply(ctx, repo, pull, renderConfigProblems(ctx.render, loaded.file, loaded.problems));
+    return;
+  }
+
+  // Requirements are checked per project, all before anything is applied.
+  const ready: SavedPlan[] = [];
+  const refusedAll: { project: Project; message: string }[] = [];
+  for (const plan of pending) {
+    const refusals = await checkRequirements(ctx, { repo, pr, requirements: plan.project.applyRequirements ?? [], git, checkoutDir: root });
+    if (refusals.length === 0) {
+      ready.push(plan);
+      continue;
+    }
+    for (const r of refusals) {
+      ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: repo.fullName, pull, project: plan.projectKey, fields: { requirement: r.rule, message: r.message, headSha: pr.headSha } });
+    }
+    refusedAll.push({ project: plan.project, message: refusals.map((r) => `\`${r.rule}\`: ${r.message}`).join('; ') });
+  }
+  if (refusedAll.length > 0) {
+    await reply(ctx, repo, pull, renderApplyRefused(ctx.render, refusedAll.map((r) => r.project), refusedAll.map((r) => ({ rule: 'requirements', message: `${r.project.dir} (${r.project.workspace}): ${r.message}` }))));
+    await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: apply requirements not met');
+    return;
+  }
+
+  const pendingStatus = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'pending', `applying ${ready.length} project(s)…`);
+  const byKey = new Map(ready.map((p) => [p.projectKey, p]));
+  const results: ProjectApplyResult[] = [];
+  let aborted = false;
+  for (const wave of executionWaves(ready.map((p) => p.project))) {
+    if (aborted) {
+      for (const project of wave) results.push({ project, outcome: skipped('not applied: an earlier execution group failed and abort_on_execution_order_fail is set') });
+      continue;
+    }
+    const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+      const plan = byKey.get(lockKey(repo.fullName, project));
+      if (plan === undefined) return { project, outcome: skipped('not applied: its saved plan could not be matched') };
+      return { project, outcome: await applyOne(ctx, job, pr, git, loaded.setup, plan) };
+    });
+    results.push(...done);
+    if (loaded.setup.config?.abortOnExecutionOrderFail === true && done.some((r) => r.outcome.result === 'error')) aborted = true;
+  }
   await reply(ctx, repo, pull, renderApply(ctx.render, results));
+  await pendingStatus;
   const failed = results.filter((r) => r.outcome.result === 'error').length;
   await setStatus(
     ctx,
@@ -101,13 +106,64 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   );
 }
 
+async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, setup: ProjectSetup, plan: SavedPlan): Promise<ApplyOutcome> {
+  const { repo, pull } = job;
+  const lock = getLock(ctx.db, plan.projectKey);
+  if (lock === null || lock.pull !== pull) {
+    return skipped(`not applied: ${lock === null ? 'its lock was released' : `its lock is now held by #${lock.pull}`}; run plan again`);
+  }
+  if (!existsSync(plan.planFile)) return skipped('the saved plan file is gone: run plan again');
+  const tree = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: plan.project.workspace, headSha: pr.headSha }, { reuse: true });
+  const projectDir = join(tree, plan.project.dir);
+  const refusal = refuseOutsidePaths(tree, projectDir, job.command.extraArgs);
+  if (refusal !== null) return skipped(refusal);
+
+  const planSha = sha256File(plan.planFile);
+  ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
+  const outcome = await runApplyWorkflow(ctx.terraform, ctx.exec, stageSteps(ctx, setup, plan.project, 'apply'), {
+    projectDir,
+    workspace: plan.project.workspace,
+    extraArgs: job.command.extraArgs,
+    planFile: plan.planFile,
+    variables: stepVariables(job, pr, plan.project, tree, plan.planFile),
+  });
+  ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
+  ctx.db.transaction(() => {
+    if (outcome.result === 'applied') markApplied(ctx.db, repo.fullName, pull, plan.projectKey);
+    ctx.audit.append({
+      type: 'apply',
+      actor: job.actor,
+      repo: repo.fullName,
+      pull,
+      project: plan.projectKey,
+      fields: {
+        dir: plan.project.dir,
+        workspace: plan.project.workspace,
+        name: plan.project.name ?? null,
+        kind: plan.project.kind,
+        headSha: pr.headSha,
+        result: outcome.result,
+        exitCode: outcome.exitCode,
+        durationMs: Math.round(outcome.durationMs),
+        planSha256: planSha,
+        outputSha256: sha256(outcome.output),
+      },
+    });
+  })();
+  return outcome;
+}
+
+function skipped(message: string): ApplyOutcome {
+  return { result: 'error', output: message, exitCode: -1, durationMs: 0 };
+}
+
 function matches(plan: SavedPlan, sel: ProjectSelector): boolean {
-  if (sel.project !== undefined) return plan.project.name === sel.project;
+  if (sel.project !== undefined) return plan.project.name === sel.project && (sel.workspace === undefined || plan.project.workspace === sel.workspace);
   if (sel.dir === undefined && sel.workspace === undefined) return true;
   // As in plan: `-d` alone means workspace `default`, `-w` alone means the root dir.
   return plan.project.dir === (sel.dir ?? '.') && plan.project.workspace === (sel.workspace ?? 'default');
 }
 
-function selectorProject(sel: ProjectSelector): { dir: string; workspace: string; kind: 'terraform' } {
+function selectorProject(sel: ProjectSelector): Project {
   return { dir: sel.dir ?? '.', workspace: sel.workspace ?? 'default', kind: 'terraform' };
 }

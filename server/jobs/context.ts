@@ -7,6 +7,7 @@ import type { SecretMasker } from '../../runners/secrets.js';
 import type { TerraformRunner } from '../../runners/terraform.js';
 import type { RenderContext } from '../comments/types.js';
 import type { Forge } from '../github/forge.js';
+import type { ServerRepoConfig } from '../projects/index.js';
 import type { Db } from '../store/db.js';
 import type { GitContext } from '../workspace/checkout.js';
 
@@ -23,6 +24,10 @@ export interface JobContext {
   render: RenderContext;
   /** Where saved plan files live: `$TIDELINE_DATA_DIR/plans`. */
   plansDir: string;
+  /** The server's `repos:` rules and workflows (TIDELINE_CONFIG). */
+  repoRules: ServerRepoConfig;
+  /** How many projects of one execution group run at once. */
+  parallelism: number;
   /** Wake the worker pool after enqueueing follow-up work. */
   notify: () => void;
 }

@@ -1,140 +1,165 @@
-// `plan`: check out the PR head, lock each project, run the plan, save the plan file keyed by
-// the head SHA, reply in Atlantis's shape and set `tideline/plan`.
+// `plan` (a comment, or autoplan on a pull request event): check out the PR head, read its
+// repo config against the server's rules, choose the projects, then plan them group by group
+// — in parallel within a group — each under its lock. One reply covers every project.
 
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PlanOutcome } from '../../runners/types.js';
-import { renderError, renderLockConflict, renderPlan, type ProjectPlanResult } from '../comments/index.js';
+import { runPlanWorkflow } from '../../runners/workflow.js';
+import { renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
-import { tryLock } from '../locks/locks.js';
-import { lockKey } from '../locks/locks.js';
-import { resolveProjects } from '../projects/resolve.js';
-import type { Project } from '../projects/types.js';
-import { checkoutPull } from '../workspace/checkout.js';
+import { lockKey, tryLock } from '../locks/locks.js';
+import { executionWaves, projectsForSelector, selectProjects, type Project } from '../projects/index.js';
+import { checkoutPull, type GitContext } from '../workspace/checkout.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
+import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
+import { mapLimit, stepVariables } from './run-project.js';
 import type { CommandJob } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
   const { repo, pull, command } = job;
-  const token = await ctx.forge.cloneToken(refOf(repo));
-  const git = { ...ctx.git, token };
-  const workspace = command.selector.workspace ?? 'default';
-  const checkout = await checkoutPull(git, {
-    owner: repo.owner,
-    name: repo.name,
-    cloneUrl: repo.cloneUrl,
-    pull,
-    workspace,
-    headSha: pr.headSha,
-  });
-  const resolved = await resolveProjects(checkout, command.selector, () => ctx.forge.listPullFiles(refOf(repo), pull));
-  if (!resolved.ok) {
-    await reply(ctx, repo, pull, renderError(ctx.render, 'plan', resolved.message));
+  const git: GitContext = { ...ctx.git, token: await ctx.forge.cloneToken(refOf(repo)) };
+  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha });
+
+  const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
+  if (!loaded.ok) {
+    ctx.audit.append({ type: 'config.error', actor: job.actor, repo: repo.fullName, pull, fields: { scope: 'repo', file: loaded.file, headSha: pr.headSha, problems: loaded.problems } });
+    await reply(ctx, repo, pull, renderConfigProblems(ctx.render, loaded.file, loaded.problems));
+    await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'failure', `${loaded.file} is invalid: nothing was planned`);
+    return;
+  }
+  const setup = loaded.setup;
+  const chosen = await chooseProjects(ctx, job, pr, root, setup);
+  if (!chosen.ok) {
+    await reply(ctx, repo, pull, renderError(ctx.render, 'plan', chosen.message));
     await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'failure', 'plan failed: no project to plan');
     return;
   }
-  if (resolved.projects.length === 0) {
-    await reply(ctx, repo, pull, renderError(ctx.render, 'plan', 'this pull request changes no Terraform files, so there is nothing to plan: name a directory with `-d dir`'));
+  const projects = chosen.projects;
+  if (projects.length === 0) {
+    // Atlantis stays quiet when a push touches no project; a comment gets an answer.
+    if (job.autoplan !== true) await reply(ctx, repo, pull, renderError(ctx.render, 'plan', 'this pull request changes no project, so there is nothing to plan: name one with `-d dir` or `-p project`'));
+    await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'success', 'no projects to plan');
     return;
   }
 
   // Sent while terraform starts; awaited before the final status so the two cannot cross.
-  const pending = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'pending', `planning ${count(resolved.projects.length)}…`);
-  const results: ProjectPlanResult[] = [];
-  let conflicts = 0;
-  for (const project of resolved.projects) {
-    const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
-    if (!lock.acquired) {
-      conflicts += 1;
-      ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
-      const holder = lock.holder.pullUrl === '' ? { pull: lock.holder.pull } : { pull: lock.holder.pull, url: lock.holder.pullUrl };
-      await reply(ctx, repo, pull, renderLockConflict(ctx.render, project, holder));
-      continue;
-    }
-    const checkoutDir = project.workspace === workspace ? checkout : await checkoutFor(ctx, job, pr, project, token);
-    results.push({ project, outcome: await planProject(ctx, job, pr, project, checkoutDir) });
+  const pending = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'pending', `planning ${projects.length} project(s)…`);
+  // One working tree per workspace, prepared one at a time before any project runs in it.
+  const trees = new Map<string, string>([['default', root]]);
+  for (const ws of new Set(projects.map((p) => p.workspace))) {
+    if (!trees.has(ws)) trees.set(ws, await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: ws, headSha: pr.headSha }));
   }
 
-  if (results.length > 0) await reply(ctx, repo, pull, renderPlan(ctx.render, results));
+  const results: ProjectPlanResult[] = [];
+  const conflicts: string[] = [];
+  for (const wave of executionWaves(projects)) {
+    const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+      const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
+      if (!lock.acquired) {
+        ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
+        const holder = lock.holder.pullUrl === '' ? { pull: lock.holder.pull } : { pull: lock.holder.pull, url: lock.holder.pullUrl };
+        conflicts.push(renderLockConflict(ctx.render, project, holder));
+        return null;
+      }
+      const tree = trees.get(project.workspace) ?? root;
+      return { project, outcome: await planProject(ctx, job, pr, setup, project, tree) };
+    });
+    for (const r of done) if (r !== null) results.push(r);
+  }
+
+  for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
+  if (results.length > 0) {
+    const warnings = renderWarnings([...setup.warnings, ...chosen.warnings]);
+    await reply(ctx, repo, pull, warnings === '' ? renderPlan(ctx.render, results) : `${warnings}\n\n${renderPlan(ctx.render, results)}`);
+  }
   await pending;
-  const failed = results.filter((r) => r.outcome.result === 'error').length + conflicts;
-  const total = resolved.projects.length;
+  const failed = results.filter((r) => r.outcome.result === 'error').length + conflicts.length;
+  const total = projects.length;
   await setStatus(
     ctx,
     repo,
     pr.headSha,
     STATUS_CONTEXT.plan,
     failed === 0 ? 'success' : 'failure',
-    failed === 0 ? `${total - failed}/${total} projects planned successfully.` : `${failed}/${total} projects failed to plan.`,
+    failed === 0 ? `${total}/${total} projects planned successfully.` : `${failed}/${total} projects failed to plan.`,
   );
 }
 
-async function planProject(
-  ctx: JobContext,
-  job: CommandJob,
-  pr: PullInfo,
-  project: Project,
-  checkoutDir: string,
-): Promise<PlanOutcome> {
+type Chosen = { ok: true; projects: Project[]; warnings: string[] } | { ok: false; message: string };
+
+async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<Chosen> {
+  const sel = job.command.selector;
+  if (job.autoplan === true || (sel.project === undefined && sel.dir === undefined && sel.workspace === undefined)) {
+    const changedFiles = await ctx.forge.listPullFiles(refOf(job.repo), job.pull);
+    const picked = selectProjects({
+      checkoutRoot: root,
+      changedFiles,
+      config: setup.config,
+      projects: setup.projects,
+      defaults: setup.defaults,
+      trigger: job.autoplan === true ? 'autoplan' : 'command',
+      baseBranch: pr.baseRef,
+      autodiscover: setup.rules.autodiscoverMode,
+    });
+    return { ok: true, projects: picked.projects, warnings: picked.warnings };
+  }
+  const picked = projectsForSelector(root, setup.config, setup.projects, sel, { defaults: setup.defaults });
+  return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;
+}
+
+async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup: ProjectSetup, project: Project, tree: string): Promise<PlanOutcome> {
   const repo = job.repo.fullName;
+  const key = lockKey(repo, project);
+  const log = ctx.log.child({ project: key, sha: pr.headSha });
   const planFile = planFilePath(ctx.plansDir, repo, job.pull, project, pr.headSha);
   mkdirSync(dirname(planFile), { recursive: true });
-  const log = ctx.log.child({ project: lockKey(repo, project), sha: pr.headSha });
-  const refusal = refuseOutsidePaths(checkoutDir, join(checkoutDir, project.dir), job.command.extraArgs);
+  const projectDir = join(tree, project.dir);
+
+  let outcome: PlanOutcome;
+  const refusal = refuseOutsidePaths(tree, projectDir, job.command.extraArgs);
   if (refusal !== null) {
-    deletePlan(ctx.db, repo, job.pull, lockKey(repo, project));
-    return { result: 'error', summary: null, output: refusal, exitCode: -1, durationMs: 0 };
-  }
-  log.info('plan started');
-  const outcome = await ctx.terraform.plan(
-    { projectDir: join(checkoutDir, project.dir), workspace: project.workspace, extraArgs: job.command.extraArgs },
-    planFile,
-  );
-  log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
-  const planned = outcome.result !== 'error' && outcome.planFile !== undefined ? outcome.planFile : null;
-  const record = {
-    type: 'plan' as const,
-    actor: job.actor,
-    repo,
-    pull: job.pull,
-    project: lockKey(repo, project),
-    fields: {
-      dir: project.dir,
+    outcome = { result: 'error', summary: null, output: refusal, exitCode: -1, durationMs: 0 };
+  } else if (project.kind === 'kubernetes') {
+    outcome = { result: 'error', summary: null, output: `dir \`${project.dir}\` is a kubernetes project, and this server cannot plan kubernetes projects yet`, exitCode: -1, durationMs: 0 };
+  } else {
+    log.info('plan started');
+    outcome = await runPlanWorkflow(ctx.terraform, ctx.exec, stageSteps(ctx, setup, project, 'plan'), {
+      projectDir,
       workspace: project.workspace,
-      name: project.name ?? null,
-      kind: project.kind,
-      headSha: pr.headSha,
-      result: outcome.result,
-      summary: outcome.summary,
-      exitCode: outcome.exitCode,
-      durationMs: Math.round(outcome.durationMs),
-      planSha256: planned === null ? null : sha256File(planned),
-      outputSha256: sha256(outcome.output),
-    },
+      extraArgs: job.command.extraArgs,
+      planFile,
+      variables: stepVariables(job, pr, project, tree, planFile),
+    });
+    log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
+  }
+
+  const planned = outcome.result !== 'error' && outcome.planFile !== undefined ? outcome.planFile : null;
+  const fields = {
+    dir: project.dir,
+    workspace: project.workspace,
+    name: project.name ?? null,
+    kind: project.kind,
+    workflow: project.workflow ?? null,
+    headSha: pr.headSha,
+    result: outcome.result,
+    summary: outcome.summary,
+    exitCode: outcome.exitCode,
+    durationMs: Math.round(outcome.durationMs),
+    planSha256: planned === null ? null : sha256File(planned),
+    outputSha256: sha256(outcome.output),
   };
   ctx.db.transaction(() => {
     if (planned === null) {
-      deletePlan(ctx.db, repo, job.pull, lockKey(repo, project));
+      deletePlan(ctx.db, repo, job.pull, key);
     } else {
       savePlan(ctx.db, { repo, pull: job.pull, project, headSha: pr.headSha, planFile: planned, summary: outcome.summary, hasChanges: outcome.result === 'changes' });
     }
-    ctx.audit.append(record);
+    ctx.audit.append({ type: 'plan', actor: job.actor, repo, pull: job.pull, project: key, fields });
   })();
   return outcome;
 }
-
-async function checkoutFor(ctx: JobContext, job: CommandJob, pr: PullInfo, project: Project, token: string | null): Promise<string> {
-  return checkoutPull(
-    { ...ctx.git, token },
-    { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: project.workspace, headSha: pr.headSha },
-  );
-}
-
-function count(n: number): string {
-  return n === 1 ? '1 project' : `${n} projects`;
-}
-

@@ -1,0 +1,60 @@
+// What a pull request's checkout declares: its repo config (tideline.yaml, else atlantis.yaml)
+// checked against the server's repo rules, giving the projects with their effective apply
+// requirements and workflows. Plan and apply both start here.
+
+import type { WorkflowStep } from '../../runners/types.js';
+import {
+  applyServerRules,
+  DEFAULT_WORKFLOW_NAME,
+  effectiveRules,
+  readRepoConfig,
+  type ConfigProblem,
+  type EffectiveRepoRules,
+  type Project,
+  type ProjectDefaults,
+  type RepoConfig,
+  type Workflow,
+} from '../projects/index.js';
+import type { JobContext } from './context.js';
+
+export interface ProjectSetup {
+  config: RepoConfig | null;
+  rules: EffectiveRepoRules;
+  projects: Project[];
+  workflows: Record<string, Workflow>;
+  defaults: ProjectDefaults;
+  warnings: string[];
+}
+
+export type SetupResult = { ok: true; setup: ProjectSetup } | { ok: false; file: string; problems: ConfigProblem[] };
+
+export function loadProjectSetup(ctx: JobContext, repoFullName: string, baseBranch: string, checkoutRoot: string): SetupResult {
+  const read = readRepoConfig(checkoutRoot);
+  if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
+  const rules = effectiveRules(ctx.repoRules, repoFullName, { baseBranch });
+  const applied = applyServerRules(read.config, rules, ctx.repoRules.workflows);
+  if (!applied.ok) return { ok: false, file: read.config?.file ?? 'repo config', problems: applied.problems };
+  return {
+    ok: true,
+    setup: {
+      config: read.config,
+      rules,
+      projects: applied.projects,
+      workflows: applied.workflows,
+      defaults: applied.defaults,
+      warnings: read.config?.warnings ?? [],
+    },
+  };
+}
+
+/**
+ * The steps of a project's stage, or undefined for Tideline's own default stage (exactly
+ * init → plan, apply) when the project uses the built-in default workflow.
+ */
+export function stageSteps(ctx: JobContext, setup: ProjectSetup, project: Project, stage: 'plan' | 'apply'): readonly WorkflowStep[] | undefined {
+  const name = project.workflow ?? DEFAULT_WORKFLOW_NAME;
+  if (name === DEFAULT_WORKFLOW_NAME && ctx.repoRules.workflows[DEFAULT_WORKFLOW_NAME] === undefined) return undefined;
+  const workflow = setup.workflows[name];
+  if (workflow === undefined) throw new Error(`workflow \`${name}\` of ${project.dir} is not defined`);
+  return workflow[stage];
+}
