@@ -20,6 +20,7 @@ import { pullKey } from './http/route-event.js';
 import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
+import { LiveOutput } from './jobs/live-output.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { parseServerRepoConfig, type ServerRepoConfig } from './projects/index.js';
 import { openDb, type Db } from './store/db.js';
@@ -88,6 +89,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     });
   const botLogin = await forge.whoami();
   const render = { prefix: settings.commandPrefix };
+  const live = new LiveOutput();
   const exec = { baseEnv: settings.childEnv, masker };
   const ctx: JobContext = {
     db,
@@ -101,6 +103,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     render,
     plansDir: join(settings.dataDir, 'plans'),
     repoRules,
+    live,
     parallelism: settings.parallelism,
     notify: () => pool.notify(),
   };

@@ -16,7 +16,7 @@ export interface RouteContext {
 }
 
 export type Routed =
-  | { kind: 'jobs'; jobs: NewJob[]; note: string }
+  | { kind: 'jobs'; jobs: NewJob[]; note: string; repo: RepoInfo }
   | { kind: 'ignored'; reason: string };
 
 interface RepositoryPayload {
@@ -51,6 +51,7 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
   const pull = issue.number;
   const reply = (note: string, replyBody: string): Routed => ({
     kind: 'jobs',
+    repo,
     note,
     jobs: [{ type: 'reply', repo: repo.fullName, pull, serialKey: pullKey(repo, pull), payload: { repo, pull, body: replyBody } }],
   });
@@ -67,6 +68,7 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
   if (command.name === 'version') return reply('version', `Tideline ${ctx.version}\n<!-- tideline:version -->\n`);
   return {
     kind: 'jobs',
+    repo,
     note: `command ${command.name}`,
     jobs: [
       {
@@ -101,6 +103,7 @@ function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unkn
     if (pr?.draft === true) return { kind: 'ignored', reason: `pull_request ${action} on a draft: autoplan waits for ready_for_review` };
     return {
       kind: 'jobs',
+      repo,
       note: `autoplan on ${action}`,
       jobs: [
         {
@@ -124,6 +127,7 @@ function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unkn
   if (action !== 'closed') return { kind: 'ignored', reason: `pull_request ${action} is not handled` };
   return {
     kind: 'jobs',
+    repo,
     note: 'pull request closed',
     jobs: [
       {

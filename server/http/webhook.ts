@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/index.js';
 import { enqueue } from '../jobs/queue.js';
+import { rememberRepo } from '../store/repos.js';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { routeEvent, type RouteContext } from './route-event.js';
@@ -78,6 +79,7 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     const outcome = ctx.db.transaction((): 'duplicate' | number => {
       if (recordDelivery.run(deliveryId, event, nowIso()).changes === 0) return 'duplicate';
       const jobs = routed.kind === 'ignored' ? [] : routed.jobs.map((job) => enqueue(ctx.db, job));
+      if (routed.kind === 'jobs') rememberRepo(ctx.db, routed.repo);
       ctx.audit.append({
         type: routed.kind === 'ignored' ? 'webhook.ignored' : 'webhook.accepted',
         actor: about.actor,

@@ -19,7 +19,7 @@ import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
-import { mapLimit, stepVariables } from './run-project.js';
+import { liveOutput, mapLimit, stepVariables } from './run-project.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -126,6 +126,7 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
     extraArgs: job.command.extraArgs,
     planFile: plan.planFile,
     variables: stepVariables(job, pr, plan.project, tree, plan.planFile),
+    ...liveOutput(ctx, plan.project),
   });
   ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
   ctx.db.transaction(() => {

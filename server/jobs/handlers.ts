@@ -28,7 +28,7 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
     command: async (job) => {
       const payload = job.payload;
       const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
-      const jctx = { ...ctx, log };
+      const jctx = { ...ctx, log, jobId: job.id };
       const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull);
       if (pr.state !== 'open') {
         log.info('pull request is closed: command ignored');
@@ -53,7 +53,9 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
       });
       try {
         await COMMANDS[payload.command.name](jctx, payload, pr);
+        ctx.live.end(job.id, 'succeeded');
       } catch (err: unknown) {
+        ctx.live.end(job.id, 'failed');
         // Anything unexpected still reaches the PR, masked, so nobody waits on a silent failure.
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'command failed');

@@ -17,7 +17,7 @@ import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
-import { mapLimit, stepVariables } from './run-project.js';
+import { liveOutput, mapLimit, stepVariables } from './run-project.js';
 import type { CommandJob } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -134,6 +134,7 @@ async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup
       extraArgs: job.command.extraArgs,
       planFile,
       variables: stepVariables(job, pr, project, tree, planFile),
+      ...liveOutput(ctx, project),
     });
     log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
   }

@@ -6,6 +6,7 @@ import type { StepVariables } from '../../runners/types.js';
 import { commentArgsVariable } from '../../runners/workflow.js';
 import type { PullInfo } from '../github/forge.js';
 import type { Project } from '../projects/index.js';
+import type { JobContext } from './context.js';
 import type { CommandJob } from './types.js';
 
 export function stepVariables(job: CommandJob, pr: PullInfo, project: Project, checkoutDir: string, planFile: string): StepVariables {
@@ -30,6 +31,14 @@ export function stepVariables(job: CommandJob, pr: PullInfo, project: Project, c
     COMMENT_ARGS: commentArgsVariable(job.command.extraArgs),
     ...(pr.mergeable === null ? {} : { ATLANTIS_PR_MERGEABLE: String(pr.mergeable) }),
   };
+}
+
+/** Streams a project's output to the live view of the running job, each line tagged with its dir. */
+export function liveOutput(ctx: JobContext, project: Project): { onOutput?: (chunk: string) => void } {
+  const id = ctx.jobId;
+  if (id === undefined) return {};
+  const tag = `[${project.dir}${project.workspace === 'default' ? '' : ` ${project.workspace}`}] `;
+  return { onOutput: (chunk) => ctx.live.append(id, chunk.replace(/\r?\n$/, '').split(/\r?\n/).map((l) => tag + l).join('\n')) };
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; results keep the items' order. */

@@ -133,4 +133,21 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    name: 'repositories the server serves',
+    // Every allowed repository a webhook has come from, so scheduled work (drift sweeps) knows
+    // what to fetch without a GitHub listing.
+    sql: `
+      CREATE TABLE repos (
+        full_name      TEXT PRIMARY KEY,
+        owner          TEXT NOT NULL,
+        name           TEXT NOT NULL,
+        clone_url      TEXT NOT NULL,
+        default_branch TEXT NOT NULL,
+        first_seen     TEXT NOT NULL,
+        last_seen      TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
