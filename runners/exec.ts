@@ -42,6 +42,8 @@ export interface ExecSpec {
   /** Masked chunks as they arrive (whole lines). */
   onOutput?: (chunk: string) => void;
   stdin?: string;
+  /** Aborting kills the whole process group, as a timeout does (server shutdown). */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -285,6 +287,13 @@ export async function exec(ctx: ExecContext, spec: ExecSpec): Promise<ExecResult
     timedOut = true;
     terminate();
   }, spec.timeoutMs);
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    terminate();
+  };
+  if (spec.signal?.aborted === true) onAbort();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
   const capture = new OutputCapture(maxBytes, masker, spec.onOutput, terminate);
   subprocess.stdout?.on('data', (chunk: Buffer | string) => capture.write('stdout', chunk));
   subprocess.stderr?.on('data', (chunk: Buffer | string) => capture.write('stderr', chunk));
@@ -294,6 +303,7 @@ export async function exec(ctx: ExecContext, spec: ExecSpec): Promise<ExecResult
     result = await subprocess;
   } finally {
     clearTimeout(timer);
+    spec.signal?.removeEventListener('abort', onAbort);
   }
   const { stdout, stderr, output } = capture.finish();
   const durationMs = Math.round(performance.now() - started);
@@ -314,6 +324,9 @@ export async function exec(ctx: ExecContext, spec: ExecSpec): Promise<ExecResult
   if (exitCode === null && signal === null) {
     const code = typeof result.code === 'string' ? result.code : undefined;
     throw new ExecError(await spawnFailureMessage(masker, spec, display, code), details);
+  }
+  if (aborted) {
+    throw new ExecError(`${display} was stopped: the server is shutting down`, details);
   }
   if (timedOut) {
     throw new ExecError(

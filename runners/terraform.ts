@@ -377,6 +377,7 @@ export class TerraformRunner {
         timeoutMs,
         okExitCodes,
         ...(ctx.onOutput === undefined ? {} : { onOutput: ctx.onOutput }),
+        ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
       });
     } catch (error: unknown) {
       if (!(error instanceof ExecError)) throw error;

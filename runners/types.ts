@@ -24,6 +24,8 @@ export interface RunContext {
   /** Environment variables added to the allow-listed base for this run (e.g. TF_VAR_*). */
   env?: Readonly<Record<string, string>>;
   onOutput?: OutputListener;
+  /** Aborted when the server shuts down: every child of the run is killed. */
+  signal?: AbortSignal;
 }
 
 export interface PlanOutcome {

@@ -357,6 +357,7 @@ async function runCommand(
       env: { ...withoutRunnerOwnedVars(run.env), ...stage.variables, ...stage.env },
       timeoutMs: run.runTimeoutMs ?? DEFAULT_RUN_STEP_TIMEOUT_MS,
       ...(stream && run.onOutput !== undefined ? { onOutput: run.onOutput } : {}),
+      ...(run.signal === undefined ? {} : { signal: run.signal }),
     });
   } catch (error: unknown) {
     if (error instanceof ExecError) return error;

@@ -107,7 +107,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     parallelism: settings.parallelism,
     notify: () => pool.notify(),
   };
-  const pool = new WorkerPool({ db, parallelism: settings.parallelism, handlers: jobHandlers(ctx), log });
+  const pool = new WorkerPool({
+    db,
+    parallelism: settings.parallelism,
+    handlers: jobHandlers(ctx),
+    log,
+    onInterrupted: (job) => tellInterrupted(ctx, [job]),
+  });
 
   tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran'));
 
@@ -146,7 +152,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     async close(timeoutMs = settings.shutdownTimeoutSeconds * 1000): Promise<{ interrupted: Job[] }> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const drained = await pool.drain(timeoutMs);
+      // Running applies may finish (up to the timeout); plans and everything else stop now.
+      const drained = await pool.drain(timeoutMs, (job) => job.type === 'command' && (job as Job<'command'>).payload.command.name === 'apply');
       await closed;
       if (retention !== null) clearInterval(retention);
       audit.append({ type: 'server.stop', actor: SERVER_ACTOR, fields: { version, configDigest: digest, interruptedJobs: drained.interrupted.map((j) => j.id) } });
@@ -175,7 +182,11 @@ function startRetention(audit: AuditLog, db: Db, days: number | null, log: Logge
   return timer;
 }
 
-/** Each job a dead process left running: its PR is told what happened and how to re-run it. */
+/**
+ * Each interrupted job (left running by a dead process, or stopped by a shutdown): a reply is
+ * queued for its PR saying what happened and how to re-run it. Queued, it goes out at the
+ * next start at the latest.
+ */
 function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
   for (const job of jobs) {
     if (job.type !== 'command') continue;

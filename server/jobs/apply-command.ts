@@ -20,6 +20,7 @@ import { refOf, reply, setStatus } from './post.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
+import { JobInterruptedError } from './worker-pool.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -93,6 +94,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     results.push(...done);
     if (loaded.setup.config?.abortOnExecutionOrderFail === true && done.some((r) => r.outcome.result === 'error')) aborted = true;
   }
+  if (ctx.signal?.aborted === true) throw new JobInterruptedError('apply stopped by shutdown');
   await reply(ctx, repo, pull, renderApply(ctx.render, results));
   await pendingStatus;
   const failed = results.filter((r) => r.outcome.result === 'error').length;
@@ -127,6 +129,7 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
     planFile: plan.planFile,
     variables: stepVariables(job, pr, plan.project, tree, plan.planFile),
     ...liveOutput(ctx, plan.project),
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   });
   ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
   ctx.db.transaction(() => {

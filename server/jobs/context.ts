@@ -31,6 +31,8 @@ export interface JobContext {
   live: LiveOutput;
   /** The job being run (set per job by the handlers); its output goes to `live`. */
   jobId?: number;
+  /** Aborts when the server shuts down without waiting for this job; children are killed. */
+  signal?: AbortSignal;
   /** How many projects of one execution group run at once. */
   parallelism: number;
   /** Wake the worker pool after enqueueing follow-up work. */

@@ -25,10 +25,10 @@ const COMMANDS: Record<CommandName, CommandHandler> = {
 
 export function jobHandlers(ctx: JobContext): JobHandlers {
   return {
-    command: async (job) => {
+    command: async (job, signal) => {
       const payload = job.payload;
       const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
-      const jctx = { ...ctx, log, jobId: job.id };
+      const jctx: JobContext = { ...ctx, log, jobId: job.id, signal };
       const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull);
       if (pr.state !== 'open') {
         log.info('pull request is closed: command ignored');
@@ -55,8 +55,10 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
         await COMMANDS[payload.command.name](jctx, payload, pr);
         ctx.live.end(job.id, 'succeeded');
       } catch (err: unknown) {
-        ctx.live.end(job.id, 'failed');
-        // Anything unexpected still reaches the PR, masked, so nobody waits on a silent failure.
+        ctx.live.end(job.id, signal.aborted ? 'interrupted' : 'failed');
+        // Stopped by shutdown: the next start tells the PR. Anything else reaches the PR now,
+        // masked, so nobody waits on a silent failure.
+        if (signal.aborted) throw err;
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'command failed');
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, message));

@@ -18,6 +18,7 @@ import { deletePlan, planFilePath, savePlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
+import { JobInterruptedError } from './worker-pool.js';
 import type { CommandJob } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -72,6 +73,8 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
     for (const r of done) if (r !== null) results.push(r);
   }
 
+  // Stopped by shutdown: say nothing half-done; the next start tells the PR to plan again.
+  if (ctx.signal?.aborted === true) throw new JobInterruptedError('plan stopped by shutdown');
   for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
   if (results.length > 0) {
     const warnings = renderWarnings([...setup.warnings, ...chosen.warnings]);
@@ -135,6 +138,7 @@ async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup
       planFile,
       variables: stepVariables(job, pr, project, tree, planFile),
       ...liveOutput(ctx, project),
+      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
     });
     log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
   }

@@ -73,7 +73,7 @@ export function claimNext(db: Db): Job | null {
   return row === undefined ? null : fromRow(row);
 }
 
-export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed', error?: string): void {
+export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'interrupted', error?: string): void {
   db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?`).run(
     state,
     nowIso(),

@@ -6,7 +6,13 @@ import type { Db } from '../store/db.js';
 import { claimNext, finishJob, interruptRunning, type Job } from './queue.js';
 import type { JobType } from './types.js';
 
-export type JobHandlers = { [T in JobType]: (job: Job<T>) => Promise<void> };
+/** `signal` aborts when the server shuts down and will not wait for the job. */
+export type JobHandlers = { [T in JobType]: (job: Job<T>, signal: AbortSignal) => Promise<void> };
+
+/** A handler saw its signal abort and stopped: the job is interrupted, not failed. */
+export class JobInterruptedError extends Error {
+  override readonly name = 'JobInterruptedError';
+}
 
 export interface WorkerPoolOptions {
   db: Db;
@@ -15,11 +21,13 @@ export interface WorkerPoolOptions {
   log: Logger;
   /** How often to look for runnable jobs when nobody calls notify(); default 1 s. */
   pollMs?: number;
+  /** Called for each job stopped by shutdown, after it is marked interrupted. */
+  onInterrupted?: (job: Job) => void;
 }
 
 export class WorkerPool {
   readonly #opts: WorkerPoolOptions;
-  readonly #running = new Map<number, Promise<void>>();
+  readonly #running = new Map<number, { job: Job; done: Promise<void>; abort: AbortController }>();
   #accepting = false;
   #timer: NodeJS.Timeout | null = null;
   #idleWaiters: (() => void)[] = [];
@@ -44,12 +52,13 @@ export class WorkerPool {
     while (this.#accepting && this.#running.size < this.#opts.parallelism) {
       const job = claimNext(this.#opts.db);
       if (job === null) break;
-      const done = this.#run(job).finally(() => {
+      const abort = new AbortController();
+      const done = this.#run(job, abort.signal).finally(() => {
         this.#running.delete(job.id);
         this.notify();
         this.#wakeIdle();
       });
-      this.#running.set(job.id, done);
+      this.#running.set(job.id, { job, done, abort });
     }
     this.#wakeIdle();
   }
@@ -66,33 +75,61 @@ export class WorkerPool {
   }
 
   /**
-   * Stops taking jobs, waits up to `timeoutMs` for running ones, then marks what is still
-   * running as interrupted so the next start tells its PR. Queued jobs stay queued.
+   * Stops taking jobs. Jobs `keepRunning` accepts (applies: stopping one half-way is worse
+   * than waiting) get up to `timeoutMs` to finish; every other running job is stopped at once
+   * (its children killed) and marked interrupted, as are those still running at the timeout.
+   * Queued jobs stay queued and resume at the next start.
    */
-  async drain(timeoutMs: number): Promise<{ interrupted: Job[] }> {
+  async drain(timeoutMs: number, keepRunning: (job: Job) => boolean = () => true): Promise<{ interrupted: Job[] }> {
     this.#accepting = false;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    const all = Promise.allSettled([...this.#running.values()]);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const outcome = await Promise.race([all.then(() => 'done' as const), timeout]);
-    clearTimeout(timer);
-    if (outcome === 'done') return { interrupted: [] };
-    return { interrupted: interruptRunning(this.#opts.db, 'server shut down while the job ran') };
+    const interrupted: Job[] = [];
+    for (const entry of this.#running.values()) {
+      if (keepRunning(entry.job)) continue;
+      interrupted.push(entry.job);
+      entry.abort.abort();
+    }
+    const settle = async (ms: number): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      });
+      const all = Promise.allSettled([...this.#running.values()].map((e) => e.done)).then(() => true);
+      const done = await Promise.race([all, timeout]);
+      clearTimeout(timer);
+      return done;
+    };
+    if (!(await settle(timeoutMs))) {
+      for (const entry of this.#running.values()) {
+        interrupted.push(entry.job);
+        entry.abort.abort();
+      }
+      // Aborted children die within exec's kill grace; give the handlers that long to record it.
+      await settle(10_000);
+    }
+    // Anything still running did not react to its signal: record it as interrupted anyway.
+    const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran');
+    for (const job of stuck) this.#opts.onInterrupted?.(job);
+    return { interrupted: [...new Map([...interrupted, ...stuck].map((j) => [j.id, j])).values()] };
   }
 
-  async #run(job: Job): Promise<void> {
+  async #run(job: Job, signal: AbortSignal): Promise<void> {
     const log = this.#opts.log.child({ job: job.id, type: job.type, repo: job.repo, pull: job.pull });
-    const handler = this.#opts.handlers[job.type] as (j: Job) => Promise<void>;
+    const handler = this.#opts.handlers[job.type] as (j: Job, s: AbortSignal) => Promise<void>;
     const started = Date.now();
     try {
-      await handler(job);
+      await handler(job, signal);
+      if (signal.aborted) throw new JobInterruptedError('stopped by shutdown');
       finishJob(this.#opts.db, job.id, 'succeeded');
       log.info({ ms: Date.now() - started }, 'job succeeded');
     } catch (err: unknown) {
+      if (signal.aborted) {
+        finishJob(this.#opts.db, job.id, 'interrupted', 'server shut down while the job ran');
+        log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
+        this.#opts.onInterrupted?.(job);
+        return;
+      }
       const message = err instanceof Error ? err.message : String(err);
       log.error({ err, ms: Date.now() - started }, 'job failed');
       try {

@@ -204,3 +204,19 @@ describe('exec', () => {
     await expect(exec(ctx, sh('true', { timeoutMs: 0 }))).rejects.toBeInstanceOf(RangeError);
   });
 });
+
+describe('exec abort', () => {
+  it('kills the process group when its signal aborts, and says why', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = exec(
+      { baseEnv: { PATH: process.env['PATH'] ?? '' }, masker: new SecretMasker() },
+      { file: 'sh', args: ['-c', 'sleep 30'], cwd: process.cwd(), timeoutMs: 60_000, signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 100);
+    const error = await pending.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecError);
+    expect((error as Error).message).toContain('shutting down');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
