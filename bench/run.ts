@@ -12,6 +12,7 @@ import { readEnv } from '../config/read-env.js';
 import { startGitHubDouble } from '../sandbox/github/index.js';
 import { startServer } from '../server/server.js';
 import { benchAuditExport } from './audit-export.js';
+import { benchProjectSelection } from './project-selection.js';
 
 const REPO = 'acme/bench';
 const SECRET = 'bench-secret';
@@ -148,12 +149,14 @@ async function main(): Promise<void> {
     await server.close(10_000);
     closed = true;
     const auditExport = await benchAuditExport();
+    const projectSelection = await benchProjectSelection();
     process.stdout.write(
       `${JSON.stringify(
         {
-          auditExport,
           machine: { cores: availableParallelism(), node: process.version },
           commentToPlan,
+          projectSelection,
+          auditExport,
           webhookIntake: {
             deliveries: DELIVERIES,
             concurrency: CONCURRENCY,
