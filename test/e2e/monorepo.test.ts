@@ -138,4 +138,34 @@ describe('monorepo with a shared module', () => {
     expect(h.server.db.prepare('SELECT COUNT(*) AS n FROM locks WHERE pull = ?').get(pr.number)).toEqual({ n: 0 });
     expect(h.double.violations).toEqual([]);
   });
+
+  it('plans one dir in two workspaces as two projects, each with its own lock and plan', async () => {
+    // The earlier gamma pull request still holds gamma/default: release it first.
+    const holder = h.server.db.prepare("SELECT pull FROM locks WHERE dir = 'gamma'").get() as { pull: number };
+    await h.double.sendComment(REPO, holder.pull, 'tideline unlock', { user: 'alice' });
+    await h.server.pool.idle();
+    const twoWorkspaces = `${REPO_CONFIG}  - name: gamma-staging
+    dir: gamma
+    workspace: staging
+`;
+    const pr = await h.double.openPull(REPO, {
+      branch: 'gamma-workspaces',
+      author: 'alice',
+      files: { 'tideline.yaml': twoWorkspaces, 'gamma/main.tf': `${root(join(h.stateDir, 'gamma.tfstate'), orderLog, 'gamma', 0, false)}\n# both\n` },
+    });
+    await h.double.sendComment(REPO, pr.number, 'tideline plan -d gamma -w staging', { user: 'alice' });
+    await h.server.pool.idle();
+    await h.double.sendComment(REPO, pr.number, 'tideline unlock', { user: 'alice' });
+    await h.server.pool.idle();
+    await h.double.sendComment(REPO, pr.number, 'tideline plan -p gamma-staging', { user: 'alice' });
+    await h.double.sendComment(REPO, pr.number, 'tideline plan -d gamma', { user: 'alice' });
+    await h.server.pool.idle();
+    const locks = h.server.db.prepare('SELECT dir, workspace FROM locks WHERE pull = ? ORDER BY workspace').all(pr.number);
+    expect(locks).toEqual([{ dir: 'gamma', workspace: 'default' }, { dir: 'gamma', workspace: 'staging' }]);
+    const plans = h.server.db.prepare('SELECT workspace, plan_file FROM plans WHERE pull = ? ORDER BY workspace').all(pr.number) as { workspace: string; plan_file: string }[];
+    expect(plans.map((p) => p.workspace)).toEqual(['default', 'staging']);
+    expect(new Set(plans.map((p) => p.plan_file)).size).toBe(2);
+    // Each workspace got its own working tree, so their .terraform dirs never mix.
+    expect(h.logs()).not.toContain('"level":50');
+  });
 });
