@@ -1,6 +1,7 @@
 // Builds a running server from settings: store, forge, runners, worker pool, HTTP. main.ts
 // calls it for production; the tests, the demo and the benchmark call it in-process.
 
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -21,6 +22,7 @@ import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
 import { LiveOutput } from './jobs/live-output.js';
+import { Metrics } from './metrics/index.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { parseServerRepoConfig, type ServerRepoConfig } from './projects/index.js';
 import { openDb, type Db } from './store/db.js';
@@ -60,6 +62,8 @@ export interface RunningServer {
   pool: WorkerPool;
   log: Logger;
   version: string;
+  live: LiveOutput;
+  metrics: Metrics;
   /** Stops HTTP, drains the pool (running jobs finish up to `timeoutMs`), closes the store. */
   close(timeoutMs?: number): Promise<{ interrupted: Job[] }>;
 }
@@ -90,6 +94,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const botLogin = await forge.whoami();
   const render = { prefix: settings.commandPrefix };
   const live = new LiveOutput();
+  const metrics = new Metrics({ db, version });
+  // Aborted first thing on close: ends the UI's open live-output streams.
+  const shutdown = new AbortController();
   const exec = { baseEnv: settings.childEnv, masker };
   const ctx: JobContext = {
     db,
@@ -104,6 +111,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     plansDir: join(settings.dataDir, 'plans'),
     repoRules,
     live,
+    metrics,
     parallelism: settings.parallelism,
     notify: () => pool.notify(),
   };
@@ -124,6 +132,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     version,
     apiSecret: settings.apiSecret,
     secret: settings.webhookSecret,
+    metrics,
+    ui: {
+      db,
+      audit,
+      live,
+      log,
+      web: settings.web,
+      version,
+      csrfSecret: randomBytes(32).toString('hex'),
+      commandPrefix: settings.commandPrefix,
+      notify: () => pool.notify(),
+      signal: shutdown.signal,
+      driftStates: () => [],
+    },
     notify: () => pool.notify(),
     route: {
       prefix: settings.commandPrefix,
@@ -149,7 +171,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     pool,
     log,
     version,
+    live,
+    metrics,
     async close(timeoutMs = settings.shutdownTimeoutSeconds * 1000): Promise<{ interrupted: Job[] }> {
+      shutdown.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Running applies may finish (up to the timeout); plans and everything else stop now.

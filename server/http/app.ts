@@ -5,11 +5,14 @@ import express, { type Express } from 'express';
 import type { Db } from '../store/db.js';
 import { isReachable } from '../store/db.js';
 import { auditApi } from './api-audit.js';
+import { metricsRoute } from './metrics-route.js';
+import { uiRouter, type UiContext } from './ui/index.js';
 import { webhookHandler, type WebhookContext } from './webhook.js';
 
 export interface AppContext extends WebhookContext {
   db: Db;
   version: string;
+  ui: UiContext;
   /** Bearer token for /api/* routes; null disables them. */
   apiSecret: string | null;
 }
@@ -23,9 +26,12 @@ export function createApp(ctx: AppContext): Express {
     res.json({ status: 'ok', version: ctx.version });
   });
   app.use(auditApi({ db: ctx.db, apiSecret: ctx.apiSecret, log: ctx.log }));
+  app.get('/metrics', metricsRoute(ctx.metrics));
   app.get('/readyz', (_req, res) => {
     const ok = isReachable(ctx.db);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unreachable' });
   });
+  // Last: the UI guards its own routes, so it never puts basic auth in front of the others.
+  app.use(uiRouter(ctx.ui));
   return app;
 }

@@ -5,6 +5,7 @@ import { Webhooks } from '@octokit/webhooks';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/index.js';
+import type { Metrics } from '../metrics/index.js';
 import { enqueue } from '../jobs/queue.js';
 import { rememberRepo } from '../store/repos.js';
 import type { Db } from '../store/db.js';
@@ -14,6 +15,7 @@ import { routeEvent, type RouteContext } from './route-event.js';
 export interface WebhookContext {
   db: Db;
   audit: AuditLog;
+  metrics: Metrics;
   log: Logger;
   secret: string;
   route: RouteContext;
@@ -36,6 +38,7 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
       log.warn({ status, reason: message }, 'webhook refused');
       // Nothing in a refused body is trusted, so the record names no actor or repository.
       ctx.audit.append({ type: 'webhook.refused', actor: 'unknown', fields: { deliveryId, event, status, reason: message, remoteAddress: req.socket.remoteAddress ?? null } });
+      ctx.metrics.deliveryReceived(event, 'refused');
       res.status(status).json({ error: message });
     };
 
@@ -92,10 +95,12 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
 
     if (outcome === 'duplicate') {
       ctx.audit.append({ type: 'webhook.ignored', actor: about.actor, ...(about.repo === undefined ? {} : { repo: about.repo }), fields: { deliveryId, event, reason: 'duplicate delivery: already processed' } });
+      ctx.metrics.deliveryReceived(event, 'duplicate');
       log.info('duplicate delivery: already processed');
       res.status(200).json({ status: 'duplicate' });
       return;
     }
+    ctx.metrics.deliveryReceived(event, routed.kind === 'ignored' ? 'ignored' : 'accepted');
     if (routed.kind === 'ignored') {
       log.info({ reason: routed.reason }, 'webhook ignored');
       res.status(200).json({ status: 'ignored', reason: routed.reason });

@@ -132,6 +132,7 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
     ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   });
   ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
+  if (outcome.result === 'error') ctx.metrics.applyFailed(plan.project.kind);
   ctx.db.transaction(() => {
     if (outcome.result === 'applied') markApplied(ctx.db, repo.fullName, pull, plan.projectKey);
     ctx.audit.append({

@@ -7,6 +7,7 @@ import type { SecretMasker } from '../../runners/secrets.js';
 import type { TerraformRunner } from '../../runners/terraform.js';
 import type { RenderContext } from '../comments/types.js';
 import type { Forge } from '../github/forge.js';
+import type { Metrics } from '../metrics/index.js';
 import type { LiveOutput } from './live-output.js';
 import type { ServerRepoConfig } from '../projects/index.js';
 import type { Db } from '../store/db.js';
@@ -27,6 +28,7 @@ export interface JobContext {
   plansDir: string;
   /** The server's `repos:` rules and workflows (TIDELINE_CONFIG). */
   repoRules: ServerRepoConfig;
+  metrics: Metrics;
   /** Live output of running jobs, for the web UI. */
   live: LiveOutput;
   /** The job being run (set per job by the handlers); its output goes to `live`. */

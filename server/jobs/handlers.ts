@@ -51,10 +51,14 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
           deliveryId: payload.deliveryId,
         },
       });
+      const started = performance.now();
+      const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
       try {
         await COMMANDS[payload.command.name](jctx, payload, pr);
         ctx.live.end(job.id, 'succeeded');
+        finished('succeeded');
       } catch (err: unknown) {
+        finished('failed');
         ctx.live.end(job.id, signal.aborted ? 'interrupted' : 'failed');
         // Stopped by shutdown: the next start tells the PR. Anything else reaches the PR now,
         // masked, so nobody waits on a silent failure.

@@ -158,6 +158,7 @@ async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup
     planSha256: planned === null ? null : sha256File(planned),
     outputSha256: sha256(outcome.output),
   };
+  if (outcome.result === 'error') ctx.metrics.planFailed(project.kind);
   ctx.db.transaction(() => {
     if (planned === null) {
       deletePlan(ctx.db, repo, job.pull, key);

@@ -97,6 +97,17 @@ describe('pull request loop', () => {
     expect(state.resources[0]?.instances[0]?.attributes.input.value).toBe('two');
   });
 
+  it('serves the lock in the web UI and counts the work in /metrics', async () => {
+    const page = await (await fetch(`${h.server.url}/`)).text();
+    expect(page).toContain('acme/infra');
+    expect(page).toMatch(/#2\b|pull\/2/);
+    const metrics = await (await fetch(`${h.server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^tideline_locks_held 1$/m);
+    expect(metrics).toMatch(/^tideline_webhook_deliveries_total\{event="issue_comment",result="accepted"\} [1-9]/m);
+    expect(metrics).toMatch(/^tideline_command_duration_seconds_count\{command="plan",[^}]*result="succeeded"\} [1-9]/m);
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+  });
+
   it('refuses a bad signature with a 4xx and posts nothing', async () => {
     const before = bodies(2).length;
     const payload = h.double.commentPayload(REPO, 2, 'tideline unlock');
