@@ -28,6 +28,25 @@ export interface RunContext {
   signal?: AbortSignal;
 }
 
+/** A Kubernetes object: `apiVersion` names its group (the version is not part of its identity). */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  /** null for cluster-scoped objects, and for namespaced ones left to the kubeconfig's namespace. */
+  namespace: string | null;
+  name: string;
+}
+
+/** `+` create, `~` update, `-` delete (prune), `=` unchanged. */
+export type ObjectAction = '+' | '~' | '-' | '=';
+
+export interface PlannedObjectChange {
+  ref: ObjectRef;
+  action: ObjectAction;
+  /** Why apply would need `--force-conflicts` for this object (kubectl's conflict message). */
+  conflict?: string;
+}
+
 export interface PlanOutcome {
   /** `changes` when the plan would change something, `no-changes`, or `error`. */
   result: 'changes' | 'no-changes' | 'error';
@@ -38,6 +57,14 @@ export interface PlanOutcome {
   planFile?: string;
   exitCode: number;
   durationMs: number;
+  /** Kubernetes: every object of the plan with its action, prunes included. */
+  objects?: PlannedObjectChange[];
+  /** Kubernetes: the unified diff of all changes (also at the end of `output`), Secret values masked. */
+  diff?: string;
+  /** Kubernetes: sha256 (hex) of the rendered bundle written to the plan file. */
+  bundleSha256?: string;
+  /** Things the reviewer should know that do not fail the plan (field-manager conflicts, …). */
+  warnings?: string[];
 }
 
 export interface ApplyOutcome {
@@ -45,6 +72,17 @@ export interface ApplyOutcome {
   output: string;
   exitCode: number;
   durationMs: number;
+  /** Kubernetes: the objects applied (the planned bundle), when the apply succeeded. */
+  applied?: ObjectRef[];
+  /** Kubernetes: the objects deleted as no longer in Git. */
+  pruned?: ObjectRef[];
+  /**
+   * Kubernetes: what to remember as this project's applied objects for the next plan's
+   * prune (`previouslyApplied`): the bundle, plus earlier objects not pruned this time.
+   */
+  remember?: ObjectRef[];
+  /** Kubernetes: sha256 (hex) of the bundle read from the plan file. */
+  bundleSha256?: string;
 }
 
 /**

@@ -1,0 +1,178 @@
+// Reading a `kind: kubernetes` project into a rendered bundle, before anything touches a
+// cluster: every *.yaml / *.yml under the project dir (nested, sorted, multi-document), or the
+// output of `kubectl kustomize DIR` when the dir holds a kustomization.
+
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { exec, ExecError, formatDuration } from './exec.js';
+import type { ExecContext } from './exec.js';
+import {
+  bundleOf,
+  checkDocuments,
+  parseManifestText,
+  type ManifestProblem,
+  type ParsedDocument,
+  type RenderedBundle,
+} from './manifests.js';
+
+export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
+export const DEFAULT_RENDER_TIMEOUT_MS = 2 * 60_000;
+/** A manifest larger than this is refused (a generated dump, not a reviewable manifest). */
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+export interface RenderOptions {
+  /** Namespace for namespaced objects that name none. */
+  namespace?: string;
+  /** Timeout of `kubectl kustomize`; default 2 min. */
+  timeoutMs?: number;
+  /** Aborted on server shutdown: a running `kubectl kustomize` is killed. */
+  signal?: AbortSignal;
+}
+
+export type RenderResult = { ok: true; bundle: RenderedBundle } | { ok: false; problems: ManifestProblem[] };
+
+/**
+ * Reads a kubernetes project dir into a bundle, or says what is wrong with it: malformed YAML
+ * by file and line; an object without apiVersion, kind or metadata.name by file and document;
+ * an object declared twice by both places. Files in dot-directories and dot-files are skipped;
+ * a symlink that leaves the project dir is refused.
+ */
+export async function renderBundle(
+  execCtx: ExecContext,
+  kubectlBin: string,
+  projectDir: string,
+  opts: RenderOptions,
+): Promise<RenderResult> {
+  const root = await realDir(projectDir);
+  if (root === null) return failed({ file: '.', message: `the project directory ${projectDir} does not exist` });
+  const files = await manifestFiles(root);
+  if (!files.ok) return failed(...files.problems);
+
+  const kustomization = files.names.find((name) => (KUSTOMIZATION_FILES as readonly string[]).includes(name));
+  let documents: ParsedDocument[];
+  if (kustomization !== undefined) {
+    // Syntax first, file by file, so a typo gets its file and line rather than kustomize's words.
+    const syntax = await parseFiles(root, files.names);
+    if (syntax.problems.length > 0) return failed(...syntax.problems);
+    const rendered = await kustomize(execCtx, kubectlBin, root, kustomization, opts);
+    if (!rendered.ok) return failed(...rendered.problems);
+    documents = rendered.documents;
+  } else {
+    const parsed = await parseFiles(root, files.names);
+    if (parsed.problems.length > 0) return failed(...parsed.problems);
+    documents = parsed.documents;
+  }
+  const checked = checkDocuments(documents, opts.namespace === undefined ? {} : { namespace: opts.namespace });
+  if (checked.problems.length > 0) return failed(...checked.problems);
+  return { ok: true, bundle: bundleOf(checked.objects) };
+}
+
+function failed(...problems: ManifestProblem[]): RenderResult {
+  return { ok: false, problems };
+}
+
+async function realDir(dir: string): Promise<string | null> {
+  try {
+    const real = await realpath(dir);
+    return (await stat(real)).isDirectory() ? real : null;
+  } catch {
+    return null;
+  }
+}
+
+function isManifestName(name: string): boolean {
+  return /\.ya?ml$/i.test(name) || name === 'Kustomization';
+}
+
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Relative (`/`-separated) paths of every manifest under root, sorted. */
+async function manifestFiles(root: string): Promise<{ ok: true; names: string[] } | { ok: false; problems: ManifestProblem[] }> {
+  const names: string[] = [];
+  const problems: ManifestProblem[] = [];
+  async function visit(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full).split(path.sep).join('/');
+      if (entry.isSymbolicLink()) {
+        const target = await realpath(full).catch(() => null);
+        const inside = target !== null && (target === root || target.startsWith(`${root}${path.sep}`));
+        if (!inside && isManifestName(entry.name)) {
+          problems.push({ file: rel, message: 'is a symbolic link that leads outside the project directory: refused' });
+          continue;
+        }
+        if (target === null || !inside) continue;
+        const info = await stat(target);
+        if (info.isFile() && isManifestName(entry.name)) names.push(rel);
+        continue; // symlinked directories are not followed (they could loop)
+      }
+      if (entry.isDirectory()) await visit(full);
+      else if (entry.isFile() && isManifestName(entry.name)) names.push(rel);
+    }
+  }
+  await visit(root);
+  names.sort(comparePaths);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, names };
+}
+
+async function parseFiles(root: string, names: readonly string[]): Promise<{ documents: ParsedDocument[]; problems: ManifestProblem[] }> {
+  const documents: ParsedDocument[] = [];
+  const problems: ManifestProblem[] = [];
+  for (const name of names) {
+    const full = path.join(root, ...name.split('/'));
+    const { size } = await stat(full);
+    if (size > MAX_FILE_BYTES) {
+      problems.push({ file: name, message: `is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB: refused` });
+      continue;
+    }
+    const parsed = parseManifestText(name, await readFile(full, 'utf8'));
+    documents.push(...parsed.documents);
+    problems.push(...parsed.problems);
+  }
+  return { documents, problems };
+}
+
+/** Strips klog's `E1122 12:00:00.000000 123 run.go:72] "command failed" err=` wrapper. */
+function kubectlMessage(text: string): string {
+  const trimmed = text.trim();
+  const klog = /^[EWI]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] "command failed" err="(.*)"$/s.exec(trimmed);
+  const message = klog?.[1]?.replace(/\\"/g, '"').replace(/\\n/g, '\n') ?? trimmed;
+  return message.replace(/^error: /, '');
+}
+
+async function kustomize(
+  execCtx: ExecContext,
+  kubectlBin: string,
+  root: string,
+  kustomization: string,
+  opts: RenderOptions,
+): Promise<{ ok: true; documents: ParsedDocument[] } | { ok: false; problems: ManifestProblem[] }> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
+  try {
+    const result = await exec(execCtx, {
+      file: kubectlBin,
+      args: ['kustomize', root],
+      cwd: root,
+      // No cluster: the kubectl dispatcher on PATH asks the cluster of the default kubeconfig
+      // for its version even for `kustomize`; an empty kubeconfig keeps rendering offline.
+      env: { KUBECONFIG: '/dev/null' },
+      timeoutMs,
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    });
+    const parsed = parseManifestText(kustomization, result.stdout);
+    if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems };
+    return { ok: true, documents: parsed.documents };
+  } catch (error: unknown) {
+    if (!(error instanceof ExecError)) throw error;
+    let message: string;
+    if (opts.signal?.aborted === true) message = error.message;
+    else if (error.timedOut) message = `kubectl kustomize timed out after ${formatDuration(timeoutMs)}`;
+    else if (error.exitCode === null) message = error.message;
+    else message = `kubectl kustomize failed: ${kubectlMessage(error.stderr === '' ? error.output : error.stderr)}`;
+    return { ok: false, problems: [{ file: kustomization, message: message.split(`${root}${path.sep}`).join('').split(root).join('.') }] };
+  }
+}
