@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { allowlisted } from '../config/repo-glob.js';
 import type { Settings } from '../config/settings.js';
 import { SecretMasker } from '../runners/secrets.js';
+import { KubernetesRunner } from '../runners/kubernetes.js';
 import { TerraformRunner } from '../runners/terraform.js';
 import { auditWebhookSink, AuditLog, configDigest, pruneAudit, SERVER_ACTOR, type AuditWebhookSink } from './audit/index.js';
 import { renderInterrupted } from './comments/index.js';
@@ -24,7 +25,7 @@ import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
 import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
 import { WorkerPool } from './jobs/worker-pool.js';
-import { parseServerRepoConfig, type ServerRepoConfig } from './projects/index.js';
+import { loadServerFileConfig, type ServerFileConfig } from './file-config.js';
 import { openDb, type Db } from './store/db.js';
 import { readVersion } from './version.js';
 
@@ -39,21 +40,8 @@ export interface StartOptions {
   githubRetries?: number;
   /** Pace writes to GitHub as it asks of integrations; default on, off for the sandbox double. */
   githubThrottle?: boolean;
-  /** Server repo rules; default: the `repos:`/`workflows:` of the TIDELINE_CONFIG file. */
-  repoRules?: ServerRepoConfig;
-}
-
-/** The server config file's `repos:` and `workflows:` are wrong: one line per problem. */
-export class ServerConfigError extends Error {
-  override readonly name = 'ServerConfigError';
-}
-
-/** Reads the `repos:` and `workflows:` sections of the TIDELINE_CONFIG file, if there is one. */
-export function loadRepoRules(configFile: string | null): ServerRepoConfig {
-  if (configFile === null) return { rules: [], workflows: {}, warnings: [] };
-  const parsed = parseServerRepoConfig(readFileSync(configFile, 'utf8'), configFile);
-  if (!parsed.ok) throw new ServerConfigError(parsed.problems.map((p) => `${p.variable}: ${p.message}`).join('\n'));
-  return parsed.config;
+  /** The TIDELINE_CONFIG file's repo rules and clusters; default: read from `settings.configFile`. */
+  fileConfig?: ServerFileConfig;
 }
 
 export interface RunningServer {
@@ -75,8 +63,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   for (const secret of settings.secrets) masker.add(secret);
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
-  const repoRules = opts.repoRules ?? loadRepoRules(settings.configFile);
+  const fileConfig = opts.fileConfig ?? loadServerFileConfig(settings.configFile);
   const db = openDb({ dataDir: settings.dataDir });
+  mkdirSync(join(settings.dataDir, 'kubectl'), { recursive: true });
   const digest = configDigest(settings);
   const sink: AuditWebhookSink | null =
     settings.audit.webhook === null ? null : auditWebhookSink({ url: settings.audit.webhook.url, secret: settings.audit.webhook.secret, log });
@@ -107,9 +96,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     exec,
     git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl) },
     terraform: new TerraformRunner({ bin: settings.terraformBin, exec }),
+    kubernetes: new KubernetesRunner({ bin: settings.kubectlBin, exec, cacheRoot: join(settings.dataDir, 'kubectl') }),
+    kubectlBin: settings.kubectlBin,
+    kube: fileConfig.kube,
     render,
     plansDir: join(settings.dataDir, 'plans'),
-    repoRules,
+    repoRules: fileConfig.repoRules,
     live,
     metrics,
     parallelism: settings.parallelism,

@@ -17,6 +17,7 @@ import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
+import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
@@ -122,15 +123,18 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
 
   const planSha = sha256File(plan.planFile);
   ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
-  const outcome = await runApplyWorkflow(ctx.terraform, ctx.exec, stageSteps(ctx, setup, plan.project, 'apply'), {
-    projectDir,
-    workspace: plan.project.workspace,
-    extraArgs: job.command.extraArgs,
-    planFile: plan.planFile,
-    variables: stepVariables(job, pr, plan.project, tree, plan.planFile),
-    ...liveOutput(ctx, plan.project),
-    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-  });
+  const outcome =
+    plan.project.kind === 'kubernetes'
+      ? await applyKubernetes(ctx, repo.fullName, pull, plan.project, tree, plan.planFile, job.command.extraArgs)
+      : await runApplyWorkflow(ctx.terraform, ctx.exec, stageSteps(ctx, setup, plan.project, 'apply'), {
+          projectDir,
+          workspace: plan.project.workspace,
+          extraArgs: job.command.extraArgs,
+          planFile: plan.planFile,
+          variables: stepVariables(job, pr, plan.project, tree, plan.planFile),
+          ...liveOutput(ctx, plan.project),
+          ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+        });
   ctx.log.info({ project: plan.projectKey, result: outcome.result, ms: outcome.durationMs }, 'apply finished');
   if (outcome.result === 'error') ctx.metrics.applyFailed(plan.project.kind);
   ctx.db.transaction(() => {
@@ -151,6 +155,7 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
         exitCode: outcome.exitCode,
         durationMs: Math.round(outcome.durationMs),
         planSha256: planSha,
+        ...(outcome.applied === undefined ? {} : { applied: outcome.applied.length, pruned: outcome.pruned?.length ?? 0 }),
         outputSha256: sha256(outcome.output),
       },
     });

@@ -5,6 +5,8 @@ import type { AuditLog } from '../audit/index.js';
 import type { ExecContext } from '../../runners/exec.js';
 import type { SecretMasker } from '../../runners/secrets.js';
 import type { TerraformRunner } from '../../runners/terraform.js';
+import type { KubernetesRunner } from '../../runners/kubernetes.js';
+import type { KubernetesServerSettings } from '../../config/kubernetes-settings.js';
 import type { RenderContext } from '../comments/types.js';
 import type { Forge } from '../github/forge.js';
 import type { Metrics } from '../metrics/index.js';
@@ -23,6 +25,10 @@ export interface JobContext {
   /** Git settings without the token: the token is asked of the forge per repository. */
   git: Omit<GitContext, 'token'>;
   terraform: TerraformRunner;
+  kubernetes: KubernetesRunner;
+  kubectlBin: string;
+  /** Cluster names → kubeconfig files, and whether `--force-conflicts` is allowed. */
+  kube: KubernetesServerSettings;
   render: RenderContext;
   /** Where saved plan files live: `$TIDELINE_DATA_DIR/plans`. */
   plansDir: string;

@@ -4,6 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { RenderedBundle } from '../../runners/kubernetes.js';
 import type { PlanOutcome } from '../../runners/types.js';
 import { runPlanWorkflow } from '../../runners/workflow.js';
 import { renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
@@ -16,6 +17,7 @@ import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
 import { refOf, reply, setStatus } from './post.js';
+import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
 import { JobInterruptedError } from './worker-pool.js';
@@ -60,6 +62,14 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
   const conflicts: string[] = [];
   for (const wave of executionWaves(projects)) {
     const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+      const tree = trees.get(project.workspace) ?? root;
+      // Kubernetes manifests are validated before anything is locked or touches a cluster.
+      let bundle: RenderedBundle | undefined;
+      if (project.kind === 'kubernetes') {
+        const rendered = await renderProject(ctx, project, tree);
+        if (!rendered.ok) return { project, outcome: rendered.outcome };
+        bundle = rendered.bundle;
+      }
       const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
       if (!lock.acquired) {
         ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
@@ -67,8 +77,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
         conflicts.push(renderLockConflict(ctx.render, project, holder));
         return null;
       }
-      const tree = trees.get(project.workspace) ?? root;
-      return { project, outcome: await planProject(ctx, job, pr, setup, project, tree) };
+      return { project, outcome: await planProject(ctx, job, pr, setup, project, tree, bundle) };
     });
     for (const r of done) if (r !== null) results.push(r);
   }
@@ -115,7 +124,7 @@ async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, ro
   return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;
 }
 
-async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup: ProjectSetup, project: Project, tree: string): Promise<PlanOutcome> {
+async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup: ProjectSetup, project: Project, tree: string, bundle: RenderedBundle | undefined): Promise<PlanOutcome> {
   const repo = job.repo.fullName;
   const key = lockKey(repo, project);
   const log = ctx.log.child({ project: key, sha: pr.headSha });
@@ -127,8 +136,10 @@ async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup
   const refusal = refuseOutsidePaths(tree, projectDir, job.command.extraArgs);
   if (refusal !== null) {
     outcome = { result: 'error', summary: null, output: refusal, exitCode: -1, durationMs: 0 };
-  } else if (project.kind === 'kubernetes') {
-    outcome = { result: 'error', summary: null, output: `dir \`${project.dir}\` is a kubernetes project, and this server cannot plan kubernetes projects yet`, exitCode: -1, durationMs: 0 };
+  } else if (bundle !== undefined) {
+    log.info('plan started');
+    outcome = await planKubernetes(ctx, repo, project, tree, bundle, planFile, job.command.extraArgs);
+    log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
   } else {
     log.info('plan started');
     outcome = await runPlanWorkflow(ctx.terraform, ctx.exec, stageSteps(ctx, setup, project, 'plan'), {
@@ -156,6 +167,7 @@ async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup
     exitCode: outcome.exitCode,
     durationMs: Math.round(outcome.durationMs),
     planSha256: planned === null ? null : sha256File(planned),
+    bundleSha256: outcome.bundleSha256 ?? null,
     outputSha256: sha256(outcome.output),
   };
   if (outcome.result === 'error') ctx.metrics.planFailed(project.kind);

@@ -150,4 +150,70 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'drift state and sweep bookkeeping',
+    // Drift detection (server/drift/). `drift_projects`: the latest check of each project of a
+    // default branch (key = the lock key: repo/dir/workspace/name) and its open drift alert: a
+    // non-null `fingerprint` means drift is open (raised, not yet resolved), whatever the latest
+    // check said — an error or a skip between two drifted checks neither raises nor resolves.
+    // `drift_repos`: per repository, what its repo config said about drift at the last sweep, the
+    // schedule the scheduler last applied to it (`effective_schedule`), the scheduler's high-water mark (`last_tick`: every slot up to it has been handled, so a restart
+    // runs a missed slot once), the last sweep's times, and the sweep lease that keeps two sweeps
+    // of one repository apart (taken with one conditional UPDATE, expires if its holder dies).
+    sql: `
+      CREATE TABLE drift_projects (
+        project_key   TEXT PRIMARY KEY,
+        repo          TEXT NOT NULL,
+        dir           TEXT NOT NULL,
+        workspace     TEXT NOT NULL,
+        project       TEXT NOT NULL DEFAULT '',
+        kind          TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('clean','drifted','error','skipped')),
+        reason        TEXT,
+        summary       TEXT,
+        excerpt       TEXT,
+        head_sha      TEXT,
+        schedule      TEXT,
+        fingerprint   TEXT,
+        first_seen    TEXT,
+        last_seen     TEXT,
+        issue_number  INTEGER,
+        issue_url     TEXT,
+        remediated_at TEXT,
+        last_checked  TEXT NOT NULL,
+        last_changed  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX drift_projects_by_repo ON drift_projects (repo, project_key);
+
+      CREATE TABLE drift_repos (
+        repo               TEXT PRIMARY KEY,
+        effective_schedule TEXT,
+        config_schedule    TEXT,
+        config_enabled     INTEGER,
+        last_tick          TEXT,
+        last_enqueued      TEXT,
+        last_sweep_started TEXT,
+        last_sweep_ended   TEXT,
+        last_sweep_trigger TEXT,
+        lease_owner        TEXT,
+        lease_until        TEXT
+      ) STRICT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'what each kubernetes project applied',
+    // The objects a kubernetes project last applied (ApplyOutcome.remember), so a later plan
+    // can show objects no longer in Git as prunes before they happen.
+    sql: `
+      CREATE TABLE kube_applied (
+        project_key TEXT PRIMARY KEY,
+        repo        TEXT NOT NULL,
+        objects     TEXT NOT NULL,
+        applied_by  INTEGER NOT NULL,
+        updated_at  TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

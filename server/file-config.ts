@@ -1,0 +1,27 @@
+// The sections of the TIDELINE_CONFIG YAML file that other modules own: `repos:`/`workflows:`
+// (repo rules) and `kubernetes:` (clusters). The environment-style keys of the same file are
+// read by config/read-env.ts. Every problem of every section is reported together.
+
+import { readFileSync } from 'node:fs';
+import { parseKubernetesSettings, type KubernetesServerSettings } from '../config/kubernetes-settings.js';
+import { parseServerRepoConfig, type ServerRepoConfig } from './projects/index.js';
+
+export interface ServerFileConfig {
+  repoRules: ServerRepoConfig;
+  kube: KubernetesServerSettings;
+}
+
+/** The server config file is wrong: one line per problem, each naming key, file and line. */
+export class ServerConfigError extends Error {
+  override readonly name = 'ServerConfigError';
+}
+
+export function loadServerFileConfig(configFile: string | null): ServerFileConfig {
+  if (configFile === null) return { repoRules: { rules: [], workflows: {}, warnings: [] }, kube: { allowForceConflicts: false, clusters: {} } };
+  const text = readFileSync(configFile, 'utf8');
+  const repos = parseServerRepoConfig(text, configFile);
+  const kube = parseKubernetesSettings(text, configFile);
+  const problems = [...(repos.ok ? [] : repos.problems), ...(kube.ok ? [] : kube.problems)];
+  if (!repos.ok || !kube.ok) throw new ServerConfigError(problems.map((p) => `${p.variable}: ${p.message}`).join('\n'));
+  return { repoRules: repos.config, kube: kube.settings };
+}
