@@ -7,6 +7,7 @@ import { createRequestChecker } from './openapi-check.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 import { closePull, createRepo, mergePull, openPull, pushToPull } from './repo-actions.js';
 import { restHandlers, type HandlerContext } from './rest-handlers.js';
+import { issueHandlers } from './rest-issues.js';
 import { commentHtmlUrl } from './rest-resources.js';
 import { startRestServer } from './rest-server.js';
 import { createState, nextId, nowIso, requirePull, requireRepo } from './state.js';
@@ -14,9 +15,11 @@ import type {
   CommentRecord,
   DeliverOptions,
   DeliveryResult,
+  DoubleComment,
   GitHubDouble,
   GitHubDoubleOptions,
   PullEventAction,
+  RepoRecord,
 } from './types.js';
 import { deliverWebhook } from './webhook-delivery.js';
 import { issueCommentPayload, loadWebhookExamples, pullRequestPayload, type PayloadContext } from './webhook-payloads.js';
@@ -33,7 +36,7 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
   await mkdir(opts.rootDir, { recursive: true });
   const [api, examples] = await Promise.all([loadOpenApiDocument(), loadWebhookExamples()]);
   const ctx: HandlerContext = { state, api, diffs: new Map() };
-  const server = await startRestServer(ctx, createRequestChecker(api), restHandlers());
+  const server = await startRestServer(ctx, createRequestChecker(api), new Map([...restHandlers(), ...issueHandlers()]));
   state.url = server.url;
   const payloads: PayloadContext = { url: server.url, examples };
   let webhookTarget: string | null = null;
@@ -94,15 +97,27 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
       return issueCommentPayload(payloads, found.repo, found.pull, comment);
     },
 
-    comments(fullName, pull) {
-      const { repo, pull: record } = requirePull(state, fullName, pull);
-      return record.comments.map((comment) => ({
-        id: comment.id,
-        body: comment.body,
-        user: comment.user,
-        createdAt: comment.createdAt,
-        htmlUrl: commentHtmlUrl(state.url, repo, record.number, comment.id),
+    comments(fullName, number) {
+      const repo = requireRepo(state, fullName);
+      const issue = repo.issues.get(number);
+      if (issue !== undefined) return doubleComments(state.url, repo, number, issue.comments, 'issue');
+      return doubleComments(state.url, repo, number, requirePull(state, fullName, number).pull.comments, 'pull');
+    },
+    issues(fullName) {
+      const repo = requireRepo(state, fullName);
+      return [...repo.issues.values()].map((issue) => ({
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        state: issue.state,
+        stateReason: issue.stateReason,
+        labels: [...issue.labels],
+        author: issue.author,
+        comments: doubleComments(state.url, repo, issue.number, issue.comments, 'issue'),
       }));
+    },
+    labels(fullName) {
+      return [...requireRepo(state, fullName).labels.values()].map((label) => ({ name: label.name, color: label.color, description: label.description }));
     },
     statuses(fullName, sha) {
       const list = requireRepo(state, fullName).statuses.get(sha) ?? [];
@@ -126,6 +141,16 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     waitFor: (what, predicate, timeoutMs) => waitFor(what, predicate, timeoutMs),
     close: () => server.close(),
   };
+}
+
+function doubleComments(url: string, repo: RepoRecord, number: number, comments: readonly CommentRecord[], kind: 'pull' | 'issue'): DoubleComment[] {
+  return comments.map((comment) => ({
+    id: comment.id,
+    body: comment.body,
+    user: comment.user,
+    createdAt: comment.createdAt,
+    htmlUrl: commentHtmlUrl(url, repo, number, comment.id, kind),
+  }));
 }
 
 function buildComment(id: number, body: string, user: string): CommentRecord {

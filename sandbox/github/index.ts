@@ -7,6 +7,8 @@ export type {
   DeliverOptions,
   DeliveryResult,
   DoubleComment,
+  DoubleIssue,
+  DoubleLabel,
   DoublePermission,
   DoubleStatus,
   FileChanges,

@@ -47,6 +47,8 @@ export async function createRepo(
     createdAt: nowIso(),
     nextNumber: 1,
     pulls: new Map(),
+    issues: new Map(),
+    labels: new Map(),
     permissions: new Map(),
     statuses: new Map(),
   };

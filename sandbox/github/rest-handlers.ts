@@ -19,7 +19,7 @@ import {
   type RestContext,
 } from './rest-resources.js';
 import { findRepo, nextId, nowIso } from './state.js';
-import type { CommentRecord, PullRecord, RepoRecord, StatusRecord } from './types.js';
+import type { CommentRecord, IssueRecord, PullRecord, RepoRecord, StatusRecord } from './types.js';
 
 export interface HandlerContext extends RestContext {
   /** Diffs by `base..head`, computed once per pair. */
@@ -97,15 +97,16 @@ async function listReviews(ctx: HandlerContext, req: HandlerRequest): Promise<Ha
 }
 
 async function createComment(ctx: HandlerContext, req: HandlerRequest): Promise<HandlerResponse> {
-  const found = pullOf(ctx, req, 'issue_number');
+  const found = threadOf(ctx, req);
   if (found === undefined) return notFound();
   const body = bodyText(req);
   const tooLong = checkCommentLength(ctx, req, body);
   if (tooLong !== null) return tooLong;
   const now = nowIso();
   const comment = { id: nextId(ctx.state), body, user: ctx.state.botLogin, createdAt: now, updatedAt: now };
-  found.pull.comments.push(comment);
-  const object = commentObject(ctx, found.repo, found.pull.number, comment);
+  found.comments.push(comment);
+  if (found.issue !== undefined) found.issue.updatedAt = now;
+  const object = commentObject(ctx, found.repo, found.number, comment, found.kind);
   return { status: 201, body: object, headers: { location: String(object['url']) } };
 }
 
@@ -117,23 +118,23 @@ async function updateComment(ctx: HandlerContext, req: HandlerRequest): Promise<
   if (tooLong !== null) return tooLong;
   found.comment.body = body;
   found.comment.updatedAt = nowIso();
-  return ok(commentObject(ctx, found.repo, found.pull.number, found.comment));
+  return ok(commentObject(ctx, found.repo, found.number, found.comment, found.kind));
 }
 
 async function getComment(ctx: HandlerContext, req: HandlerRequest): Promise<HandlerResponse> {
   const found = commentOf(ctx, req);
   if (found === undefined) return notFound();
-  return ok(commentObject(ctx, found.repo, found.pull.number, found.comment));
+  return ok(commentObject(ctx, found.repo, found.number, found.comment, found.kind));
 }
 
 async function listComments(ctx: HandlerContext, req: HandlerRequest): Promise<HandlerResponse> {
-  const found = pullOf(ctx, req, 'issue_number');
+  const found = threadOf(ctx, req);
   if (found === undefined) return notFound();
   const since = req.query.get('since');
   const sinceMs = since === null ? Number.NEGATIVE_INFINITY : Date.parse(since);
-  const comments = found.pull.comments
+  const comments = found.comments
     .filter((comment) => Date.parse(comment.updatedAt) >= sinceMs)
-    .map((comment) => commentObject(ctx, found.repo, found.pull.number, comment));
+    .map((comment) => commentObject(ctx, found.repo, found.number, comment, found.kind));
   return paginated(comments, req);
 }
 
@@ -246,7 +247,7 @@ async function statusesForRef(
   return { repo, sha, list: repo.statuses.get(sha) ?? [] };
 }
 
-function paginated(items: JsonObject[], req: HandlerRequest): HandlerResponse {
+export function paginated(items: JsonObject[], req: HandlerRequest): HandlerResponse {
   const perPage = clamp(Number(req.query.get('per_page') ?? '30') || 30, 1, 100);
   const last = Math.max(1, Math.ceil(items.length / perPage));
   const page = Math.max(1, Number(req.query.get('page') ?? '1') || 1);
@@ -280,7 +281,7 @@ function checkCommentLength(ctx: HandlerContext, req: HandlerRequest, body: stri
   };
 }
 
-function repoOf(ctx: HandlerContext, req: HandlerRequest): RepoRecord | undefined {
+export function repoOf(ctx: HandlerContext, req: HandlerRequest): RepoRecord | undefined {
   return findRepo(ctx.state, req.params['owner'] ?? '', req.params['repo'] ?? '');
 }
 
@@ -294,15 +295,36 @@ function pullOf(
   return repo === undefined || pull === undefined ? undefined : { repo, pull };
 }
 
-function commentOf(
-  ctx: HandlerContext,
-  req: HandlerRequest,
-): { repo: RepoRecord; pull: PullRecord; comment: CommentRecord } | undefined {
+/** The pull request or issue `issue_number` names: both take comments, as on GitHub. */
+function threadOf(ctx: HandlerContext, req: HandlerRequest): Thread | undefined {
   const repo = repoOf(ctx, req);
+  if (repo === undefined) return undefined;
+  const number = Number(req.params['issue_number']);
+  const pull = repo.pulls.get(number);
+  if (pull !== undefined) return { repo, number, kind: 'pull', comments: pull.comments };
+  const issue = repo.issues.get(number);
+  return issue === undefined ? undefined : { repo, number, kind: 'issue', comments: issue.comments, issue };
+}
+
+interface Thread {
+  repo: RepoRecord;
+  number: number;
+  kind: 'pull' | 'issue';
+  comments: CommentRecord[];
+  issue?: IssueRecord;
+}
+
+function commentOf(ctx: HandlerContext, req: HandlerRequest): (Thread & { comment: CommentRecord }) | undefined {
+  const repo = repoOf(ctx, req);
+  if (repo === undefined) return undefined;
   const id = Number(req.params['comment_id']);
-  for (const pull of repo?.pulls.values() ?? []) {
-    const comment = pull.comments.find((candidate) => candidate.id === id);
-    if (repo !== undefined && comment !== undefined) return { repo, pull, comment };
+  const threads: Thread[] = [
+    ...[...repo.pulls.values()].map((pull): Thread => ({ repo, number: pull.number, kind: 'pull', comments: pull.comments })),
+    ...[...repo.issues.values()].map((issue): Thread => ({ repo, number: issue.number, kind: 'issue', comments: issue.comments, issue })),
+  ];
+  for (const thread of threads) {
+    const comment = thread.comments.find((candidate) => candidate.id === id);
+    if (comment !== undefined) return { ...thread, comment };
   }
   return undefined;
 }
@@ -323,15 +345,15 @@ function bodyText(req: HandlerRequest): string {
   return typeof body === 'string' ? body : '';
 }
 
-function asBody(req: HandlerRequest): JsonObject {
+export function asBody(req: HandlerRequest): JsonObject {
   return isObject(req.body) ? req.body : {};
 }
 
-function ok(body: Json): HandlerResponse {
+export function ok(body: Json): HandlerResponse {
   return { status: 200, body };
 }
 
-function notFound(): HandlerResponse {
+export function notFound(): HandlerResponse {
   return {
     status: 404,
     body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' },

@@ -197,14 +197,14 @@ function rehostLinks(links: JsonObject, api: string, html: string, pull: PullRec
   for (const [key, href] of Object.entries(hrefs)) links[key] = { href };
 }
 
-export function commentObject(ctx: RestContext, repo: RepoRecord, pull: number, comment: CommentRecord): JsonObject {
+export function commentObject(ctx: RestContext, repo: RepoRecord, pull: number, comment: CommentRecord, kind: 'pull' | 'issue' = 'pull'): JsonObject {
   const base = exampleObject(ctx, 'issues/get-comment');
   rehost(base, ctx.state.url, repo.fullName);
   return Object.assign(base, {
     id: comment.id,
     node_id: Buffer.from(`012:IssueComment${comment.id}`).toString('base64'),
     url: `${ctx.state.url}/repos/${repo.fullName}/issues/comments/${comment.id}`,
-    html_url: commentHtmlUrl(ctx.state.url, repo, pull, comment.id),
+    html_url: commentHtmlUrl(ctx.state.url, repo, pull, comment.id, kind),
     issue_url: `${ctx.state.url}/repos/${repo.fullName}/issues/${pull}`,
     body: comment.body,
     user: userObject(ctx, comment.user),
@@ -215,8 +215,8 @@ export function commentObject(ctx: RestContext, repo: RepoRecord, pull: number, 
   });
 }
 
-export function commentHtmlUrl(url: string, repo: RepoRecord, pull: number, id: number): string {
-  return `${url}/${repo.fullName}/pull/${pull}#issuecomment-${id}`;
+export function commentHtmlUrl(url: string, repo: RepoRecord, pull: number, id: number, kind: 'pull' | 'issue' = 'pull'): string {
+  return `${url}/${repo.fullName}/${kind === 'pull' ? 'pull' : 'issues'}/${pull}#issuecomment-${id}`;
 }
 
 export function statusObject(ctx: RestContext, repo: RepoRecord, status: StatusRecord): JsonObject {

@@ -37,6 +37,23 @@ export type ReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
 export type DoublePermission = 'admin' | 'write' | 'read' | 'none';
 export type FileChanges = Record<string, string | null>;
 
+export interface DoubleIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  stateReason: string | null;
+  labels: string[];
+  author: string;
+  comments: DoubleComment[];
+}
+
+export interface DoubleLabel {
+  name: string;
+  color: string;
+  description: string | null;
+}
+
 export interface DeliverOptions {
   deliveryId?: string;
   /** Sign with this secret instead of the double's. */
@@ -83,7 +100,11 @@ export interface GitHubDouble {
   deliver(event: string, payload: unknown, opts?: DeliverOptions): Promise<DeliveryResult>;
   /** Build (without sending, and without storing the comment) the payload sendComment would send. */
   commentPayload(fullName: string, pull: number, body: string, opts?: { user?: string }): unknown;
+  /** Comments of a pull request or of an issue (they share numbers, as on GitHub). */
   comments(fullName: string, pull: number): DoubleComment[];
+  /** Issues (not pull requests) of the repository, oldest first, with their comments. */
+  issues(fullName: string): DoubleIssue[];
+  labels(fullName: string): DoubleLabel[];
   /** Newest first. */
   statuses(fullName: string, sha: string): DoubleStatus[];
   setReview(fullName: string, pull: number, user: string, state: ReviewState): void;
@@ -149,6 +170,29 @@ export interface PullRecord {
   reviews: ReviewRecord[];
 }
 
+export interface IssueRecord {
+  number: number;
+  id: number;
+  title: string;
+  body: string;
+  author: string;
+  state: 'open' | 'closed';
+  stateReason: 'completed' | 'not_planned' | 'duplicate' | 'reopened' | null;
+  /** Label names, as created (case kept). */
+  labels: string[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  comments: CommentRecord[];
+}
+
+export interface LabelRecord {
+  id: number;
+  name: string;
+  color: string;
+  description: string | null;
+}
+
 export interface RepoRecord {
   id: number;
   owner: string;
@@ -158,8 +202,12 @@ export interface RepoRecord {
   cloneUrl: string;
   defaultBranch: string;
   createdAt: string;
+  /** Next number for a pull request or an issue: GitHub numbers both from one sequence. */
   nextNumber: number;
   pulls: Map<number, PullRecord>;
+  issues: Map<number, IssueRecord>;
+  /** Keyed by lower-cased name (GitHub label names are case-insensitive). */
+  labels: Map<string, LabelRecord>;
   permissions: Map<string, DoublePermission>;
   /** Keyed by commit sha; oldest first. */
   statuses: Map<string, StatusRecord[]>;

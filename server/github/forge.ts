@@ -39,11 +39,43 @@ export interface Review {
 
 export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
+/** An issue (not a pull request) as the server reads it back. */
+export interface IssueInfo {
+  number: number;
+  title: string;
+  state: 'open' | 'closed';
+  body: string;
+  labels: string[];
+  htmlUrl: string;
+}
+
+export interface NewIssue {
+  title: string;
+  body: string;
+  labels?: string[];
+}
+
+export interface IssueUpdate {
+  title?: string;
+  body?: string;
+  state?: 'open' | 'closed';
+  /** Why it was closed or reopened; GitHub ignores it unless `state` changes. */
+  stateReason?: 'completed' | 'not_planned' | 'reopened';
+}
+
+export interface LabelSpec {
+  name: string;
+  /** Six hex digits, no `#`. */
+  color: string;
+  description: string;
+}
+
 export interface Forge {
   getPull(repo: RepoRef, pull: number): Promise<PullInfo>;
   /** Every changed file path of the pull request, across all pages. */
   listPullFiles(repo: RepoRef, pull: number): Promise<string[]>;
   listReviews(repo: RepoRef, pull: number): Promise<Review[]>;
+  /** A comment on a pull request or an issue (they share GitHub's issue numbers). */
   createComment(repo: RepoRef, pull: number, body: string): Promise<{ id: number; url: string }>;
   setStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
   getPermission(repo: RepoRef, login: string): Promise<RepoPermission>;
@@ -51,6 +83,13 @@ export interface Forge {
   whoami(): Promise<string>;
   /** Token for cloning `repo` over https, or null when auth is not token-based. */
   cloneToken(repo: RepoRef): Promise<string | null>;
+  /** Opens an issue; labels that do not exist yet are created by GitHub. */
+  createIssue(repo: RepoRef, issue: NewIssue): Promise<IssueInfo>;
+  updateIssue(repo: RepoRef, number: number, update: IssueUpdate): Promise<IssueInfo>;
+  /** Issues (never pull requests) carrying `label`, across all pages. */
+  listIssues(repo: RepoRef, filter: { label: string; state: 'open' | 'closed' | 'all' }): Promise<IssueInfo[]>;
+  /** Creates the label when the repository lacks it; an existing label is left as it is. */
+  ensureLabel(repo: RepoRef, label: LabelSpec): Promise<void>;
 }
 
 /** A GitHub call failed after retries; carries the HTTP status where there was one. */

@@ -10,6 +10,7 @@ import {
   ForgeError,
   type CommitStatus,
   type Forge,
+  type IssueInfo,
   type PullInfo,
   type RepoPermission,
   type RepoRef,
@@ -165,6 +166,83 @@ export function createOctokitForge(opts: OctokitForgeOptions): Forge {
         return auth.token;
       });
     },
+    async createIssue(repo, issue): Promise<IssueInfo> {
+      return call(`open issue in ${repo.owner}/${repo.name}`, async () => {
+        const { data } = await (await client(repo)).rest.issues.create({
+          owner: repo.owner,
+          repo: repo.name,
+          title: issue.title,
+          body: issue.body,
+          ...(issue.labels === undefined ? {} : { labels: issue.labels }),
+        });
+        return issueInfo(data);
+      });
+    },
+    async updateIssue(repo, number, update): Promise<IssueInfo> {
+      return call(`update issue ${repo.owner}/${repo.name}#${number}`, async () => {
+        const { data } = await (await client(repo)).rest.issues.update({
+          owner: repo.owner,
+          repo: repo.name,
+          issue_number: number,
+          ...(update.title === undefined ? {} : { title: update.title }),
+          ...(update.body === undefined ? {} : { body: update.body }),
+          ...(update.state === undefined ? {} : { state: update.state }),
+          ...(update.stateReason === undefined ? {} : { state_reason: update.stateReason }),
+        });
+        return issueInfo(data);
+      });
+    },
+    async listIssues(repo, filter): Promise<IssueInfo[]> {
+      return call(`list issues of ${repo.owner}/${repo.name} labelled ${filter.label}`, async () => {
+        const octo = await client(repo);
+        const issues = await octo.paginate(octo.rest.issues.listForRepo, {
+          owner: repo.owner,
+          repo: repo.name,
+          labels: filter.label,
+          state: filter.state,
+          per_page: 100,
+        });
+        // GitHub lists pull requests among issues; they carry `pull_request`.
+        return issues.filter((i) => i.pull_request === undefined).map(issueInfo);
+      });
+    },
+    async ensureLabel(repo, label): Promise<void> {
+      await call(`create label ${label.name} in ${repo.owner}/${repo.name}`, async () => {
+        const octo = await client(repo);
+        try {
+          await octo.rest.issues.getLabel({ owner: repo.owner, repo: repo.name, name: label.name });
+          return;
+        } catch (err: unknown) {
+          if (statusOf(err) !== 404) throw err;
+        }
+        try {
+          await octo.rest.issues.createLabel({ owner: repo.owner, repo: repo.name, name: label.name, color: label.color, description: label.description });
+        } catch (err: unknown) {
+          // 422 "already_exists": another writer created it between the two calls.
+          if (statusOf(err) !== 422) throw err;
+        }
+      });
+    },
+  };
+}
+
+interface IssueData {
+  number: number;
+  title: string;
+  state: string;
+  body?: string | null;
+  html_url: string;
+  labels: (string | { name?: string })[];
+}
+
+function issueInfo(data: IssueData): IssueInfo {
+  return {
+    number: data.number,
+    title: data.title,
+    state: data.state === 'closed' ? 'closed' : 'open',
+    body: data.body ?? '',
+    labels: data.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter((name) => name !== ''),
+    htmlUrl: data.html_url,
   };
 }
 

@@ -158,9 +158,10 @@ export const MIGRATIONS: readonly Migration[] = [
     // non-null `fingerprint` means drift is open (raised, not yet resolved), whatever the latest
     // check said — an error or a skip between two drifted checks neither raises nor resolves.
     // `drift_repos`: per repository, what its repo config said about drift at the last sweep, the
-    // schedule the scheduler last applied to it (`effective_schedule`), the scheduler's high-water mark (`last_tick`: every slot up to it has been handled, so a restart
-    // runs a missed slot once), the last sweep's times, and the sweep lease that keeps two sweeps
-    // of one repository apart (taken with one conditional UPDATE, expires if its holder dies).
+    // schedule the scheduler last applied to it (`effective_schedule`), the scheduler's
+    // high-water mark (`last_tick`: every slot up to it has been handled, so a restart runs a
+    // missed slot once), the last sweep's times, and the sweep lease that keeps two sweeps of one
+    // repository apart (taken with one conditional UPDATE, expires if its holder dies).
     sql: `
       CREATE TABLE drift_projects (
         project_key   TEXT PRIMARY KEY,

@@ -72,6 +72,59 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
   }
 }
 
+export interface BranchCheckoutRequest {
+  owner: string;
+  name: string;
+  cloneUrl: string;
+  /** Branch name without `refs/heads/`, e.g. `main`. */
+  branch: string;
+  workspace: string;
+  /** Check out exactly this commit of the branch (e.g. the head another workspace's tree is at). */
+  sha?: string;
+}
+
+/** The working tree of a branch (drift sweeps): `<root>/<owner>/<name>/_default/<workspace>`. */
+export function branchDir(ctx: Pick<GitContext, 'root'>, owner: string, name: string, workspace: string): string {
+  return join(ctx.root, owner, name, '_default', workspace);
+}
+
+/**
+ * Brings the branch working tree of `workspace` to the branch's current head (or to `sha`) by a
+ * fetch into an existing tree — a clone happens only the first time. Files a previous run
+ * generated are removed; terraform's plugin dir and any local state stay. Returns the tree and
+ * the commit it is at.
+ */
+export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest): Promise<{ dir: string; headSha: string }> {
+  const dir = branchDir(ctx, req.owner, req.name, req.workspace);
+  if (!/^[A-Za-z0-9._/-]+$/.test(req.branch) || req.branch.startsWith('-') || req.branch.includes('..')) {
+    throw new GitError(`branch name ${JSON.stringify(req.branch)} of ${req.owner}/${req.name} is not one Tideline checks out`);
+  }
+  const tracking = `refs/remotes/origin/${req.branch}`;
+  try {
+    const fresh = !existsSync(join(dir, '.git'));
+    if (fresh) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await gitAt(ctx, dir, req.cloneUrl).init();
+    }
+    const git = gitAt(ctx, dir, req.cloneUrl);
+    const there = req.sha !== undefined && !fresh && (await headOf(dir)) === req.sha;
+    if (!there) {
+      await git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/heads/${req.branch}:${tracking}`]);
+      const target = req.sha ?? (await git.raw(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
+      await git.raw(['checkout', '--force', '--detach', target]);
+    }
+    if (!fresh) {
+      await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+    }
+    const headSha = await headOf(dir);
+    if (headSha === null) throw new Error('the working tree has no detached head after checkout');
+    return { dir, headSha };
+  } catch (err: unknown) {
+    throw new GitError(`git checkout of ${req.owner}/${req.name} branch ${req.branch} failed: ${describe(ctx, err)}`, { cause: err });
+  }
+}
+
 /**
  * Whether `headSha` contains the base branch's current head (Atlantis's `undiverged`): fetches
  * the base branch into the working tree and asks git for the merge base.

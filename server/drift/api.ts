@@ -1,0 +1,91 @@
+// The drift API, behind the bearer token TIDELINE_API_SECRET (compared in constant time):
+//   POST /api/drift/run[?repo=owner/name]  → 202 { enqueued }: sweeps every served repository,
+//                                            or the one named (also accepted as JSON `{ "repo" }`).
+//   GET  /api/drift[?repo=owner/name]      → 200 { projects: [...] }: every project's drift state.
+// Without the secret both answer 404 saying how to enable them. The read route needs the token
+// too, as Argo CD's API does: drift state names infrastructure and shows plan excerpts, and the
+// web UI reads it through `driftStates` behind its own login.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+import { driftStates } from './store.js';
+
+export interface DriftApiOptions {
+  db: Db;
+  /** TIDELINE_API_SECRET; null disables the routes. */
+  apiSecret: string | null;
+  /** Enqueues sweeps (all served repositories, or the one named); returns how many. */
+  runNow: (repoFullName?: string) => number;
+  log: Logger;
+}
+
+const REPO_NAME = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
+
+export function driftApi(opts: DriftApiOptions): Router {
+  const router = express.Router();
+  const log = opts.log.child({ route: '/api/drift' });
+
+  // The token is checked before the body is read.
+  const guard = (req: Request, res: Response, next: () => void): void => {
+    if (authorized(opts, req, res)) next();
+  };
+  router.post('/api/drift/run', guard, express.json({ limit: '16kb', strict: true }), (req: Request, res: Response): void => {
+    const repo = repoParam(req);
+    if (repo === false) {
+      res.status(400).json({ error: 'repo must be one owner/name, e.g. ?repo=acme/infra (or {"repo":"acme/infra"})' });
+      return;
+    }
+    const enqueued = opts.runNow(repo ?? undefined);
+    if (repo !== null && enqueued === 0) {
+      res.status(404).json({ error: `repository ${repo} is not one this server serves (it is learned from its webhooks)` });
+      return;
+    }
+    log.info({ repo, enqueued }, 'drift sweep requested');
+    res.status(202).json({ enqueued });
+  });
+
+  router.get('/api/drift', guard, (req: Request, res: Response): void => {
+    const repo = repoParam(req);
+    if (repo === false) {
+      res.status(400).json({ error: 'repo must be one owner/name, e.g. ?repo=acme/infra' });
+      return;
+    }
+    res.json({ projects: driftStates(opts.db, repo ?? undefined) });
+  });
+
+  return router;
+}
+
+/** Answers 404 (disabled) or 401 and returns false, unless the request carries the secret. */
+function authorized(opts: DriftApiOptions, req: Request, res: Response): boolean {
+  if (opts.apiSecret === null) {
+    res.status(404).json({ error: 'the drift API is disabled: set TIDELINE_API_SECRET to enable /api/drift' });
+    return false;
+  }
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.header('authorization') ?? '');
+  const given = match?.[1] ?? null;
+  if (given === null || !sameSecret(given, opts.apiSecret)) {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="tideline"');
+    res.status(401).json({ error: given === null ? 'missing bearer token: send Authorization: Bearer <TIDELINE_API_SECRET>' : 'wrong bearer token' });
+    return false;
+  }
+  return true;
+}
+
+/** Compares digests, so neither the length nor the content of the secret leaks through timing. */
+function sameSecret(given: string, secret: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(secret));
+}
+
+/** `?repo=` or JSON `repo`: the name, null when absent, false when malformed. */
+function repoParam(req: Request): string | null | false {
+  const fromQuery = req.query['repo'];
+  const body: unknown = req.body;
+  const fromBody = typeof body === 'object' && body !== null && 'repo' in body ? (body as { repo: unknown }).repo : undefined;
+  const given = fromQuery ?? fromBody;
+  if (given === undefined) return null;
+  return typeof given === 'string' && REPO_NAME.test(given) ? given : false;
+}
