@@ -108,15 +108,15 @@ function readSigningKey(raw: RawValues, readFile: (file: string) => string): Sig
   return { key: { file, pem }, problems: [] };
 }
 
-/** The audit webhook needs its URL and its secret: both or neither. */
-function checkAuditWebhook(raw: RawValues): ConfigProblem[] {
-  const url = raw.TIDELINE_AUDIT_WEBHOOK_URL;
-  const secret = raw.TIDELINE_AUDIT_WEBHOOK_SECRET;
+/** A signed webhook (audit, drift) needs its URL and its secret: both or neither. */
+function checkWebhookPair(raw: RawValues, urlName: VariableName, secretName: VariableName, what: string): ConfigProblem[] {
+  const url = raw[urlName];
+  const secret = raw[secretName];
   if (url !== undefined && secret === undefined) {
-    return [{ variable: 'TIDELINE_AUDIT_WEBHOOK_SECRET', message: `is required with ${url.origin}: set it to the secret the receiver checks the X-Tideline-Signature-256 HMAC with, or unset both` }];
+    return [{ variable: secretName, message: `is required with ${url.origin}: set it to the secret the receiver checks the X-Tideline-Signature-256 HMAC with, or unset both` }];
   }
   if (secret !== undefined && url === undefined) {
-    return [{ variable: 'TIDELINE_AUDIT_WEBHOOK_URL', message: `is required with ${secret.origin}: set it to the URL audit records are POSTed to, or unset both` }];
+    return [{ variable: urlName, message: `is required with ${secret.origin}: set it to the URL ${what} are POSTed to, or unset both` }];
   }
   return [];
 }
@@ -157,6 +157,7 @@ function buildSettings(
     values.TIDELINE_API_SECRET,
     web?.password,
     audit.webhook?.secret,
+    values.TIDELINE_DRIFT_WEBHOOK_SECRET,
     audit.signingKeyPem ?? undefined,
   ].filter((secret): secret is string => secret !== undefined);
   return {
@@ -173,6 +174,7 @@ function buildSettings(
     logLevel: values.TIDELINE_LOG_LEVEL,
     apiSecret: values.TIDELINE_API_SECRET ?? null,
     driftWebhookUrl: values.TIDELINE_DRIFT_WEBHOOK_URL ?? null,
+    driftWebhookSecret: values.TIDELINE_DRIFT_WEBHOOK_SECRET ?? null,
     web,
     shutdownTimeoutSeconds: values.TIDELINE_SHUTDOWN_TIMEOUT,
     configFile: context.configFile,
@@ -203,7 +205,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
   }
   const auth = checkGitHubAuth(raw, readFile);
   const signing = readSigningKey(raw, readFile);
-  checked.push(...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkAuditWebhook(raw));
+  checked.push(...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkWebhookPair(raw, 'TIDELINE_AUDIT_WEBHOOK_URL', 'TIDELINE_AUDIT_WEBHOOK_SECRET', 'audit records'), ...checkWebhookPair(raw, 'TIDELINE_DRIFT_WEBHOOK_URL', 'TIDELINE_DRIFT_WEBHOOK_SECRET', 'drift alerts'));
 
   // A setting the file gave in an unusable form is reported there, not again as missing.
   const reported = new Set<string>(fromFile.rejected.filter((name) => raw[name] === undefined));

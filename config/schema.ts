@@ -157,6 +157,7 @@ export const ServerSettingsSchema = z.object({
   TIDELINE_CONFIG: z.string().optional(),
   TIDELINE_API_SECRET: z.string().optional(),
   TIDELINE_DRIFT_WEBHOOK_URL: DriftWebhookUrlSchema.optional(),
+  TIDELINE_DRIFT_WEBHOOK_SECRET: z.string().optional(),
   TIDELINE_WEB_USERNAME: z.string().optional(),
   TIDELINE_WEB_PASSWORD: z.string().optional(),
   TIDELINE_SHUTDOWN_TIMEOUT: ShutdownTimeoutSchema,

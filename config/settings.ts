@@ -25,6 +25,8 @@ export interface Settings {
   logLevel: LogLevel;
   apiSecret: string | null;
   driftWebhookUrl: string | null;
+  /** HMAC secret of the drift webhook; set exactly when `driftWebhookUrl` is. */
+  driftWebhookSecret: string | null;
   web: { username: string; password: string } | null;
   shutdownTimeoutSeconds: number;
   /** Absolute path of the TIDELINE_CONFIG file, or null when none was given. */

@@ -37,6 +37,7 @@ export const SETTING_VARIABLES = [
   { env: 'TIDELINE_CONFIG', key: null, kind: 'path' },
   { env: 'TIDELINE_API_SECRET', key: 'api_secret', kind: 'secret' },
   { env: 'TIDELINE_DRIFT_WEBHOOK_URL', key: 'drift_webhook_url', kind: 'text' },
+  { env: 'TIDELINE_DRIFT_WEBHOOK_SECRET', key: 'drift_webhook_secret', kind: 'secret' },
   { env: 'TIDELINE_WEB_USERNAME', key: 'web_username', kind: 'text' },
   { env: 'TIDELINE_WEB_PASSWORD', key: 'web_password', kind: 'secret' },
   { env: 'TIDELINE_SHUTDOWN_TIMEOUT', key: 'shutdown_timeout', kind: 'text' },

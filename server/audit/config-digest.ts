@@ -19,7 +19,7 @@ export function configDigest(settings: Settings): string {
  * contains a value of `settings.secrets` is dropped wherever it appears.
  */
 export function redactedSettings(settings: Settings): unknown {
-  const { webhookSecret: _webhookSecret, secrets, childEnv, github, apiSecret, web, audit, ...rest } = settings;
+  const { webhookSecret: _webhookSecret, driftWebhookSecret, secrets, childEnv, github, apiSecret, web, audit, ...rest } = settings;
   const auth =
     github.auth.kind === 'token'
       ? { kind: 'token' }
@@ -28,6 +28,7 @@ export function redactedSettings(settings: Settings): unknown {
     ...rest,
     github: { apiUrl: github.apiUrl, auth },
     apiSecret: apiSecret === null ? null : 'set',
+    driftWebhookSecret: driftWebhookSecret === null ? null : 'set',
     web: web === null ? null : { username: web.username },
     childEnv: Object.keys(childEnv).sort(),
     audit: {

@@ -160,7 +160,7 @@ describe('configDigest', () => {
   });
 
   it('never hashes a secret, wherever it appears', () => {
-    const settings = settingsOf(read({ ...full, TIDELINE_DRIFT_WEBHOOK_URL: 'https://alerts.example.com/hook?token=api-secret-1' }));
+    const settings = settingsOf(read({ ...full, TIDELINE_DRIFT_WEBHOOK_URL: 'https://alerts.example.com/hook?token=api-secret-1', TIDELINE_DRIFT_WEBHOOK_SECRET: 'dws-secret-9' }));
     const text = canonicalJson(redactedSettings(settings));
     expect(settings.secrets.length).toBeGreaterThanOrEqual(6);
     for (const secret of [...settings.secrets, 'api-secret-1', 'web-password-1', 'siem-secret-1', 'ghp_token123456', 'webhook-secret-1', '/home/secret-home']) {

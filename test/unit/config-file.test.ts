@@ -53,6 +53,7 @@ parallelism: 2
 log_level: debug
 api_secret: api-secret-1
 drift_webhook_url: https://alerts.example.com/x
+drift_webhook_secret: dws-1
 web_username: admin
 web_password: pw-1234
 shutdown_timeout: 30
@@ -79,11 +80,12 @@ describe('readEnv with a TIDELINE_CONFIG file', () => {
       logLevel: 'debug',
       apiSecret: 'api-secret-1',
       driftWebhookUrl: 'https://alerts.example.com/x',
+      driftWebhookSecret: 'dws-1',
       web: { username: 'admin', password: 'pw-1234' },
       shutdownTimeoutSeconds: 30,
       configFile: FILE,
     });
-    expect(settings.secrets).toEqual(['whs-1', 'ghp_1234', 'api-secret-1', 'pw-1234']);
+    expect(settings.secrets).toEqual(['whs-1', 'ghp_1234', 'api-secret-1', 'pw-1234', 'dws-1']);
   });
 
   it.each([

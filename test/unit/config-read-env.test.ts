@@ -78,6 +78,7 @@ describe('readEnv', () => {
       logLevel: 'info',
       apiSecret: null,
       driftWebhookUrl: null,
+      driftWebhookSecret: null,
       web: null,
       shutdownTimeoutSeconds: 120,
       configFile: null,
@@ -116,7 +117,6 @@ describe('readEnv', () => {
     ['TIDELINE_LOG_LEVEL', 'DEBUG', (s: Settings) => s.logLevel, 'debug'],
     ['TIDELINE_LOG_LEVEL', 'silent', (s: Settings) => s.logLevel, 'silent'],
     ['TIDELINE_API_SECRET', 'api-secret-9', (s: Settings) => s.apiSecret, 'api-secret-9'],
-    ['TIDELINE_DRIFT_WEBHOOK_URL', 'https://alerts.example.com/hook', (s: Settings) => s.driftWebhookUrl, 'https://alerts.example.com/hook'],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '0', (s: Settings) => s.shutdownTimeoutSeconds, 0],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '600', (s: Settings) => s.shutdownTimeoutSeconds, 600],
   ] as const)('reads %s=%j', (variable, value, pick, expected) => {
@@ -151,11 +151,28 @@ describe('readEnv', () => {
     ['TIDELINE_LOG_LEVEL', 'verbose', /must be one of fatal, error, warn, info, debug, trace, silent, got "verbose": e.g. info/],
     ['TIDELINE_GITHUB_API_URL', 'api.github.com', /must be an http:\/\/ or https:\/\/ URL, got "api.github.com": set it to the REST API base/],
     ['TIDELINE_GITHUB_API_URL', 'ftp://api.github.com', /got "ftp:\/\/api.github.com"/],
-    ['TIDELINE_DRIFT_WEBHOOK_URL', 'file:///tmp/x', /must be an http:\/\/ or https:\/\/ URL, got "file:\/\/\/tmp\/x": set it to the URL drift alerts/],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '-5', /must be a whole number of at least 0, got "-5"/],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '2m', /got "2m"/],
   ] as const)('refuses %s=%j, naming the variable and the fix', (variable, value, message) => {
     const problems = problemsOf(read({ ...BASE, [variable]: value }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.variable).toBe(variable);
+    expect(problems[0]?.message).toMatch(message);
+  });
+
+  it('reads the drift webhook as a URL and secret pair, the secret registered for masking', () => {
+    const settings = settingsOf(read({ ...BASE, TIDELINE_DRIFT_WEBHOOK_URL: 'https://alerts.example.com/hook', TIDELINE_DRIFT_WEBHOOK_SECRET: 'dws-secret-1' }));
+    expect(settings.driftWebhookUrl).toBe('https://alerts.example.com/hook');
+    expect(settings.driftWebhookSecret).toBe('dws-secret-1');
+    expect(settings.secrets).toContain('dws-secret-1');
+  });
+
+  it.each([
+    [{ TIDELINE_DRIFT_WEBHOOK_URL: 'https://alerts.example.com/hook' }, 'TIDELINE_DRIFT_WEBHOOK_SECRET', /is required with TIDELINE_DRIFT_WEBHOOK_URL/],
+    [{ TIDELINE_DRIFT_WEBHOOK_SECRET: 'dws-secret-1' }, 'TIDELINE_DRIFT_WEBHOOK_URL', /is required with TIDELINE_DRIFT_WEBHOOK_SECRET: set it to the URL drift alerts/],
+    [{ TIDELINE_DRIFT_WEBHOOK_URL: 'file:///tmp/x', TIDELINE_DRIFT_WEBHOOK_SECRET: 'dws-secret-1' }, 'TIDELINE_DRIFT_WEBHOOK_URL', /must be an http:\/\/ or https:\/\/ URL, got "file:\/\/\/tmp\/x": set it to the URL drift alerts/],
+  ] as const)('refuses the drift webhook %j, naming %s', (vars, variable, message) => {
+    const problems = problemsOf(read({ ...BASE, ...vars }));
     expect(problems).toHaveLength(1);
     expect(problems[0]?.variable).toBe(variable);
     expect(problems[0]?.message).toMatch(message);
