@@ -1,14 +1,16 @@
 // The sections of the TIDELINE_CONFIG YAML file that other modules own: `repos:`/`workflows:`
-// (repo rules) and `kubernetes:` (clusters). The environment-style keys of the same file are
-// read by config/read-env.ts. Every problem of every section is reported together.
+// (repo rules), `kubernetes:` (clusters) and `drift:` (alerts, lock timeout, remediation).
+// The environment-style keys of the same file are read by config/read-env.ts. Every problem of every section is reported together.
 
 import { readFileSync } from 'node:fs';
+import { DEFAULT_DRIFT_SETTINGS, parseDriftSettings, type DriftServerSettings } from '../config/drift-settings.js';
 import { parseKubernetesSettings, type KubernetesServerSettings } from '../config/kubernetes-settings.js';
 import { parseServerRepoConfig, type ServerRepoConfig } from './projects/index.js';
 
 export interface ServerFileConfig {
   repoRules: ServerRepoConfig;
   kube: KubernetesServerSettings;
+  drift: DriftServerSettings;
 }
 
 /** The server config file is wrong: one line per problem, each naming key, file and line. */
@@ -17,11 +19,15 @@ export class ServerConfigError extends Error {
 }
 
 export function loadServerFileConfig(configFile: string | null): ServerFileConfig {
-  if (configFile === null) return { repoRules: { rules: [], workflows: {}, warnings: [] }, kube: { allowForceConflicts: false, clusters: {} } };
+  if (configFile === null) {
+    return { repoRules: { rules: [], workflows: {}, warnings: [] }, kube: { allowForceConflicts: false, clusters: {} }, drift: { ...DEFAULT_DRIFT_SETTINGS, alerts: { ...DEFAULT_DRIFT_SETTINGS.alerts } } };
+  }
   const text = readFileSync(configFile, 'utf8');
   const repos = parseServerRepoConfig(text, configFile);
   const kube = parseKubernetesSettings(text, configFile);
-  const problems = [...(repos.ok ? [] : repos.problems), ...(kube.ok ? [] : kube.problems)];
-  if (!repos.ok || !kube.ok) throw new ServerConfigError(problems.map((p) => `${p.variable}: ${p.message}`).join('\n'));
-  return { repoRules: repos.config, kube: kube.settings };
+  const drift = parseDriftSettings(text, configFile);
+  const problems = [...(repos.ok ? [] : repos.problems), ...(kube.ok ? [] : kube.problems), ...(drift.ok ? [] : drift.problems)];
+  if (!repos.ok || !kube.ok || !drift.ok) throw new ServerConfigError(problems.map((p) => `${p.variable}: ${p.message}`).join('\n'));
+  return { repoRules: repos.config, kube: kube.settings, drift: drift.settings };
 }
+

@@ -22,11 +22,13 @@ import { pullKey } from './http/route-event.js';
 import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
+import { driftJobKey, driftStates, serverRuleSchedule, startDriftScheduler, type DriftDeps } from './drift/index.js';
 import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { loadServerFileConfig, type ServerFileConfig } from './file-config.js';
 import { openDb, type Db } from './store/db.js';
+import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
 
 export interface StartOptions {
@@ -83,7 +85,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const botLogin = await forge.whoami();
   const render = { prefix: settings.commandPrefix };
   const live = new LiveOutput();
-  const metrics = new Metrics({ db, version });
+  const metrics = new Metrics({ db, version, driftStates: () => driftStates(db) });
   // Aborted first thing on close: ends the UI's open live-output streams.
   const shutdown = new AbortController();
   const exec = { baseEnv: settings.childEnv, masker };
@@ -107,10 +109,26 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     parallelism: settings.parallelism,
     notify: () => pool.notify(),
   };
+  const driftDeps: Omit<DriftDeps, 'ctx'> = {
+    alerts: fileConfig.drift.alerts,
+    lockTimeout: fileConfig.drift.lockTimeout,
+    remediate: fileConfig.drift.remediate,
+    webhook: settings.driftWebhookUrl !== null && settings.driftWebhookSecret !== null ? { url: settings.driftWebhookUrl, secret: settings.driftWebhookSecret } : null,
+  };
+  const enqueueDrift = (repo: KnownRepo, trigger: 'schedule' | 'api'): void => {
+    const info = { owner: repo.owner, name: repo.name, fullName: repo.fullName, cloneUrl: repo.cloneUrl, defaultBranch: repo.defaultBranch };
+    enqueue(db, { type: 'drift', repo: repo.fullName, pull: null, serialKey: driftJobKey(repo.fullName), payload: { repo: info, trigger } });
+  };
+  const runDriftNow = (repoFullName?: string): number => {
+    const repos = knownRepos(db).filter((r) => repoFullName === undefined || r.fullName.toLowerCase() === repoFullName.toLowerCase());
+    for (const repo of repos) enqueueDrift(repo, 'api');
+    pool.notify();
+    return repos.length;
+  };
   const pool = new WorkerPool({
     db,
     parallelism: settings.parallelism,
-    handlers: jobHandlers(ctx),
+    handlers: jobHandlers(ctx, driftDeps),
     log,
     onInterrupted: (job) => tellInterrupted(ctx, [job]),
   });
@@ -136,8 +154,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       commandPrefix: settings.commandPrefix,
       notify: () => pool.notify(),
       signal: shutdown.signal,
-      driftStates: () => [],
+      driftStates: () =>
+        driftStates(db).map((d) => ({ repo: d.repo, project: d.name ?? d.dir, dir: d.dir, workspace: d.workspace, state: d.state, since: d.lastChanged, lastSeen: d.lastSeen ?? d.lastChecked })),
     },
+    drift: { runNow: runDriftNow },
     notify: () => pool.notify(),
     route: {
       prefix: settings.commandPrefix,
@@ -153,6 +173,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   pool.start();
+  const scheduler = startDriftScheduler({
+    db,
+    schedule: settings.driftSchedule,
+    perRepo: serverRuleSchedule(fileConfig.repoRules),
+    enqueue: (repo, trigger) => {
+      enqueueDrift(repo, trigger);
+      setImmediate(() => pool.notify());
+    },
+    log,
+  });
   audit.append({ type: 'server.start', actor: SERVER_ACTOR, fields: { version, configDigest: digest, botLogin, parallelism: settings.parallelism } });
   const retention = startRetention(audit, db, settings.audit.retentionDays, log);
   log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest }, 'tideline started');
@@ -167,10 +197,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics,
     async close(timeoutMs = settings.shutdownTimeoutSeconds * 1000): Promise<{ interrupted: Job[] }> {
       shutdown.abort();
+      scheduler.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      // Running applies may finish (up to the timeout); plans and everything else stop now.
-      const drained = await pool.drain(timeoutMs, (job) => job.type === 'command' && (job as Job<'command'>).payload.command.name === 'apply');
+      // Running applies (and drift sweeps, which may be remediating) may finish, up to the
+      // timeout; plans and everything else stop now.
+      const drained = await pool.drain(timeoutMs, (job) => job.type === 'drift' || (job.type === 'command' && (job as Job<'command'>).payload.command.name === 'apply'));
       await closed;
       if (retention !== null) clearInterval(retention);
       audit.append({ type: 'server.stop', actor: SERVER_ACTOR, fields: { version, configDigest: digest, interruptedJobs: drained.interrupted.map((j) => j.id) } });

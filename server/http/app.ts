@@ -4,6 +4,7 @@
 import express, { type Express } from 'express';
 import type { Db } from '../store/db.js';
 import { isReachable } from '../store/db.js';
+import { driftApi } from '../drift/index.js';
 import { auditApi } from './api-audit.js';
 import { metricsRoute } from './metrics-route.js';
 import { uiRouter, type UiContext } from './ui/index.js';
@@ -13,6 +14,7 @@ export interface AppContext extends WebhookContext {
   db: Db;
   version: string;
   ui: UiContext;
+  drift: { runNow: (repoFullName?: string) => number };
   /** Bearer token for /api/* routes; null disables them. */
   apiSecret: string | null;
 }
@@ -27,6 +29,7 @@ export function createApp(ctx: AppContext): Express {
   });
   app.use(auditApi({ db: ctx.db, apiSecret: ctx.apiSecret, log: ctx.log }));
   app.get('/metrics', metricsRoute(ctx.metrics));
+  app.use(driftApi({ db: ctx.db, apiSecret: ctx.apiSecret, runNow: ctx.drift.runNow, log: ctx.log }));
   app.get('/readyz', (_req, res) => {
     const ok = isReachable(ctx.db);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unreachable' });

@@ -4,6 +4,7 @@
 import type { CommandName } from '../commands/types.js';
 import { renderError } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
+import { runDriftSweep, type DriftDeps } from '../drift/index.js';
 import { runApply } from './apply-command.js';
 import type { JobContext } from './context.js';
 import { runPlan } from './plan-command.js';
@@ -23,7 +24,7 @@ const COMMANDS: Record<CommandName, CommandHandler> = {
   version: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'version', 'version is answered directly')),
 };
 
-export function jobHandlers(ctx: JobContext): JobHandlers {
+export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): JobHandlers {
   return {
     command: async (job, signal) => {
       const payload = job.payload;
@@ -71,5 +72,18 @@ export function jobHandlers(ctx: JobContext): JobHandlers {
     },
     release: async (job) => runRelease(ctx, job.payload.repo, job.payload.pull, job.payload.merged, job.payload.actor),
     reply: async (job) => reply(ctx, job.payload.repo, job.payload.pull, job.payload.body),
+    drift: async (job, signal) => {
+      const log = ctx.log.child({ job: job.id, repo: job.payload.repo.fullName, drift: job.payload.trigger });
+      const started = performance.now();
+      try {
+        await runDriftSweep({ ...drift, ctx: { ...ctx, log, jobId: job.id, signal } }, job.payload.repo, { trigger: job.payload.trigger });
+        ctx.live.end(job.id, 'succeeded');
+        ctx.metrics.commandFinished('drift', 'any', 'succeeded', (performance.now() - started) / 1000);
+      } catch (err: unknown) {
+        ctx.live.end(job.id, signal.aborted ? 'interrupted' : 'failed');
+        ctx.metrics.commandFinished('drift', 'any', 'failed', (performance.now() - started) / 1000);
+        throw err;
+      }
+    },
   };
 }

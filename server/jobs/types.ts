@@ -37,10 +37,17 @@ export interface ReplyJob {
   body: string;
 }
 
+/** A drift sweep of one repository's default branch. */
+export interface DriftJob {
+  repo: RepoInfo;
+  trigger: 'schedule' | 'api';
+}
+
 export interface JobPayloads {
   command: CommandJob;
   release: ReleaseJob;
   reply: ReplyJob;
+  drift: DriftJob;
 }
 
 export type JobType = keyof JobPayloads;

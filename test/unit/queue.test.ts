@@ -48,6 +48,7 @@ describe('job queue', () => {
       handlers: {
         command: async () => {},
         release: async () => {},
+        drift: async () => {},
         reply: async (job) => {
           live += 1;
           peak = Math.max(peak, live);
