@@ -1,7 +1,7 @@
 // Checking one project of the default branch for drift, by kind. Terraform: the project's plan
 // stage (its workflow, or init + plan) with `-detailed-exitcode -lock-timeout=…` into a plan file
-// of the sweep's own; exit 2 is drift, 1 an error. Kubernetes projects get their checker through
-// the same table once the kubernetes runner exists (a server-side diff).
+// of the sweep's own; exit 2 is drift, 1 an error. Kubernetes projects: check-kubernetes.ts (a
+// server-side diff).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { stageSteps, type ProjectSetup } from '../jobs/project-setup.js';
 import { liveOutput } from '../jobs/run-project.js';
 import type { RepoInfo } from '../jobs/types.js';
 import type { Project } from '../projects/index.js';
+import { kubernetesChecker } from './check-kubernetes.js';
 import { driftFingerprint } from './fingerprint.js';
 import type { ProjectCheck } from './types.js';
 
@@ -41,8 +42,6 @@ export interface ProjectChecker {
   apply?(input: CheckInput, check: ProjectCheck): Promise<ApplyOutcome>;
 }
 
-/** Kubernetes projects are reported with this reason until their checker is wired in. */
-export const KUBERNETES_NOT_WIRED = 'kubernetes drift not wired yet';
 
 export const terraformChecker: ProjectChecker = { check: checkTerraform, apply: applyTerraformPlan };
 
@@ -50,7 +49,7 @@ export const terraformChecker: ProjectChecker = { check: checkTerraform, apply: 
 export function projectCheckers(overrides: Partial<Record<ProjectKind, ProjectChecker>> = {}): Record<ProjectKind, ProjectChecker> {
   return {
     terraform: terraformChecker,
-    kubernetes: { check: async () => skippedCheck(KUBERNETES_NOT_WIRED) },
+    kubernetes: kubernetesChecker,
     ...overrides,
   };
 }

@@ -1,7 +1,8 @@
 // Hands on drift detection's names: the sweep, the scheduler, the API router and the read model.
 
 export { driftApi, type DriftApiOptions } from './api.js';
-export { KUBERNETES_NOT_WIRED, errorCheck, projectCheckers, skippedCheck, terraformChecker, type CheckInput, type ProjectChecker } from './check-project.js';
+export { errorCheck, projectCheckers, skippedCheck, terraformChecker, type CheckInput, type ProjectChecker } from './check-project.js';
+export { kubernetesChecker } from './check-kubernetes.js';
 export { driftFingerprint, normalisePlan } from './fingerprint.js';
 export { DRIFT_LABEL, issueTitle } from './render.js';
 export { DEFAULT_BRANCH_PULL } from './branch-lock.js';

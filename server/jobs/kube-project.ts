@@ -59,10 +59,19 @@ export async function planKubernetes(ctx: JobContext, repo: string, project: Pro
   return ctx.kubernetes.plan(kube.run, planFile, bundle);
 }
 
-export async function applyKubernetes(ctx: JobContext, repo: string, pull: number, project: Project, tree: string, planFile: string, extraArgs: readonly string[]): Promise<ApplyOutcome> {
-  const kube = kubeContext(ctx, repo, project, tree, extraArgs);
+export interface KubeApplyOptions {
+  /**
+   * Take over fields another manager changed (drift remediation: a `kubectl edit` moved
+   * ownership of the drifted fields, and self-heal means Git wins, as Argo CD and Flux do).
+   */
+  forceConflicts?: boolean;
+}
+
+export async function applyKubernetes(ctx: JobContext, repo: string, pull: number, project: Project, tree: string, planFile: string, extraArgs: readonly string[], opts: KubeApplyOptions = {}): Promise<ApplyOutcome> {
+  const force = opts.forceConflicts === true;
+  const kube = kubeContext(ctx, repo, project, tree, force ? [...extraArgs, '--force-conflicts'] : extraArgs);
   if (!kube.ok) return { result: 'error', output: kube.message, exitCode: -1, durationMs: 0 };
-  const outcome = await ctx.kubernetes.apply(kube.run, planFile);
+  const outcome = await ctx.kubernetes.apply(force ? { ...kube.run, allowForceConflicts: true } : kube.run, planFile);
   // Remembered even after a failed apply: what did get applied must be prunable later.
   if (outcome.remember !== undefined) rememberApplied(ctx.db, repo, lockKey(repo, project), pull, outcome.remember);
   return outcome;

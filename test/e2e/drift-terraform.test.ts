@@ -350,11 +350,4 @@ describe('drift remediation and kubernetes projects', () => {
     expect(h.double.statuses('acme/badconfig', created.headSha).find((s) => s.context === 'tideline/drift')?.state).toBe('error');
     expect(h.double.issues('acme/badconfig')).toEqual([]);
   });
-
-  it('reports a kubernetes project as skipped until its checker is wired', async () => {
-    const [summary] = await sweepNow(deps, SELFHEAL);
-    expect(byDir(summary, 'manifests')).toMatchObject({ kind: 'kubernetes', state: 'skipped', reason: 'kubernetes drift not wired yet' });
-    expect(byDir(summary, 'app')).toMatchObject({ state: 'clean', event: null });
-    expect(h.double.violations).toEqual([]);
-  });
 });
