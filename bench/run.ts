@@ -12,6 +12,7 @@ import { readEnv } from '../config/read-env.js';
 import { startGitHubDouble } from '../sandbox/github/index.js';
 import { startServer } from '../server/server.js';
 import { benchAuditExport } from './audit-export.js';
+import { benchDriftSweep } from './drift-sweep.js';
 import { benchProjectSelection } from './project-selection.js';
 
 const REPO = 'acme/bench';
@@ -150,12 +151,14 @@ async function main(): Promise<void> {
     closed = true;
     const auditExport = await benchAuditExport();
     const projectSelection = await benchProjectSelection();
+    const driftSweep = await benchDriftSweep();
     process.stdout.write(
       `${JSON.stringify(
         {
           machine: { cores: availableParallelism(), node: process.version },
           commentToPlan,
           projectSelection,
+          driftSweep,
           auditExport,
           webhookIntake: {
             deliveries: DELIVERIES,
