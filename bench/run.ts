@@ -7,13 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { readEnv } from '../config/read-env.js';
 import { startGitHubDouble } from '../sandbox/github/index.js';
 import { startServer } from '../server/server.js';
-import { benchAuditExport } from './audit-export.js';
-import { benchDriftSweep } from './drift-sweep.js';
-import { benchProjectSelection } from './project-selection.js';
 
 const REPO = 'acme/bench';
 const SECRET = 'bench-secret';
@@ -34,6 +32,13 @@ async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> 
     if (performance.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/** Runs another bench file in a fresh process and returns the JSON it prints. */
+function runSeparately(file: string): unknown {
+  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+  const out = execFileSync(tsx, [fileURLToPath(new URL(file, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(out.slice(out.indexOf('{'))) as unknown;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -149,9 +154,10 @@ async function main(): Promise<void> {
 
     await server.close(10_000);
     closed = true;
-    const auditExport = await benchAuditExport();
-    const projectSelection = await benchProjectSelection();
-    const driftSweep = await benchDriftSweep();
+    // Each of these runs in a process of its own, so its memory figures are its own.
+    const auditExport = runSeparately('audit-export.ts');
+    const projectSelection = runSeparately('project-selection.ts');
+    const driftSweep = runSeparately('drift-sweep.ts');
     process.stdout.write(
       `${JSON.stringify(
         {
