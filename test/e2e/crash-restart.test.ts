@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
+import { verifyAudit } from '../../server/audit/index.js';
 import { openDb } from '../../server/store/db.js';
 import { startHarness, testEnv, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 
@@ -85,6 +86,11 @@ describe('crash and restart', () => {
     const db = second.server.db;
     expect((db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'interrupted'").get() as { n: number }).n).toBe(1);
     expect((db.prepare('SELECT pull FROM locks').all() as { pull: number }[]).map((l) => l.pull)).toEqual([pr.number]);
+    // The audit log has no gap: the chain verifies across the crash, and the apply's start is in it.
+    expect(verifyAudit(db)).toMatchObject({ ok: true });
+    const types = (db.prepare('SELECT type FROM audit ORDER BY seq').all() as { type: string }[]).map((r) => r.type);
+    expect(types.filter((t) => t === 'server.start')).toHaveLength(2);
+    expect(types).toContain('command');
     expect(d.violations).toEqual([]);
   });
 });

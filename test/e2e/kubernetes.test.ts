@@ -47,6 +47,7 @@ spec:
           image: nginx:1.27
 `,
     'k8s/apps/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: ${SECRET_VALUE}\n`,
+    'k8s/apps/config.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  greeting: hello\n',
   };
   if (withService) {
     files['k8s/apps/service.yaml'] = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: { app: web }\n  ports:\n    - port: 80\n';
@@ -95,8 +96,8 @@ describe('kubernetes projects beside terraform', () => {
     expect(plan).toContain('3 projects, 3 with changes, 0 with no changes, 0 failed');
     expect(plan).toContain('project: `network`');
     expect(plan).toContain('project: `apps`');
-    expect(plan).toMatch(/\+ .*Deployment.*web/);
-    expect(plan).toMatch(/\+ .*Namespace.*apps/);
+    for (const created of [/\+ .*Namespace.*apps/, /\+ .*Deployment.*web/, /\+ .*Service.*web/, /\+ .*ConfigMap.*web-config/]) expect(plan).toMatch(created);
+    expect(plan).toContain('Plan: 5 to add, 0 to change, 0 to destroy.');
     expect(plan).toContain('prod-settings');
     expect(plan).not.toContain(SECRET_VALUE);
     expect(JSON.stringify(h.server.db.prepare('SELECT * FROM audit').all())).not.toContain(SECRET_VALUE);
@@ -127,6 +128,8 @@ describe('kubernetes projects beside terraform', () => {
     const plan = mine(pr.number).find((b) => b.includes('Ran Plan')) ?? '';
     expect(plan).toMatch(/- .*Service.*web/);
     expect(plan).toMatch(/~ .*Deployment.*web/);
+    expect(plan).toMatch(/^-\s+replicas: 2$/m);
+    expect(plan).toMatch(/^\+\s+replicas: 3$/m);
     await h.double.sendComment(REPO, pr.number, 'tideline apply -p apps', { user: 'alice' });
     await h.server.pool.idle();
     expect(kube.get({ apiVersion: 'v1', kind: 'Service', namespace: 'apps', name: 'web' })).toBeNull();
