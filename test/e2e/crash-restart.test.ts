@@ -1,7 +1,7 @@
 // A crash loses nothing: the server process is killed with SIGKILL in the middle of an apply;
 // at the next start the job is marked interrupted, its PR is told, and its lock is still held.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
 import { verifyAudit } from '../../server/audit/index.js';
 import { openDb } from '../../server/store/db.js';
+import { spawnServer, untilHealthy } from '../support/server-process.js';
 import { startHarness, testEnv, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 
 const REPO = 'acme/slow';
-const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
-const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
 
 function slowModule(stateFile: string): string {
   return `terraform {
@@ -24,19 +23,6 @@ resource "terraform_data" "slow" {
   provisioner "local-exec" { command = "sleep 8" }
 }
 `;
-}
-
-async function untilHealthy(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 describe('crash and restart', () => {
@@ -61,7 +47,7 @@ describe('crash and restart', () => {
 
     const port = 20000 + Math.floor(Math.random() * 20000);
     const env = testEnv(dir, double, { TIDELINE_PORT: String(port), TIDELINE_LOG_LEVEL: 'warn' });
-    child = spawn(TSX, [MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawnServer(env, ['ignore', 'ignore', 'pipe']);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     double.setWebhookTarget(`http://127.0.0.1:${port}/events`);

@@ -2,7 +2,7 @@
 // interrupts what cannot finish in time, keeps queued jobs queued, and exits 0. The next
 // start tells the PR, keeps the lock, and runs what was queued.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
 import { verifyAudit } from '../../server/audit/index.js';
 import { openDb } from '../../server/store/db.js';
+import { exited, spawnServer, untilHealthy } from '../support/server-process.js';
 import { startHarness, testEnv, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 
-const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
-const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
 const REPO = 'acme/graceful';
 
 function slow(stateFile: string, name: string, seconds: number, value: string): string {
@@ -25,22 +24,6 @@ resource "terraform_data" "${name}" {
   provisioner "local-exec" { command = "sleep ${seconds}" }
 }
 `;
-}
-
-async function untilHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became healthy`);
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 describe('graceful shutdown', () => {
@@ -57,7 +40,7 @@ describe('graceful shutdown', () => {
   });
 
   async function startChild(env: Record<string, string>): Promise<ChildProcess> {
-    const child = spawn(TSX, [MAIN], { env, stdio: 'ignore' });
+    const child = spawnServer(env);
     children.push(child);
     await untilHealthy(`http://127.0.0.1:${env['TIDELINE_PORT']}/healthz`);
     return child;
