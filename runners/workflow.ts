@@ -17,6 +17,7 @@ import {
   refuseWorkspace,
   withoutRunnerOwnedVars,
 } from './terraform.js';
+import { stripRefreshing } from './refresh-noise.js';
 import type { TerraformRunner, TerraformStepResult } from './terraform.js';
 import type {
   ApplyOutcome,
@@ -39,21 +40,13 @@ const STEP_VARIABLE_NAMES = Object.keys({
   ATLANTIS_TERRAFORM_VERSION: true, ATLANTIS_PR_APPROVED: true, ATLANTIS_PR_MERGEABLE: true,
 } satisfies Record<keyof StepVariables, true>) as (keyof StepVariables)[];
 
+export { stripRefreshing } from './refresh-noise.js';
+
 export const DEFAULT_RUN_STEP_TIMEOUT_MS = 30 * 60_000;
 
 /** Environment variable names a shell accepts (an `=` would corrupt the env block). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Terraform's refresh and data-source read lines, and the 0.12–0.14 refresh banner. */
-const REFRESH_NOISE: readonly RegExp[] = [
-  /: Refreshing state\.\.\./,
-  /: Reading\.\.\./,
-  /: Still reading\.\.\./,
-  /: Read complete after /,
-  /^Refreshing Terraform state in-memory prior to plan\.\.\.$/,
-  /^The refreshed state will be used to calculate this plan, but will not be$/,
-  /^persisted to local or remote state storage\.$/,
-];
 
 type StageName = 'plan' | 'apply';
 
@@ -91,12 +84,6 @@ export function commentArgsVariable(extraArgs: readonly string[]): string {
   return extraArgs.map((arg) => [...arg].map((char) => `\\${char}`).join('')).join(',');
 }
 
-/** Drops terraform's refresh noise lines (and the blank lines they leave at the top). */
-export function stripRefreshing(output: string): string {
-  const kept = output.split('\n').filter((line) => !REFRESH_NOISE.some((re) => re.test(line)));
-  while (kept.length > 1 && (kept[0] ?? '').trim() === '') kept.shift();
-  return kept.join('\n');
-}
 
 /**
  * Runs a plan stage. No steps (undefined or []) is exactly `tf.plan(run, run.planFile)`.

@@ -1,19 +1,10 @@
 // Terraform output made readable in a PR: refresh noise dropped, change markers moved to
 // column 0 so GitHub's `diff` highlighter colours them, summary lines picked out.
 
+import { isRefreshNoise } from '../../runners/refresh-noise.js';
 import type { ApplyOutcome, PlanOutcome } from '../../runners/types.js';
 import { normalizeOutput } from './markdown.js';
 
-const REFRESH_NOISE: readonly RegExp[] = [
-  /Refreshing state\.\.\./,
-  /: Reading\.\.\./,
-  /: Still reading\.\.\./,
-  /: Read complete after /,
-  // Terraform 0.12–0.14 banner before the plan.
-  /^Refreshing Terraform state in-memory prior to plan\.\.\.$/,
-  /^The refreshed state will be used to calculate this plan, but will not be$/,
-  /^persisted to local or remote state storage\.$/,
-];
 
 /** An indented change line: `  + resource …`, `      ~ tags = {`, `          - "a",`. */
 const INDENTED_MARKER = /^( +)([-+~]) (.*)$/;
@@ -26,7 +17,7 @@ const INDENTED_MARKER = /^( +)([-+~]) (.*)$/;
 export function planOutputAsDiff(output: string): string {
   const kept: string[] = [];
   for (const line of normalizeOutput(output).split('\n')) {
-    if (REFRESH_NOISE.some((noise) => noise.test(line))) {
+    if (isRefreshNoise(line)) {
       continue;
     }
     kept.push(moveMarker(line));
