@@ -6,8 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApplyOutcome } from '../../runners/types.js';
 import { applyKubernetes, planKubernetes, renderProject } from '../jobs/kube-project.js';
-import { errorCheck, errorReason, type CheckInput, type ProjectChecker } from './check-project.js';
-import { driftFingerprint } from './fingerprint.js';
+import { checkFromPlan, errorCheck, errorReason, type CheckInput, type ProjectChecker } from './check-project.js';
 import type { ProjectCheck } from './types.js';
 
 export const kubernetesChecker: ProjectChecker = { check: checkKubernetes, apply: applyKubernetesBundle };
@@ -20,23 +19,8 @@ async function checkKubernetes(input: CheckInput): Promise<ProjectCheck> {
   const rendered = await renderProject(ctx, project, tree);
   if (!rendered.ok) return errorCheck(errorReason(rendered.outcome.output));
   const outcome = await planKubernetes(ctx, input.repo.fullName, project, tree, rendered.bundle, input.planFile, []);
-  const base = { output: outcome.output, exitCode: outcome.exitCode, durationMs: outcome.durationMs };
-  switch (outcome.result) {
-    case 'error':
-      return { state: 'error', reason: errorReason(outcome.output), fingerprint: null, summary: null, ...base };
-    case 'no-changes':
-      return { state: 'clean', reason: null, fingerprint: null, summary: outcome.summary, ...base };
-    case 'changes':
-      return {
-        state: 'drifted',
-        reason: null,
-        // The per-object diff, not the whole text: its header names the field manager and counts.
-        fingerprint: driftFingerprint(outcome.diff ?? outcome.output),
-        summary: outcome.summary,
-        ...base,
-        ...(outcome.planFile === undefined ? {} : { planFile: outcome.planFile }),
-      };
-  }
+  // The per-object diff, not the whole text: its header names the field manager and counts.
+  return checkFromPlan(outcome, outcome.diff ?? outcome.output);
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApplyOutcome, ProjectKind, StepVariables } from '../../runners/types.js';
+import type { ApplyOutcome, PlanOutcome, ProjectKind, StepVariables } from '../../runners/types.js';
 import { runApplyWorkflow, runPlanWorkflow } from '../../runners/workflow.js';
 import { SERVER_ACTOR } from '../audit/index.js';
 import type { JobContext } from '../jobs/context.js';
@@ -75,6 +75,14 @@ export async function checkTerraform(input: CheckInput): Promise<ProjectCheck> {
     ...liveOutput(ctx, project),
     ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   });
+  return checkFromPlan(outcome, outcome.output);
+}
+
+/**
+ * A plan's result as a drift check: changes are drift (fingerprinted over `fingerprintOf`,
+ * the part of the output that says what differs), no changes are clean, a failure is an error.
+ */
+export function checkFromPlan(outcome: PlanOutcome, fingerprintOf: string): ProjectCheck {
   const base = { output: outcome.output, exitCode: outcome.exitCode, durationMs: outcome.durationMs };
   switch (outcome.result) {
     case 'error':
@@ -85,7 +93,7 @@ export async function checkTerraform(input: CheckInput): Promise<ProjectCheck> {
       return {
         state: 'drifted',
         reason: null,
-        fingerprint: driftFingerprint(outcome.output),
+        fingerprint: driftFingerprint(fingerprintOf),
         summary: outcome.summary,
         ...base,
         ...(outcome.planFile === undefined ? {} : { planFile: outcome.planFile }),
