@@ -1,8 +1,10 @@
 // `npm run demo`: a self-contained tour, offline. Starts the GitHub double, the real server
 // and an example repository, then walks one pull request through plan → apply → merge with
-// real terraform, printing every comment the server posts.
+// real terraform, printing every comment the server posts; then changes the infrastructure by
+// hand and lets a drift sweep of the default branch find it.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -12,6 +14,7 @@ import { startGitHubDouble, type GitHubDouble } from './github/index.js';
 
 const REPO = 'acme/infra';
 const SECRET = 'demo-webhook-secret';
+const API_SECRET = 'demo-api-secret';
 
 function module(stateFile: string, size: string): string {
   return `terraform {
@@ -26,6 +29,15 @@ resource "terraform_data" "cluster" {
 
 output "size" { value = terraform_data.cluster.output.size }
 `;
+}
+
+/** `terraform apply -var size=huge` on the same state, from outside Tideline: real drift. */
+function outOfBand(workDir: string, stateFile: string, home: string): void {
+  mkdirSync(workDir, { recursive: true });
+  writeFileSync(join(workDir, 'main.tf'), module(stateFile, 'large'));
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1' };
+  execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: workDir, env, stdio: 'ignore' });
+  execFileSync('terraform', ['apply', '-auto-approve', '-input=false', '-no-color', '-var', 'size=huge'], { cwd: workDir, env, stdio: 'ignore' });
 }
 
 function say(text: string): void {
@@ -59,6 +71,8 @@ async function main(): Promise<void> {
       TIDELINE_GITHUB_API_URL: double.url,
       TIDELINE_REPO_ALLOWLIST: 'acme/*',
       TIDELINE_DATA_DIR: join(dir, 'data'),
+      TIDELINE_API_SECRET: API_SECRET,
+      TIDELINE_DRIFT_SCHEDULE: 'off',
     },
     { cwd: dir },
   );
@@ -84,10 +98,7 @@ async function main(): Promise<void> {
       author: 'alice',
       files: { 'cluster/main.tf': module(stateFile, 'large') },
     });
-    say(`\nOpened ${REPO}#${pr.number} "Grow the demo cluster" by @alice (head ${pr.headSha.slice(0, 7)})`);
-    await double.sendPullRequestEvent(REPO, pr.number, 'opened');
-
-    await step(double, pr.number, '@alice comments `tideline plan`', () => double.sendComment(REPO, pr.number, 'tideline plan', { user: 'alice' }), 'Ran Plan');
+    await step(double, pr.number, `@alice opens ${REPO}#${pr.number} "Grow the demo cluster": Tideline autoplans it`, () => double.sendPullRequestEvent(REPO, pr.number, 'opened'), 'Ran Plan');
     await step(double, pr.number, '@alice comments `tideline apply`', () => double.sendComment(REPO, pr.number, 'tideline apply', { user: 'alice' }), 'Ran Apply');
     await step(
       double,
@@ -103,6 +114,18 @@ async function main(): Promise<void> {
     const latest = new Map<string, string>();
     for (const s of double.statuses(REPO, pr.headSha)) if (!latest.has(s.context)) latest.set(s.context, s.state);
     say(`\nCommit statuses on ${pr.headSha.slice(0, 7)}: ${[...latest].map(([c, s]) => `${c}=${s}`).join(', ')}`);
+
+    // Drift: someone changes the cluster by hand, outside Git; a sweep of main notices.
+    say('\n\u001b[1m▶ someone runs `terraform apply -var size=huge` by hand, outside Git\u001b[0m');
+    outOfBand(join(dir, 'outside'), stateFile, home);
+    say('\u001b[1m▶ POST /api/drift/run: Tideline re-plans the default branch\u001b[0m');
+    const run = await fetch(`${server.url}/api/drift/run`, { method: 'POST', headers: { authorization: `Bearer ${API_SECRET}` } });
+    if (run.status !== 202) throw new Error(`drift run answered ${run.status}`);
+    await server.pool.idle();
+    const issue = double.issues(REPO)[0];
+    if (issue === undefined) throw new Error('the drift sweep opened no issue');
+    say(`\u001b[2m── issue #${issue.number} "${issue.title}" [${issue.labels.join(', ')}] ──\u001b[0m`);
+    say(issue.body.trimEnd());
     if (double.violations.length > 0) throw new Error(`GitHub double saw invalid requests:\n${double.violations.join('\n')}`);
     say('Every request the server made was a valid GitHub API operation. Demo complete.');
   } finally {
