@@ -38,7 +38,9 @@ export async function startKubernetesDouble(opts: KubernetesDoubleOptions = {}):
             cluster: { server: server.url, 'certificate-authority-data': Buffer.from(tls.cert).toString('base64') },
           },
         ],
-        users: [{ name: NAME, user: token === null ? {} : { token } }],
+        // A user with no credentials at all makes kubectl prompt for a username on stdin, which
+        // in automation is an immediate `error: EOF`; without a required token any token does.
+        users: [{ name: NAME, user: { token: token ?? 'anonymous' } }],
         contexts: [{ name: NAME, context }],
         'current-context': NAME,
         preferences: {},

@@ -37,7 +37,7 @@ describe('kubernetes drift', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tideline-k8s-drift-'));
 
   beforeAll(async () => {
-    kube = await startKubernetesDouble({ token: 'kube-drift-token-1' });
+    kube = await startKubernetesDouble();
     kube.kubeconfig(join(dir, 'dev.kubeconfig'));
     writeFileSync(
       join(dir, 'server.yaml'),
