@@ -5,13 +5,12 @@
 // audit log accepts only real pull numbers; these records say `branch` instead.)
 
 import { SERVER_ACTOR, type AuditLog } from '../audit/index.js';
-import { getLock, lockKey, type Lock } from '../locks/locks.js';
+import { DEFAULT_BRANCH_PULL, getLock, lockKey, type Lock } from '../locks/locks.js';
 import type { Project } from '../projects/index.js';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 
-/** The pull number of locks Tideline takes for the default branch. */
-export const DEFAULT_BRANCH_PULL = 0;
+export { DEFAULT_BRANCH_PULL };
 
 export type BranchLockResult = { acquired: true; key: string } | { acquired: false; key: string; holder: Lock };
 

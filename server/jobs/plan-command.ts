@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import type { RenderedBundle } from '../../runners/kubernetes.js';
 import type { PlanOutcome } from '../../runners/types.js';
 import { runPlanWorkflow } from '../../runners/workflow.js';
-import { renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
+import { projectLabel, renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
-import { lockKey, tryLock } from '../locks/locks.js';
+import { DEFAULT_BRANCH_PULL, lockKey, tryLock } from '../locks/locks.js';
 import { executionWaves, projectsForSelector, selectProjects, type Project } from '../projects/index.js';
 import { checkoutPull, type GitContext } from '../workspace/checkout.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
@@ -73,6 +73,11 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): P
       const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
       if (!lock.acquired) {
         ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
+        if (lock.holder.pull === DEFAULT_BRANCH_PULL) {
+          // Not a pull request: drift remediation holds the project for a moment.
+          conflicts.push(renderError(ctx.render, 'plan', `${projectLabel(project)} is being re-applied from the default branch by drift remediation right now: plan again when it finishes`));
+          return null;
+        }
         const holder = lock.holder.pullUrl === '' ? { pull: lock.holder.pull } : { pull: lock.holder.pull, url: lock.holder.pullUrl };
         conflicts.push(renderLockConflict(ctx.render, project, holder));
         return null;

@@ -7,6 +7,9 @@ import { nowIso } from '../store/db.js';
 import type { ProjectKind } from '../../runners/types.js';
 import type { Project } from '../projects/types.js';
 
+/** The pull number of locks Tideline takes for the default branch (drift remediation). */
+export const DEFAULT_BRANCH_PULL = 0;
+
 export interface Lock {
   key: string;
   repo: string;

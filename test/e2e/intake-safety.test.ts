@@ -4,7 +4,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretMasker } from '../../runners/secrets.js';
 import { signBody } from '../../sandbox/github/index.js';
+import { AuditLog } from '../../server/audit/index.js';
+import { lockForBranch } from '../../server/drift/branch-lock.js';
 import { startHarness, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 
 const REPO = 'acme/edges';
@@ -122,5 +125,15 @@ describe('intake and safety', () => {
     expect(reply).toContain('outside the repository');
     expect(reply).not.toContain('root:');
     await replyTo(pr.number, 'tideline unlock', 'tideline:released');
+  });
+
+  it('tells a plan that drift remediation holds the project, rather than naming pull #0', async () => {
+    const audit = new AuditLog({ db: h.server.db, configDigest: 'test', masker: new SecretMasker() });
+    const held = lockForBranch(h.server.db, audit, REPO, 'main', { dir: 'probe', workspace: 'default', kind: 'terraform' });
+    expect(held.acquired).toBe(true);
+    const pr = await h.double.openPull(REPO, { branch: 'during-remediation', files: { 'probe/main.tf': envDumpModule(state, dump, 'f') } });
+    const reply = await replyTo(pr.number, 'tideline plan -d probe', 'tideline:error');
+    expect(reply).toContain('drift remediation');
+    expect(reply).not.toContain('#0');
   });
 });
