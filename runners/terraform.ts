@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
+import { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
 import type { ApplyOutcome, ChangeSummary, PlanOutcome, RunContext } from './types.js';
 
 export interface TerraformTimeouts {
@@ -33,49 +34,7 @@ export const DEFAULT_TERRAFORM_TIMEOUTS: Readonly<Required<TerraformTimeouts>> =
  * start, or killed (timeout, output cap). */
 export const NO_EXIT_CODE = -1;
 
-/**
- * Extra-argument flags refused because they would make terraform read or write files the
- * runner does not choose (outside the project, or instead of the plan file it owns). Matched
- * on the flag name, so `-out=x`, `--out=x` and `-out x` are all refused. Kept short on
- * purpose: everything else (-target, -var, -var-file, -parallelism, -refresh=false, …) is the
- * commenter's business, as in Atlantis.
- */
-const REFUSED_FLAGS: ReadonlyMap<string, string> = new Map([
-  ['chdir', 'Tideline runs terraform in the project directory'],
-  ['out', 'Tideline owns the plan file path'],
-  ['state', 'state stays where the backend keeps it'],
-  ['state-out', 'state stays where the backend keeps it'],
-  ['backup', 'state backups stay where the backend keeps them'],
-  ['generate-config-out', 'it writes generated configuration to a path of its own'],
-]);
-
-/**
- * Variables the runner owns, removed from the base env and from `ctx.env`:
- * TF_WORKSPACE (the workspace is chosen by `workspace select`, and terraform refuses to
- * select while it is set), TF_DATA_DIR (`.terraform` stays inside the project dir), and
- * TF_CLI_ARGS / TF_CLI_ARGS_<cmd> (they would bypass the refusal list above).
- */
-function isRunnerOwnedVar(name: string): boolean {
-  return (
-    name === 'TF_WORKSPACE' ||
-    name === 'TF_DATA_DIR' ||
-    name === 'TF_CLI_ARGS' ||
-    name.startsWith('TF_CLI_ARGS_')
-  );
-}
-
-export function withoutRunnerOwnedVars(
-  env: Readonly<Record<string, string>> | undefined,
-): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env ?? {})) {
-    if (!isRunnerOwnedVar(name)) kept[name] = value;
-  }
-  return kept;
-}
-
-/** Letters, digits, `_`, `.`, `-`, not starting with `-` or `.` (so never a flag or `..`). */
-const WORKSPACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
 
 type Step = 'init' | 'workspace select' | 'plan' | 'apply';
 
@@ -132,28 +91,6 @@ export function parsePlanSummary(output: string): ChangeSummary | null {
 export function planSaysNoChanges(output: string): boolean {
   const text = output.replace(ANSI_ESCAPE, '');
   return NO_CHANGES_LINE.test(text) && !new RegExp(PLAN_LINE.source).test(text);
-}
-
-/** The first refused extra argument, as a message naming it and why; null when all are fine. */
-export function refuseExtraArgs(extraArgs: readonly string[]): string | null {
-  for (const arg of extraArgs) {
-    const flag = /^--?([A-Za-z][\w-]*)(?:=|$)/.exec(arg)?.[1];
-    if (flag === undefined) continue;
-    const reason = REFUSED_FLAGS.get(flag);
-    if (reason !== undefined) {
-      return `extra argument -${flag} is not allowed: ${reason}`;
-    }
-  }
-  return null;
-}
-
-/** A message when `workspace` is not a safe workspace name; null when it is. */
-export function refuseWorkspace(workspace: string): string | null {
-  if (WORKSPACE_NAME.test(workspace)) return null;
-  return (
-    `invalid workspace name ${JSON.stringify(workspace)}: ` +
-    'use letters, digits, "_", "." and "-", starting with a letter, digit or "_"'
-  );
 }
 
 function failureHeader(step: Step, error: ExecError, timeoutMs: number): string {

@@ -49,8 +49,8 @@ async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+// No env given: config/ reads the process environment itself (the only place that does).
 process.exitCode = await runCli(process.argv.slice(2), {
-  env: process.env,
   cwd: process.cwd(),
   stdout: process.stdout,
   stderr: process.stderr,

@@ -6,10 +6,10 @@ import { startServer } from './server.js';
 import { readVersion } from './version.js';
 
 async function main(): Promise<void> {
-  const read = readEnv(process.env);
+  const read = readEnv();
   if (!read.ok) {
     process.stderr.write(`tideline: cannot start\n${formatProblems(read.problems)}\n`);
-    const cli = readCliEnv(process.env);
+    const cli = readCliEnv();
     if (cli.ok) recordConfigError({ dataDir: cli.settings.dataDir, version: readVersion(), problems: read.problems });
     process.exit(1);
   }

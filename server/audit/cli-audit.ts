@@ -14,7 +14,8 @@ import { EXPORT_FORMATS, iterateAudit, normalizeAuditFilter, writeExport, type A
 import { verifyAudit, type VerifyResult } from './verify.js';
 
 export interface CliIo {
-  env: NodeJS.ProcessEnv;
+  /** Default: the process environment, read by config/. */
+  env?: NodeJS.ProcessEnv;
   cwd: string;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
