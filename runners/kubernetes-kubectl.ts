@@ -130,8 +130,14 @@ export function failureText(call: KubectlCall, what: string, error: ExecError, t
   else if (error.exitCode === null) header = `kubectl ${what} was killed by ${error.signal}`;
   else header = `kubectl ${what} failed with exit code ${error.exitCode}`;
   const body = kubectlText(call, allOutput || error.stderr.trim() === '' ? error.output : error.stderr);
-  return body === '' ? header : `${header}:\n\n${body}`;
+  const text = body === '' ? header : `${header}:\n\n${body}`;
+  // kubectl prompts for a username on stdin when the kubeconfig user has no credentials; with
+  // no terminal that prompt reads end-of-file and all kubectl says is `error: EOF`.
+  return error.stderr.trim() === 'error: EOF' ? `${text}\n\n${EOF_HINT}` : text;
 }
+
+export const EOF_HINT =
+  'kubectl asked for credentials on a terminal it does not have: the kubeconfig user for this cluster has none (no token, client certificate or exec plugin). Give the cluster\'s kubeconfig in the server config a user with credentials.';
 
 /** Identity-only documents for `kubectl get -f` / `kubectl delete -f`. */
 function stubs(refs: readonly ObjectRef[]): string {
