@@ -11,6 +11,7 @@ import { runPlan } from './plan-command.js';
 import { refOf, reply } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob } from './types.js';
+import { prefetchPull } from '../workspace/checkout.js';
 import type { JobHandlers } from './worker-pool.js';
 
 type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo) => Promise<void>;
@@ -24,13 +25,25 @@ const COMMANDS: Record<CommandName, CommandHandler> = {
   version: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'version', 'version is answered directly')),
 };
 
+async function prefetchHead(ctx: JobContext, job: CommandJob): Promise<void> {
+  try {
+    const token = await ctx.forge.cloneToken(refOf(job.repo));
+    await prefetchPull({ ...ctx.git, token }, { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' });
+  } catch (err: unknown) {
+    ctx.log.debug({ err }, 'prefetch failed; the checkout fetches again');
+  }
+}
+
 export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): JobHandlers {
   return {
     command: async (job, signal) => {
       const payload = job.payload;
       const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
       const jctx: JobContext = { ...ctx, log, jobId: job.id, signal };
-      const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull);
+      // A plan needs the PR head in a working tree: fetch it while GitHub says which commit
+      // that is. The tree is not touched again until the prefetch has settled.
+      const prefetch = payload.command.name === 'plan' ? prefetchHead(jctx, payload) : Promise.resolve();
+      const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull).finally(() => prefetch);
       if (pr.state !== 'open') {
         log.info('pull request is closed: command ignored');
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, 'this pull request is closed: commands run only on open pull requests'));

@@ -45,30 +45,58 @@ export interface CheckoutOptions {
 
 export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: CheckoutOptions = {}): Promise<string> {
   const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
-  const ref = `refs/pull/${req.pull}/head`;
   try {
-    const fresh = !existsSync(join(dir, '.git'));
-    if (fresh) {
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await gitAt(ctx, dir, req.cloneUrl).init();
-    }
-    const there = !fresh && (await headOf(dir)) === req.headSha;
-    if (there && opts.reuse === true) return dir; // apply runs where its plan ran, .terraform and all
+    await ensureRepo(ctx, dir, req.cloneUrl);
+    const head = await headOf(dir);
+    if (head === req.headSha && opts.reuse === true) return dir; // apply runs where its plan ran, .terraform and all
     const git = gitAt(ctx, dir, req.cloneUrl);
-    if (!there) {
-      // -v: simple-git waits 50 ms after any git command that printed nothing; verbose output
-      // (and checkout's "HEAD is now at") keeps the common path free of that pause.
-      await git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+${ref}:refs/remotes/pull/${req.pull}`]);
+    if (head !== req.headSha) {
+      // A prefetch (prefetchPull) may already have brought the commit.
+      if ((await fetchedPullHead(dir, req.pull)) !== req.headSha) await fetchPullRef(git, req.cloneUrl, req.pull);
+      // checkout prints "HEAD is now at", so simple-git's pause after silent commands is avoided.
       await git.raw(['checkout', '--force', '--detach', req.headSha]);
     }
-    if (!fresh) {
-      // Drop files a previous run generated, but keep terraform's plugin dir and any local state.
+    if (head !== null) {
+      // Only a tree that had a checkout can hold files a previous run generated: drop them,
+      // but keep terraform's plugin dir and any local state.
       await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
     }
     return dir;
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describe(ctx, err)}`, { cause: err });
+  }
+}
+
+/**
+ * Fetches a pull request's head into its working tree before its head SHA is known, so the
+ * fetch overlaps the GitHub API call that tells it. checkoutPull then finds the commit there.
+ * Failures are the caller's to ignore: checkoutPull fetches again and reports.
+ */
+export async function prefetchPull(ctx: GitContext, req: Omit<CheckoutRequest, 'headSha'>): Promise<void> {
+  const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
+  await ensureRepo(ctx, dir, req.cloneUrl);
+  await fetchPullRef(gitAt(ctx, dir, req.cloneUrl), req.cloneUrl, req.pull);
+}
+
+async function ensureRepo(ctx: GitContext, dir: string, cloneUrl: string): Promise<void> {
+  if (existsSync(join(dir, '.git'))) return;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await gitAt(ctx, dir, cloneUrl).init();
+}
+
+async function fetchPullRef(git: SimpleGit, cloneUrl: string, pull: number): Promise<void> {
+  // -v: simple-git waits 50 ms after any git command that printed nothing.
+  await git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/pull/${pull}/head:refs/remotes/pull/${pull}`]);
+}
+
+/** The commit the last fetch brought for the pull request, read from its ref file. */
+async function fetchedPullHead(dir: string, pull: number): Promise<string | null> {
+  try {
+    const sha = (await readFile(join(dir, '.git', 'refs', 'remotes', 'pull', String(pull)), 'utf8')).trim();
+    return /^[0-9a-f]{40}$/.test(sha) ? sha : null;
+  } catch {
+    return null; // not fetched yet, or packed by a gc: fetch again
   }
 }
 
