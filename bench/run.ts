@@ -2,16 +2,13 @@
 // machines are noisy: the comment→plan latency is divided by a raw `terraform init && terraform
 // plan` of the same directory timed in the same run.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { readEnv } from '../config/read-env.js';
 import { signBody, startGitHubDouble } from '../sandbox/github/index.js';
-import { startServer } from '../server/server.js';
 
 const REPO = 'acme/bench';
 const SECRET = 'bench-secret';
@@ -41,6 +38,38 @@ function execFileText(file: string, args: readonly string[]): Promise<string> {
   });
 }
 
+interface ServerProcess {
+  url: string;
+  close: () => Promise<void>;
+}
+
+/** Starts bench/server-entry.ts in a process of its own and waits for the URL it prints. */
+async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('server-entry.ts', import.meta.url))], {
+    env,
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line !== undefined) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 /** Runs another bench file in a fresh process and returns the JSON it prints. */
 function runSeparately(file: string): unknown {
   const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
@@ -63,23 +92,15 @@ async function main(): Promise<void> {
   mkdirSync(home, { recursive: true });
   const double = await startGitHubDouble({ webhookSecret: SECRET, rootDir: join(dir, 'github') });
   const childEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TF_CLI_CONFIG_FILE: '/dev/null' };
-  const read = readEnv(
-    {
-      ...childEnv,
-      TIDELINE_WEBHOOK_SECRET: SECRET,
-      TIDELINE_GITHUB_TOKEN: double.token,
-      TIDELINE_GITHUB_API_URL: double.url,
-      TIDELINE_REPO_ALLOWLIST: 'acme/*',
-      TIDELINE_DATA_DIR: join(dir, 'data'),
-    },
-    { cwd: dir },
-  );
-  if (!read.ok) throw new Error(JSON.stringify(read.problems));
-  const server = await startServer({
-    settings: { ...read.settings, port: 0, logLevel: 'warn' },
-    host: '127.0.0.1',
-    githubThrottle: false,
-    log: pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'server.log'), sync: false })),
+  const server = await startServerProcess({
+    ...childEnv,
+    TIDELINE_WEBHOOK_SECRET: SECRET,
+    TIDELINE_GITHUB_TOKEN: double.token,
+    TIDELINE_GITHUB_API_URL: double.url,
+    TIDELINE_REPO_ALLOWLIST: 'acme/*',
+    TIDELINE_DATA_DIR: join(dir, 'data'),
+    TIDELINE_LOG_LEVEL: 'warn',
+    TIDELINE_DRIFT_SCHEDULE: 'off',
   });
   double.setWebhookTarget(`${server.url}/events`);
   let closed = false;
@@ -109,6 +130,9 @@ async function main(): Promise<void> {
         await double.sendComment(REPO, pr.number, `tideline plan -d ${projectDir}`);
         await until(() => double.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
         viaServer.push(performance.now() - t0);
+        // Let the server finish its trailing work (the final status) before terraform runs here.
+        const head = pr.headSha;
+        await until(() => double.statuses(REPO, head).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
 
         const rawDir = join(dir, 'raw', String(size), String(i));
         mkdirSync(rawDir, { recursive: true });
@@ -123,7 +147,6 @@ async function main(): Promise<void> {
         }
         raw.push(performance.now() - t1);
       }
-      await server.pool.idle();
       const ratio = median(viaServer) / median(raw);
       commentToPlan.push({
         resources: size,
@@ -151,7 +174,7 @@ async function main(): Promise<void> {
     const seconds = load.seconds;
     const refused = load.refused;
 
-    await server.close(10_000);
+    await server.close();
     closed = true;
     // Each of these runs in a process of its own, so its memory figures are its own.
     const auditExport = runSeparately('audit-export.ts');
@@ -181,7 +204,7 @@ async function main(): Promise<void> {
       )}\n`,
     );
   } finally {
-    if (!closed) await server.close(10_000);
+    if (!closed) await server.close();
     await double.close();
     rmSync(dir, { recursive: true, force: true });
   }
