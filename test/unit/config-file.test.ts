@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadServerFileConfig } from '../../server/file-config.js';
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../../config/read-env.js';
 import type { ConfigProblem, ReadEnvResult, Settings } from '../../config/settings.js';
@@ -182,5 +184,14 @@ describe('the example files', () => {
   it('example.yaml reads cleanly once the required secrets are in the environment', () => {
     const exampleYaml = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
     expect(settingsOf(readWith(exampleYaml)).repoAllowlist).toEqual(['acme/*', 'platform/infra-*']);
+  });
+
+  it('example.yaml holds valid repo rules, workflows, kubernetes and drift sections', () => {
+    const file = fileURLToPath(new URL('../../config/example.yaml', import.meta.url));
+    const loaded = loadServerFileConfig(file);
+    expect(loaded.repoRules.rules).toHaveLength(2);
+    expect(Object.keys(loaded.repoRules.workflows)).toEqual(['default']);
+    expect(loaded.drift.lockTimeout).toBe('60s');
+    expect(loaded.kube).toEqual({ allowForceConflicts: false, clusters: {} });
   });
 });
