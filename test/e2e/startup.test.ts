@@ -1,7 +1,7 @@
 // The production entry point: bad configuration stops start-up with one line per problem.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,25 @@ describe('server start-up', () => {
       expect(rows[0]?.fields).not.toContain('tok-abcdef');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 naming the key and line of a bad repos section in TIDELINE_CONFIG', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-badcfg-'));
+    try {
+      const file = join(dir, 'tideline.yaml');
+      writeFileSync(file, 'repos:\n  - id: acme/infra\n    apply_requirments: [approved]\n');
+      const res = spawnSync(TSX, [MAIN], {
+        env: { PATH: process.env['PATH'] ?? '', TIDELINE_WEBHOOK_SECRET: 's3cret-value', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_CONFIG: file, TIDELINE_DATA_DIR: join(dir, 'data') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain('apply_requirments');
+      expect(res.stderr).toMatch(/line 3/);
+      expect(res.stderr).toContain('apply_requirements');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
