@@ -9,6 +9,7 @@ import type { Node as YamlNode } from 'yaml';
 import type { ConfigProblem } from './settings.js';
 import { SETTING_VARIABLES, variableForEnv, variableForKey } from './variables.js';
 import type { RawValues, VariableName } from './variables.js';
+import { editDistance } from './edit-distance.js';
 
 export interface ConfigFileValues {
   values: RawValues;
@@ -27,18 +28,6 @@ function lineAt(text: string, offset: number): number {
     }
   }
   return line;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (const [i, charA] of [...a].entries()) {
-    const current = [i + 1];
-    for (const [j, charB] of [...b].entries()) {
-      current.push(Math.min((previous[j + 1] ?? 0) + 1, (current[j] ?? 0) + 1, (previous[j] ?? 0) + (charA === charB ? 0 : 1)));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /** For a key this reader does not know: the fix, when it looks like a setting; else null. */

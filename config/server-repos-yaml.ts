@@ -5,6 +5,7 @@
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Scalar } from 'yaml';
 import type { z } from 'zod';
+import { editDistance } from './edit-distance.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -109,18 +110,6 @@ export function formatKeyPath(path: KeyPath): string {
     else out += `[${JSON.stringify(segment)}]`;
   }
   return out;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (const [i, charA] of [...a].entries()) {
-    const current = [i + 1];
-    for (const [j, charB] of [...b].entries()) {
-      current.push(Math.min((previous[j + 1] ?? 0) + 1, (current[j] ?? 0) + 1, (previous[j] ?? 0) + (charA === charB ? 0 : 1)));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /** The candidate closest to `word` (camelCase and dashes read as snake_case), or null when none is close. */
