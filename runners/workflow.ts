@@ -18,6 +18,7 @@ import {
   withoutRunnerOwnedVars,
 } from './terraform.js';
 import { stripRefreshing } from './refresh-noise.js';
+import { stepVariableEnv } from './step-variables.js';
 import type { TerraformRunner, TerraformStepResult } from './terraform.js';
 import type {
   ApplyOutcome,
@@ -31,16 +32,8 @@ import type {
 
 export type { StepVariables, WorkflowRun } from './types.js';
 
-/** Every name of StepVariables; `satisfies` keeps the list and the interface in step. */
-const STEP_VARIABLE_NAMES = Object.keys({
-  WORKSPACE: true, DIR: true, PLANFILE: true, SHOWFILE: true, BASE_REPO_NAME: true,
-  BASE_REPO_OWNER: true, HEAD_REPO_NAME: true, HEAD_REPO_OWNER: true, HEAD_BRANCH_NAME: true,
-  HEAD_COMMIT: true, BASE_BRANCH_NAME: true, PROJECT_NAME: true, PULL_NUM: true, PULL_URL: true,
-  PULL_AUTHOR: true, REPO_REL_DIR: true, USER_NAME: true, COMMENT_ARGS: true,
-  ATLANTIS_TERRAFORM_VERSION: true, ATLANTIS_PR_APPROVED: true, ATLANTIS_PR_MERGEABLE: true,
-} satisfies Record<keyof StepVariables, true>) as (keyof StepVariables)[];
-
 export { stripRefreshing } from './refresh-noise.js';
+export { commentArgsVariable } from './step-variables.js';
 
 export const DEFAULT_RUN_STEP_TIMEOUT_MS = 30 * 60_000;
 
@@ -73,15 +66,6 @@ interface Stage {
 interface StepFailure {
   output: string;
   exitCode: number;
-}
-
-/**
- * Atlantis's COMMENT_ARGS: each argument with a backslash before every character, joined
- * with commas (`-- -target=a b` → `\-\t\a\r\g\e\t\=\a,\b`), so a step can pass them on to a
- * shell word by word without the shell interpreting anything in them.
- */
-export function commentArgsVariable(extraArgs: readonly string[]): string {
-  return extraArgs.map((arg) => [...arg].map((char) => `\\${char}`).join('')).join(',');
 }
 
 
@@ -185,11 +169,7 @@ function newStage(
   run: WorkflowRun,
 ): Stage {
   const planPath = path.resolve(run.projectDir, run.planFile);
-  const variables: Record<string, string> = {};
-  for (const variable of STEP_VARIABLE_NAMES) {
-    const value = run.variables[variable];
-    if (typeof value === 'string') variables[variable] = value;
-  }
+  const variables = stepVariableEnv(run.variables);
   // The run's own fields are the truth for the three variables that describe it.
   variables.WORKSPACE = run.workspace;
   variables.DIR = run.projectDir;
