@@ -8,12 +8,7 @@ import type { ExecContext } from '../../runners/exec.js';
 import { SecretMasker } from '../../runners/secrets.js';
 import { TerraformRunner } from '../../runners/terraform.js';
 import type { ApplyOutcome, PlanOutcome, RunContext, WorkflowStep } from '../../runners/types.js';
-import {
-  commentArgsVariable,
-  runApplyWorkflow,
-  runPlanWorkflow,
-  stripRefreshing,
-} from '../../runners/workflow.js';
+import { runApplyWorkflow, runPlanWorkflow } from '../../runners/workflow.js';
 import type { StepVariables, WorkflowRun } from '../../runners/workflow.js';
 
 const CONFIG = `
@@ -395,29 +390,5 @@ describe('refusals before any step runs', () => {
     expect(outcome.output).toContain(message);
     expect(outcome.exitCode).toBe(-1);
     expect(await exists(path.join(projectDir, 'ran'))).toBe(false);
-  });
-});
-
-describe('commentArgsVariable', () => {
-  it.each([
-    { args: [], want: '' },
-    { args: ['-target=a'], want: '\\-\\t\\a\\r\\g\\e\\t\\=\\a' },
-    { args: ['a b', '$(id)'], want: '\\a\\ \\b,\\$\\(\\i\\d\\)' },
-  ])('escapes $args', ({ args, want }) => {
-    expect(commentArgsVariable(args)).toBe(want);
-  });
-});
-
-describe('stripRefreshing', () => {
-  it.each([
-    {
-      name: 'refresh and data source lines',
-      text: 'terraform_data.x: Refreshing state... [id=1]\ndata.http.a: Reading...\ndata.http.a: Read complete after 0s\n\nTerraform will perform the following actions:\n',
-      want: 'Terraform will perform the following actions:\n',
-    },
-    { name: 'nothing to strip', text: 'No changes.\n', want: 'No changes.\n' },
-    { name: 'a resource named like the noise', text: '  + name = "Refreshing"\n', want: '  + name = "Refreshing"\n' },
-  ])('$name', ({ text, want }) => {
-    expect(stripRefreshing(text)).toBe(want);
   });
 });
