@@ -15,20 +15,16 @@ const SECRET = 'bench-secret';
 const PLAN_RUNS = Number(process.env['BENCH_PLAN_RUNS'] ?? 5);
 const DELIVERIES = Number(process.env['BENCH_DELIVERIES'] ?? 2000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+/** Module sizes (resources) of the comment→plan runs, e.g. BENCH_SIZES=1,200. */
+const SIZES = (process.env['BENCH_SIZES'] ?? '1,200,1000').split(',').map((text) => {
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`BENCH_SIZES: ${JSON.stringify(text)} is not a positive whole number of resources`);
+  return size;
+});
 
 /** A root module of `resources` built-in resources; more resources mean more terraform work. */
 function tfModule(stateFile: string, value: string, resources: number): string {
   return `terraform {\n  backend "local" { path = ${JSON.stringify(stateFile)} }\n}\nresource "terraform_data" "x" {\n  count = ${resources}\n  input = "${value}-\${count.index}"\n}\n`;
-}
-
-async function until<T>(fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 /** Runs a command without blocking the event loop (the server under test lives in it). */
@@ -110,7 +106,7 @@ async function main(): Promise<void> {
     mkdirSync(stateDir, { recursive: true });
     // The fixed cost of a plan (checkout, GitHub round trips, bookkeeping) weighs less as the
     // terraform work grows: three module sizes show how the ratio falls.
-    const sizes = [1, 200, 1000];
+    const sizes = SIZES;
     const files: Record<string, string> = {};
     for (const size of sizes) {
       for (let i = 0; i < PLAN_RUNS; i += 1) files[`s${size}/p${i}/main.tf`] = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), 'base', size);
@@ -128,11 +124,11 @@ async function main(): Promise<void> {
         const pr = await double.openPull(REPO, { branch: `b${size}-${i}`, files: { [`${projectDir}/main.tf`]: content } });
         const t0 = performance.now();
         await double.sendComment(REPO, pr.number, `tideline plan -d ${projectDir}`);
-        await until(() => double.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
+        await double.waitFor('the plan reply', () => double.comments(REPO, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
         viaServer.push(performance.now() - t0);
         // Let the server finish its trailing work (the final status) before terraform runs here.
         const head = pr.headSha;
-        await until(() => double.statuses(REPO, head).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
+        await double.waitFor('the final plan status', () => double.statuses(REPO, head).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
 
         const rawDir = join(dir, 'raw', String(size), String(i));
         mkdirSync(rawDir, { recursive: true });

@@ -138,7 +138,7 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     setMergeable(fullName, pull, mergeable) {
       requirePull(state, fullName, pull).pull.mergeable = mergeable;
     },
-    waitFor: (what, predicate, timeoutMs) => waitFor(what, predicate, timeoutMs),
+    waitFor: (what, predicate, timeoutMs) => waitFor(what, predicate, timeoutMs, state.answered),
     close: () => server.close(),
   };
 }
@@ -162,12 +162,22 @@ export async function waitFor<T>(
   what: string,
   predicate: () => T | undefined | null | false,
   timeoutMs = 30_000,
+  answered?: Set<() => void>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = predicate();
     if (value !== undefined && value !== null && value !== false && Boolean(value)) return value;
     if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    // Woken by the next answered request (the usual way state changes), or after 25 ms.
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        answered?.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, 25);
+      answered?.add(wake);
+    });
   }
 }

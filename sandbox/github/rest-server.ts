@@ -22,11 +22,15 @@ export async function startRestServer(
   handlers: ReadonlyMap<string, Handler>,
 ): Promise<RestServer> {
   const server = createServer((req, res) => {
-    handle(ctx, checker, handlers, req, res).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      ctx.state.violations.push(`${req.method ?? '?'} ${req.url ?? '?'}: the double failed: ${message}`);
-      if (!res.headersSent) send(res, 500, { message: `GitHub double error: ${message}` });
-    });
+    handle(ctx, checker, handlers, req, res)
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        ctx.state.violations.push(`${req.method ?? '?'} ${req.url ?? '?'}: the double failed: ${message}`);
+        if (!res.headersSent) send(res, 500, { message: `GitHub double error: ${message}` });
+      })
+      .finally(() => {
+        for (const listener of ctx.state.answered) listener();
+      });
   });
   const port = await listen(server);
   return {

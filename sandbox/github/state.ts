@@ -12,6 +12,7 @@ export function createState(token: string, botLogin: string): DoubleState {
     nextId: 1000,
     violations: [],
     unimplemented: [],
+    answered: new Set(),
   };
 }
 

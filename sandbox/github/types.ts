@@ -111,7 +111,10 @@ export interface GitHubDouble {
   /** Default for users never set: 'write'. */
   setPermission(fullName: string, user: string, permission: DoublePermission): void;
   setMergeable(fullName: string, pull: number, mergeable: boolean | null): void;
-  /** Resolves when predicate() is truthy (polls every 25 ms); rejects naming `what` after timeoutMs (default 30 s). */
+  /**
+   * Resolves when predicate() is truthy: checked at once, after every request the double answers
+   * and every 25 ms (for state it does not own); rejects naming `what` after timeoutMs (default 30 s).
+   */
   waitFor<T>(what: string, predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
@@ -222,4 +225,6 @@ export interface DoubleState {
   nextId: number;
   violations: string[];
   unimplemented: string[];
+  /** Called after every answered REST request (waitFor wakes on them). */
+  answered: Set<() => void>;
 }

@@ -229,6 +229,12 @@ describe('GitHub double git repositories and webhooks', () => {
     await expect(fx.double.waitFor('a plan comment', () => false, 100)).rejects.toThrow(/a plan comment/);
   });
 
+  it('looks again after a request changed its state', async () => {
+    const seen = fx.double.waitFor('the reply', () => fx.double.comments(REPO, 1).find((c) => c.body === 'answered over REST'));
+    await fx.octokit.rest.issues.createComment({ owner: 'acme', repo: 'live', issue_number: 1, body: 'answered over REST' });
+    await expect(seen).resolves.toMatchObject({ body: 'answered over REST' });
+  });
+
   it('refuses test mistakes loudly', async () => {
     await expect(fx.double.openPull('acme/missing', { branch: 'x', files: {} })).rejects.toThrow(/no repository acme\/missing/);
     await expect(fx.double.openPull(REPO, { branch: 'bad', files: { '../escape': 'x' } })).rejects.toThrow(/invalid file path/);
