@@ -3,7 +3,7 @@
 import { renderReleased } from '../comments/index.js';
 import { projectOf, releasePull } from '../locks/locks.js';
 import type { Project } from '../projects/types.js';
-import { removePullCheckouts } from '../workspace/checkout.js';
+import { removePullCheckouts, tidyCache } from '../workspace/checkout.js';
 import type { JobContext } from './context.js';
 import { deletePlansOfPull } from './plan-store.js';
 import { reply } from './post.js';
@@ -38,6 +38,13 @@ export async function runRelease(ctx: JobContext, repo: RepoInfo, pull: number, 
   const released = releaseLocksAndPlans(ctx, repo, pull, actor, merged ? 'pull request merged' : 'pull request closed');
   await removePullCheckouts(ctx.git, repo.owner, repo.name, pull);
   ctx.log.info({ locks: released.projects.length, plans: released.plans, merged }, 'pull closed: released');
-  if (released.projects.length === 0 && released.plans === 0) return;
-  await reply(ctx, repo, pull, renderReleased(ctx.render, released.projects, merged ? 'merged' : 'closed'));
+  if (released.projects.length > 0 || released.plans > 0) {
+    await reply(ctx, repo, pull, renderReleased(ctx.render, released.projects, merged ? 'merged' : 'closed'));
+  }
+  // Housekeeping after the reply: nobody waits on it, and a failure costs only disk space.
+  try {
+    await tidyCache(ctx.git, repo.owner, repo.name, pull);
+  } catch (err: unknown) {
+    ctx.log.warn({ err }, 'git cache not tidied: the objects of this pull request stay until a later gc');
+  }
 }

@@ -1,9 +1,14 @@
 // Git working trees: one per pull request and workspace (as Atlantis does, so two workspaces of
-// one dir never share `.terraform`). The first plan clones; later ones fetch.
+// one dir never share `.terraform`). Each repository has one bare object cache,
+// `<root>/<owner>/<name>/_cache.git`, and a pull request's trees are worktrees of it: a new pull
+// request fetches only the objects the cache lacks, and its tree is one `git worktree add`
+// rather than init + fetch + checkout. Trees made before the cache existed (a `.git` directory
+// of their own) keep fetching into themselves.
 
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { SecretMasker } from '../../runners/secrets.js';
 
@@ -37,30 +42,49 @@ export function pullDir(ctx: Pick<GitContext, 'root'>, owner: string, name: stri
   return join(ctx.root, owner, name, String(pull));
 }
 
-/** Brings the working tree of (pull, workspace) to exactly `headSha`. Returns its path. */
+/** The bare repository every pull request tree of `owner/name` shares objects through. */
+export function cacheDir(ctx: Pick<GitContext, 'root'>, owner: string, name: string): string {
+  return join(ctx.root, owner, name, '_cache.git');
+}
+
+/** Where a fetch of a pull request's head lands in the cache. */
+function pullRef(pull: number): string {
+  return `refs/tideline/pull/${pull}`;
+}
+
 export interface CheckoutOptions {
   /** Keep a working tree that is already at the head SHA as it is (apply runs where plan ran). */
   reuse?: boolean;
 }
 
+/** Brings the working tree of (pull, workspace) to exactly `headSha`. Returns its path. */
 export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: CheckoutOptions = {}): Promise<string> {
   const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
   try {
-    await ensureRepo(ctx, dir, req.cloneUrl);
-    const head = await headOf(dir);
+    const gitDir = await gitDirOf(dir);
+    if (gitDir === join(dir, '.git')) {
+      await checkoutOwnRepo(ctx, dir, req, opts);
+      return dir;
+    }
+    const head = gitDir === null ? null : await refValue(gitDir, 'HEAD');
     if (head === req.headSha && opts.reuse === true) return dir; // apply runs where its plan ran, .terraform and all
+    const cache = cacheDir(ctx, req.owner, req.name);
+    // A prefetch (prefetchPull) may already have brought the commit.
+    if (head !== req.headSha && (await refValue(cache, pullRef(req.pull))) !== req.headSha) {
+      await fetchIntoCache(ctx, cache, req.cloneUrl, req.pull);
+    }
+    if (gitDir === null) {
+      // No tree yet, or one whose link to the cache is broken: make it afresh. -f: a tree
+      // deleted by hand stays registered until pruned; add it again anyway.
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dirname(dir), { recursive: true });
+      await gitAt(ctx, cache, req.cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, req.headSha]);
+      return dir;
+    }
     const git = gitAt(ctx, dir, req.cloneUrl);
-    if (head !== req.headSha) {
-      // A prefetch (prefetchPull) may already have brought the commit.
-      if ((await fetchedPullHead(dir, req.pull)) !== req.headSha) await fetchPullRef(git, req.cloneUrl, req.pull);
-      // checkout prints "HEAD is now at", so simple-git's pause after silent commands is avoided.
-      await git.raw(['checkout', '--force', '--detach', req.headSha]);
-    }
-    if (head !== null) {
-      // Only a tree that had a checkout can hold files a previous run generated: drop them,
-      // but keep terraform's plugin dir and any local state.
-      await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
-    }
+    // checkout prints "HEAD is now at", so simple-git's pause after silent commands is avoided.
+    if (head !== req.headSha) await git.raw(['checkout', '--force', '--detach', req.headSha]);
+    await cleanTree(git);
     return dir;
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describe(ctx, err)}`, { cause: err });
@@ -68,35 +92,77 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
 }
 
 /**
- * Fetches a pull request's head into its working tree before its head SHA is known, so the
- * fetch overlaps the GitHub API call that tells it. checkoutPull then finds the commit there.
- * Failures are the caller's to ignore: checkoutPull fetches again and reports.
+ * Fetches a pull request's head into the repository's cache before its head SHA is known, so
+ * the fetch overlaps the GitHub API call that tells it. checkoutPull then finds the commit
+ * there. Failures are the caller's to ignore: checkoutPull fetches again and reports.
  */
 export async function prefetchPull(ctx: GitContext, req: Omit<CheckoutRequest, 'headSha'>): Promise<void> {
-  const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
-  await ensureRepo(ctx, dir, req.cloneUrl);
-  await fetchPullRef(gitAt(ctx, dir, req.cloneUrl), req.cloneUrl, req.pull);
+  await fetchIntoCache(ctx, cacheDir(ctx, req.owner, req.name), req.cloneUrl, req.pull);
 }
 
-async function ensureRepo(ctx: GitContext, dir: string, cloneUrl: string): Promise<void> {
-  if (existsSync(join(dir, '.git'))) return;
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  await gitAt(ctx, dir, cloneUrl).init();
+/** A tree made before the cache: a repository of its own, fetched into directly. */
+async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutRequest, opts: CheckoutOptions): Promise<void> {
+  const head = await refValue(join(dir, '.git'), 'HEAD');
+  if (head === req.headSha && opts.reuse === true) return;
+  const git = gitAt(ctx, dir, req.cloneUrl);
+  if (head !== req.headSha) {
+    await git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]);
+    await git.raw(['checkout', '--force', '--detach', req.headSha]);
+  }
+  await cleanTree(git);
 }
 
-async function fetchPullRef(git: SimpleGit, cloneUrl: string, pull: number): Promise<void> {
-  // -v: simple-git waits 50 ms after any git command that printed nothing.
-  await git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/pull/${pull}/head:refs/remotes/pull/${pull}`]);
+/** Drops files a previous run generated, but keeps terraform's plugin dir and any local state. */
+async function cleanTree(git: SimpleGit): Promise<void> {
+  await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
 }
 
-/** The commit the last fetch brought for the pull request, read from its ref file. */
-async function fetchedPullHead(dir: string, pull: number): Promise<string | null> {
+async function fetchIntoCache(ctx: GitContext, cache: string, cloneUrl: string, pull: number): Promise<void> {
+  await ensureCache(ctx, cache, cloneUrl);
+  // -v: simple-git waits 50 ms after any git command that printed nothing. No automatic
+  // maintenance here, where it would delay the plan; a pull request's release runs it.
+  await gitAt(ctx, cache, cloneUrl).raw([
+    'fetch', '-v', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head',
+    cloneUrl, `+refs/pull/${pull}/head:${pullRef(pull)}`,
+  ]);
+}
+
+/** Creates the cache once: made aside and renamed into place, so racing jobs never see half of it. */
+async function ensureCache(ctx: GitContext, cache: string, cloneUrl: string): Promise<void> {
+  if (existsSync(join(cache, 'HEAD'))) return;
+  const aside = `${cache}.new-${randomUUID()}`;
+  await mkdir(aside, { recursive: true });
   try {
-    const sha = (await readFile(join(dir, '.git', 'refs', 'remotes', 'pull', String(pull)), 'utf8')).trim();
+    await gitAt(ctx, aside, cloneUrl).raw(['init', '--bare']);
+    await rename(aside, cache);
+  } catch (err: unknown) {
+    if (!existsSync(join(cache, 'HEAD'))) throw err; // not a lost race: a real failure
+  } finally {
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/** The git dir of a tree: its own `.git`, where a worktree's `.git` file points, or null. */
+async function gitDirOf(dir: string): Promise<string | null> {
+  const dotGit = join(dir, '.git');
+  if (existsSync(join(dotGit, 'HEAD'))) return dotGit;
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8'))?.[1]?.trim();
+    if (pointer === undefined) return null;
+    const gitDir = isAbsolute(pointer) ? pointer : resolve(dir, pointer);
+    return existsSync(join(gitDir, 'HEAD')) ? gitDir : null;
+  } catch {
+    return null; // no tree here yet
+  }
+}
+
+/** A loose ref (or a detached HEAD) read without starting git; null when absent or packed. */
+async function refValue(gitDir: string, ref: string): Promise<string | null> {
+  try {
+    const sha = (await readFile(join(gitDir, ref), 'utf8')).trim();
     return /^[0-9a-f]{40}$/.test(sha) ? sha : null;
   } catch {
-    return null; // not fetched yet, or packed by a gc: fetch again
+    return null;
   }
 }
 
@@ -155,12 +221,13 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
 
 /**
  * Whether `headSha` contains the base branch's current head (Atlantis's `undiverged`): fetches
- * the base branch into the working tree and asks git for the merge base.
+ * the base branch into the working tree and asks git for the merge base. The ref is under
+ * `refs/worktree/`, which each worktree keeps to itself, so two pull requests never race for it.
  */
 export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, baseSha: string, headSha: string): Promise<boolean> {
   const git = gitAt(ctx, dir, cloneUrl);
   try {
-    await git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/remotes/base/${baseRef}`]);
+    await git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]);
     const mergeBase = (await git.raw(['merge-base', baseSha, headSha])).trim();
     return mergeBase === baseSha;
   } catch (err: unknown) {
@@ -168,19 +235,31 @@ export async function containsBase(ctx: GitContext, dir: string, cloneUrl: strin
   }
 }
 
-/** The commit a detached working tree is at, read from `.git/HEAD` without starting git. */
-async function headOf(dir: string): Promise<string | null> {
-  try {
-    const head = (await readFile(join(dir, '.git', 'HEAD'), 'utf8')).trim();
-    return /^[0-9a-f]{40}$/.test(head) ? head : null;
-  } catch {
-    return null;
-  }
+/** The commit a branch tree (a repository of its own) is at, read without starting git. */
+function headOf(dir: string): Promise<string | null> {
+  return refValue(join(dir, '.git'), 'HEAD');
 }
 
 /** Deletes every working tree of a pull request. */
 export async function removePullCheckouts(ctx: Pick<GitContext, 'root'>, owner: string, name: string, pull: number): Promise<void> {
   await rm(pullDir(ctx, owner, name, pull), { recursive: true, force: true });
+}
+
+/**
+ * After removePullCheckouts: forgets the removed trees and the pull request's ref in the cache,
+ * so its objects can go, and lets git pack the cache when enough has piled up.
+ */
+export async function tidyCache(ctx: Omit<GitContext, 'token'>, owner: string, name: string, pull: number): Promise<void> {
+  const cache = cacheDir(ctx, owner, name);
+  if (!existsSync(join(cache, 'HEAD'))) return;
+  const git = gitAt({ ...ctx, token: null }, cache, '');
+  try {
+    await git.raw(['worktree', 'prune']);
+    await git.raw(['update-ref', '-d', pullRef(pull)]);
+    await git.raw(['maintenance', 'run', '--auto']);
+  } catch (err: unknown) {
+    throw new GitError(`could not tidy the git cache of ${owner}/${name} after #${pull}: ${describe(ctx, err)}`, { cause: err });
+  }
 }
 
 function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
@@ -213,7 +292,7 @@ export function tokenFor(ctx: Pick<GitContext, 'token' | 'githubHost'>, cloneUrl
   return url.protocol === 'https:' && url.hostname.toLowerCase() === ctx.githubHost.toLowerCase() ? ctx.token : null;
 }
 
-function describe(ctx: GitContext, err: unknown): string {
+function describe(ctx: Pick<GitContext, 'masker'>, err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return ctx.masker.mask(text.trim());
 }

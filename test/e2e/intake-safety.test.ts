@@ -109,8 +109,9 @@ describe('intake and safety', () => {
   it('fetches into the existing working tree on a later plan instead of cloning again', async () => {
     const pr = await h.double.openPull(REPO, { branch: 'reuse', files: { 'probe/main.tf': envDumpModule(state, dump, 'c') } });
     await replyTo(pr.number, 'tideline plan -d probe', 'Ran Plan');
-    const gitDir = join(h.settings.dataDir, 'repos', 'acme', 'edges', String(pr.number), 'default', '.git');
-    const marker = join(gitDir, 'tideline-test-marker');
+    // A file git does not track and clean keeps: it survives only if the tree is not made anew.
+    const tree = join(h.settings.dataDir, 'repos', 'acme', 'edges', String(pr.number), 'default');
+    const marker = join(tree, 'probe', '.terraform', 'tideline-test-marker');
     writeFileSync(marker, 'kept\n');
     await h.double.pushToPull(REPO, pr.number, { 'probe/main.tf': envDumpModule(state, dump, 'd') });
     const second = await replyTo(pr.number, 'tideline plan -d probe', 'Ran Plan');

@@ -1,13 +1,14 @@
 // Working trees of pull requests, on real git: prefetch before the head SHA is known, then a
-// checkout that needs no second fetch; a later checkout fetches into the same tree.
+// checkout that needs no second fetch; a later checkout fetches into the same tree. Trees are
+// worktrees of one object cache per repository; trees of the older layout keep working.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../../runners/secrets.js';
-import { checkoutPull, prefetchPull, tokenFor, type GitContext } from '../../server/workspace/checkout.js';
+import { cacheDir, checkoutPull, containsBase, prefetchPull, pullDir, removePullCheckouts, tidyCache, tokenFor, type GitContext } from '../../server/workspace/checkout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tideline-checkout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +57,54 @@ describe('pull request working trees', () => {
     expect(git(tree, 'rev-parse', 'HEAD')).toBe(second);
     expect(existsSync(join(tree, 'generated.txt'))).toBe(false);
     expect(existsSync(join(tree, '.terraform'))).toBe(true);
+  });
+
+  it('makes every tree of the repository a worktree of one cache, so a new pull fetches only what is new', async () => {
+    git(origin, 'checkout', '-q', '-b', 'other', first);
+    const third = commit(origin, 'other.tf', '# other\n');
+    git(origin, 'update-ref', 'refs/pull/8/head', third);
+    const tree = await checkoutPull(ctx, { ...req, pull: 8, headSha: third });
+    const cache = cacheDir(ctx, 'acme', 'infra');
+    expect(readFileSync(join(tree, '.git'), 'utf8')).toContain(join(cache, 'worktrees'));
+    expect(git(tree, 'rev-parse', 'HEAD')).toBe(third);
+    // The first pull's commit came with its fetch; the second fetch did not bring it again.
+    expect(git(cache, 'cat-file', '-t', first)).toBe('commit');
+    expect(git(cache, 'rev-parse', 'refs/tideline/pull/8')).toBe(third);
+  });
+
+  it('makes a tree deleted by hand again, and forgets a released pull in the cache', async () => {
+    const head = git(origin, 'rev-parse', 'refs/pull/8/head');
+    rmSync(pullDir(ctx, 'acme', 'infra', 8), { recursive: true, force: true });
+    const tree = await checkoutPull(ctx, { ...req, pull: 8, headSha: head });
+    expect(git(tree, 'rev-parse', 'HEAD')).toBe(head);
+    const cache = cacheDir(ctx, 'acme', 'infra');
+    await removePullCheckouts(ctx, 'acme', 'infra', 8);
+    await tidyCache(ctx, 'acme', 'infra', 8);
+    expect(git(cache, 'for-each-ref', '--format=%(refname)')).not.toContain('refs/tideline/pull/8');
+    expect(git(cache, 'worktree', 'list', '--porcelain')).not.toContain(tree);
+  });
+
+  it('keeps fetching into a tree of the older layout, a repository of its own', async () => {
+    const tree = join(pullDir(ctx, 'acme', 'infra', 9), 'default');
+    mkdirSync(tree, { recursive: true });
+    git(tree, 'init', '-q');
+    git(origin, 'update-ref', 'refs/pull/9/head', first);
+    expect(await checkoutPull(ctx, { ...req, pull: 9, headSha: first })).toBe(tree);
+    expect(git(tree, 'rev-parse', 'HEAD')).toBe(first);
+    expect(git(tree, 'rev-parse', '--git-common-dir')).toBe('.git');
+  });
+
+  it('compares with the base branch in each worktree without the trees racing for one ref', async () => {
+    const base = git(origin, 'rev-parse', 'main');
+    const one = await checkoutPull(ctx, { ...req, headSha: git(origin, 'rev-parse', 'refs/pull/7/head') });
+    git(origin, 'update-ref', 'refs/pull/10/head', first);
+    const other = await checkoutPull(ctx, { ...req, pull: 10, headSha: first });
+    const answers = await Promise.all([
+      containsBase(ctx, one, req.cloneUrl, 'main', base, git(one, 'rev-parse', 'HEAD')),
+      containsBase(ctx, other, req.cloneUrl, 'main', base, first),
+    ]);
+    expect(answers).toEqual([true, true]);
+    expect(git(one, 'rev-parse', 'refs/worktree/base/main')).toBe(base);
   });
 
   it.each([
