@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequestChecker } from './openapi-check.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 import { closePull, createRepo, mergePull, openPull, pushToPull } from './repo-actions.js';
-import { restHandlers, type HandlerContext } from './rest-handlers.js';
+import { pullDiff, restHandlers, type HandlerContext } from './rest-handlers.js';
 import { issueHandlers } from './rest-issues.js';
 import { commentHtmlUrl } from './rest-resources.js';
 import { startRestServer } from './rest-server.js';
@@ -41,6 +41,12 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
   const payloads: PayloadContext = { url: server.url, examples };
   let webhookTarget: string | null = null;
 
+  /** GitHub works out a pull request's diff when it is pushed, not when the API is asked. */
+  async function diffNow(fullName: string, number: number): Promise<void> {
+    const found = requirePull(state, fullName, number);
+    await pullDiff(ctx, found.repo, found.pull);
+  }
+
   function deliver(event: string, payload: unknown, options?: DeliverOptions): Promise<DeliveryResult> {
     return deliverWebhook(webhookTarget, opts.webhookSecret, event, payload, options);
   }
@@ -60,9 +66,14 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     },
     async openPull(fullName, options) {
       const pull = await openPull(state, fullName, options);
+      await diffNow(fullName, pull.number);
       return { number: pull.number, headSha: pull.headSha };
     },
-    pushToPull: (fullName, pull, files) => pushToPull(state, fullName, pull, files),
+    async pushToPull(fullName, pull, files) {
+      const headSha = await pushToPull(state, fullName, pull, files);
+      await diffNow(fullName, pull);
+      return headSha;
+    },
     mergePull: (fullName, pull) => mergePull(state, fullName, pull, requirePull(state, fullName, pull).pull.author),
     async closePull(fullName, pull) {
       closePull(state, fullName, pull);
