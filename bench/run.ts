@@ -111,13 +111,21 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       for (let i = 0; i < PLAN_RUNS; i += 1) files[`s${size}/p${i}/main.tf`] = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), 'base', size);
     }
-    await double.createRepo(REPO, files);
+    const { cloneUrl } = await double.createRepo(REPO, files);
+    // What no server can skip: bringing the PR head's files to disk. Timed here as the server does
+    // it (fetch into a repository that already holds the history, then a worktree), so the
+    // output shows how much of the overhead is that and what ratio it alone would give.
+    const gitEnv = { ...childEnv, GIT_CONFIG_NOSYSTEM: '1' };
+    const floorCache = join(dir, 'floor.git');
+    execFileSync('git', ['init', '-q', '--bare', floorCache], { env: gitEnv });
+    execFileSync('git', ['-C', floorCache, 'fetch', '-q', '--no-tags', cloneUrl, '+refs/heads/*:refs/heads/*'], { env: gitEnv });
 
     // 1. Comment → plan comment, against raw init + plan of the same directory, per module size.
     const commentToPlan: Record<string, unknown>[] = [];
     for (const size of sizes) {
       const viaServer: number[] = [];
       const raw: number[] = [];
+      const checkout: number[] = [];
       for (let i = 0; i < PLAN_RUNS; i += 1) {
         const projectDir = `s${size}/p${i}`;
         const content = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), `change-${i}`, size);
@@ -142,6 +150,11 @@ async function main(): Promise<void> {
           if ((err as { status?: number }).status !== 2) throw err;
         }
         raw.push(performance.now() - t1);
+
+        const t2 = performance.now();
+        execFileSync('git', ['-C', floorCache, 'fetch', '-q', '--no-tags', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, `+refs/pull/${pr.number}/head:refs/floor/${pr.number}`], { env: gitEnv, stdio: 'ignore' });
+        execFileSync('git', ['-C', floorCache, 'worktree', 'add', '-q', '--detach', join(dir, 'floor', String(pr.number)), pr.headSha], { env: gitEnv, stdio: 'ignore' });
+        checkout.push(performance.now() - t2);
       }
       const ratio = median(viaServer) / median(raw);
       commentToPlan.push({
@@ -150,7 +163,9 @@ async function main(): Promise<void> {
         serverMedianMs: Math.round(median(viaServer)),
         rawInitPlanMedianMs: Math.round(median(raw)),
         overheadMedianMs: Math.round(median(viaServer) - median(raw)),
+        gitFetchCheckoutMedianMs: Math.round(median(checkout)),
         ratio: Number(ratio.toFixed(3)),
+        ratioOfCheckoutAlone: Number(((median(raw) + median(checkout)) / median(raw)).toFixed(3)),
         target: 1.25,
         meetsTarget: ratio <= 1.25,
       });
