@@ -15,6 +15,8 @@ interface Fence {
   opener: string;
   char: '`' | '~';
   length: number;
+  /** Matches the line that closes this fence (compiled once per fence, not once per line). */
+  closer: RegExp;
 }
 
 /** What is open after a line: `<details>` blocks outermost first, then at most one fence. */
@@ -29,8 +31,7 @@ const NOTHING_OPEN: OpenBlocks = { details: [], fence: null };
 function afterLine(open: OpenBlocks, line: string): OpenBlocks {
   const fence = open.fence;
   if (fence !== null) {
-    const closer = new RegExp(`^ {0,3}\\${fence.char}{${fence.length},}\\s*$`);
-    return closer.test(line) ? { details: open.details, fence: null } : open;
+    return fence.closer.test(line) ? { details: open.details, fence: null } : open;
   }
   const opening = FENCE_OPEN.exec(line);
   const run = opening?.[2];
@@ -38,7 +39,8 @@ function afterLine(open: OpenBlocks, line: string): OpenBlocks {
     const char = run.startsWith('`') ? '`' : '~';
     const info = opening[3] ?? '';
     if (char === '~' || !info.includes('`')) {
-      return { details: open.details, fence: { opener: line, char, length: run.length } };
+      const closer = new RegExp(`^ {0,3}\\${char}{${run.length},}\\s*$`);
+      return { details: open.details, fence: { opener: line, char, length: run.length, closer } };
     }
   }
   if (!/<\/?details/i.test(line)) {
@@ -98,6 +100,12 @@ interface Measure {
   count: number;
 }
 
+/** measure(closeLines(open)) without building the lines: it is asked once per body line. */
+function closeMeasure(open: OpenBlocks): Measure {
+  const fence = open.fence === null ? { chars: 0, count: 0 } : { chars: open.fence.length, count: 1 };
+  return { chars: fence.chars + open.details.length * '</details>'.length, count: fence.count + open.details.length };
+}
+
 function measure(lines: readonly string[]): Measure {
   let chars = 0;
   for (const line of lines) {
@@ -134,7 +142,7 @@ function layout(bodyLines: readonly string[], limit: number, digits: number, mar
 
   function fits(line: string, after: OpenBlocks): boolean {
     const head = parts.length === 0 ? none : header;
-    return joinedSize(head, used, measure([line]), measure(closeLines(after)), fixed) <= limit;
+    return joinedSize(head, used, { chars: line.length, count: 1 }, closeMeasure(after), fixed) <= limit;
   }
   function push(line: string): void {
     lines.push(line);
