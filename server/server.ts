@@ -30,6 +30,7 @@ import { loadServerFileConfig, type ServerFileConfig } from './file-config.js';
 import { openDb, type Db } from './store/db.js';
 import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
+import { requireGit } from './workspace/git-version.js';
 
 export interface StartOptions {
   settings: Settings;
@@ -66,6 +67,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
   const fileConfig = opts.fileConfig ?? loadServerFileConfig(settings.configFile);
+  const gitVersion = await requireGit(settings.childEnv);
   const db = openDb({ dataDir: settings.dataDir });
   mkdirSync(join(settings.dataDir, 'kubectl'), { recursive: true });
   const digest = configDigest(settings);
@@ -185,7 +187,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
   audit.append({ type: 'server.start', actor: SERVER_ACTOR, fields: { version, configDigest: digest, botLogin, parallelism: settings.parallelism } });
   const retention = startRetention(audit, db, settings.audit.retentionDays, log);
-  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest }, 'tideline started');
+  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest, git: gitVersion }, 'tideline started');
 
   return {
     url,

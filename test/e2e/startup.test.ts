@@ -1,7 +1,7 @@
 // The production entry point: bad configuration stops start-up with one line per problem.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,26 @@ describe('server start-up', () => {
       expect(res.stderr).toContain('apply_requirments');
       expect(res.stderr).toMatch(/line 3/);
       expect(res.stderr).toContain('apply_requirements');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when the git on PATH is too old for worktrees of the object cache', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-oldgit-'));
+    try {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'git'), '#!/bin/sh\necho "git version 2.25.1"\n');
+      chmodSync(join(bin, 'git'), 0o755);
+      const res = spawnSync(TSX, [MAIN], {
+        env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, TIDELINE_WEBHOOK_SECRET: 's3cret-value', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_DATA_DIR: join(dir, 'data') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain('git 2.25.1 on PATH is too old: Tideline needs git 2.29 or newer');
+      expect(res.stderr).not.toContain('s3cret-value');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
