@@ -8,9 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { SecretMasker } from '../../runners/secrets.js';
+import { cacheLock } from './cache-lock.js';
 
 export interface GitContext {
   /** Root of all working trees, e.g. `$TIDELINE_DATA_DIR/repos`. */
@@ -78,7 +79,7 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
       // deleted by hand stays registered until pruned; add it again anyway.
       await rm(dir, { recursive: true, force: true });
       await mkdir(dirname(dir), { recursive: true });
-      await gitAt(ctx, cache, req.cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, req.headSha]);
+      await cacheLock(cache).exclusive(() => gitAt(ctx, cache, req.cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, req.headSha]));
       return dir;
     }
     const git = gitAt(ctx, dir, req.cloneUrl);
@@ -121,10 +122,8 @@ async function fetchIntoCache(ctx: GitContext, cache: string, cloneUrl: string, 
   await ensureCache(ctx, cache, cloneUrl);
   // -v: simple-git waits 50 ms after any git command that printed nothing. No automatic
   // maintenance here, where it would delay the plan; a pull request's release runs it.
-  await gitAt(ctx, cache, cloneUrl).raw([
-    'fetch', '-v', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head',
-    cloneUrl, `+refs/pull/${pull}/head:${pullRef(pull)}`,
-  ]);
+  const args = ['fetch', '-v', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, `+refs/pull/${pull}/head:${pullRef(pull)}`];
+  await cacheLock(cache).shared(() => gitAt(ctx, cache, cloneUrl).raw(args));
 }
 
 /** Creates the cache once: made aside and renamed into place, so racing jobs never see half of it. */
@@ -154,6 +153,14 @@ async function gitDirOf(dir: string): Promise<string | null> {
   } catch {
     return null; // no tree here yet
   }
+}
+
+/** The repository a worktree shares (`<cache>/worktrees/<id>` → `<cache>`); null for any other tree. */
+async function commonDirOf(dir: string): Promise<string | null> {
+  const gitDir = await gitDirOf(dir);
+  if (gitDir === null || gitDir === join(dir, '.git')) return null;
+  const worktrees = dirname(gitDir);
+  return basename(worktrees) === 'worktrees' ? dirname(worktrees) : null;
 }
 
 /** A loose ref (or a detached HEAD) read without starting git; null when absent or packed. */
@@ -227,7 +234,10 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
 export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, baseSha: string, headSha: string): Promise<boolean> {
   const git = gitAt(ctx, dir, cloneUrl);
   try {
-    await git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]);
+    // A worktree's fetch writes into the cache it shares (and walks every tree's HEAD).
+    const common = await commonDirOf(dir);
+    const fetch = (): Promise<string> => git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]);
+    await (common === null ? fetch() : cacheLock(common).shared(fetch));
     const mergeBase = (await git.raw(['merge-base', baseSha, headSha])).trim();
     return mergeBase === baseSha;
   } catch (err: unknown) {
@@ -254,9 +264,11 @@ export async function tidyCache(ctx: Omit<GitContext, 'token'>, owner: string, n
   if (!existsSync(join(cache, 'HEAD'))) return;
   const git = gitAt({ ...ctx, token: null }, cache, '');
   try {
-    await git.raw(['worktree', 'prune']);
-    await git.raw(['update-ref', '-d', pullRef(pull)]);
-    await git.raw(['maintenance', 'run', '--auto']);
+    await cacheLock(cache).exclusive(async () => {
+      await git.raw(['worktree', 'prune']);
+      await git.raw(['update-ref', '-d', pullRef(pull)]);
+      await git.raw(['maintenance', 'run', '--auto']);
+    });
   } catch (err: unknown) {
     throw new GitError(`could not tidy the git cache of ${owner}/${name} after #${pull}: ${describe(ctx, err)}`, { cause: err });
   }

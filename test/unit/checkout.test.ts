@@ -107,6 +107,30 @@ describe('pull request working trees', () => {
     expect(git(one, 'rev-parse', 'refs/worktree/base/main')).toBe(base);
   });
 
+  it('checks out many pull requests at once into one cache', async () => {
+    const pulls = [21, 22, 23, 24, 25, 26];
+    const heads = new Map<number, string>();
+    for (const pull of pulls) {
+      git(origin, 'checkout', '-q', '-B', `many-${pull}`, first);
+      heads.set(pull, commit(origin, `many-${pull}.tf`, `# ${pull}\n`));
+      git(origin, 'update-ref', `refs/pull/${pull}/head`, heads.get(pull) ?? '');
+    }
+    const trees = await Promise.all(pulls.map(async (pull) => {
+      await prefetchPull(ctx, { ...req, pull });
+      return checkoutPull(ctx, { ...req, pull, headSha: heads.get(pull) ?? '' });
+    }));
+    for (const [i, pull] of pulls.entries()) {
+      const tree = trees[i] ?? '';
+      expect(git(tree, 'rev-parse', 'HEAD')).toBe(heads.get(pull));
+      expect(existsSync(join(tree, `many-${pull}.tf`))).toBe(true);
+    }
+    await Promise.all(pulls.map(async (pull) => {
+      await removePullCheckouts(ctx, 'acme', 'infra', pull);
+      await tidyCache(ctx, 'acme', 'infra', pull);
+    }));
+    expect(git(cacheDir(ctx, 'acme', 'infra'), 'for-each-ref', '--format=%(refname)', 'refs/tideline/pull/')).not.toMatch(/pull\/2[1-6]$/m);
+  });
+
   it.each([
     ['https://github.com/acme/infra.git', 'github.com', 'tok'],
     ['https://ghe.corp/acme/infra.git', 'github.com', null],
