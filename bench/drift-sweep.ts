@@ -32,6 +32,7 @@ import { Metrics } from '../server/metrics/index.js';
 import { mapLimit } from '../server/jobs/run-project.js';
 import { openDb } from '../server/store/db.js';
 import { rememberRepo, type KnownRepo } from '../server/store/repos.js';
+import { CacheLocks } from '../server/workspace/cache-lock.js';
 
 const PROJECTS = Number(process.env['BENCH_DRIFT_PROJECTS'] ?? 50);
 const ROUNDS = Number(process.env['BENCH_DRIFT_ROUNDS'] ?? 5);
@@ -120,7 +121,7 @@ export async function benchDriftSweep(): Promise<object> {
       log,
       masker,
       exec,
-      git: { root: join(dir, 'data', 'repos'), baseEnv: childEnv, masker, githubHost: 'github.com' },
+      git: { root: join(dir, 'data', 'repos'), baseEnv: childEnv, masker, githubHost: 'github.com', locks: new CacheLocks() },
       terraform: new TerraformRunner({ bin: 'terraform', exec }),
       kubernetes: new KubernetesRunner({ bin: 'kubectl', exec, cacheRoot: join(dir, 'data', 'kubectl') }),
       kubectlBin: 'kubectl',

@@ -30,6 +30,7 @@ import { loadServerFileConfig, type ServerFileConfig } from './file-config.js';
 import { openDb, type Db } from './store/db.js';
 import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
+import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
 
 export interface StartOptions {
@@ -98,7 +99,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log,
     masker,
     exec,
-    git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl) },
+    git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl), locks: new CacheLocks() },
     terraform: new TerraformRunner({ bin: settings.terraformBin, exec }),
     kubernetes: new KubernetesRunner({ bin: settings.kubectlBin, exec, cacheRoot: join(settings.dataDir, 'kubectl') }),
     kubectlBin: settings.kubectlBin,

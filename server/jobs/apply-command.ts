@@ -11,7 +11,8 @@ import { renderApply, renderApplyRefused, renderConfigProblems, renderNoPlan, re
 import type { PullInfo } from '../github/forge.js';
 import { getLock, lockKey } from '../locks/locks.js';
 import { executionWaves, type Project } from '../projects/index.js';
-import { checkoutPull, type GitContext } from '../workspace/checkout.js';
+import { checkoutPull } from '../workspace/checkout.js';
+import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';

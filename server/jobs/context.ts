@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { LiveOutput } from './live-output.js';
 import type { ServerRepoConfig } from '../projects/index.js';
 import type { Db } from '../store/db.js';
-import type { GitContext } from '../workspace/checkout.js';
+import type { GitContext } from '../workspace/git.js';
 
 export interface JobContext {
   db: Db;

@@ -3,7 +3,8 @@
 // says which rule failed and how to meet it.
 
 import type { PullInfo, RepoPermission } from '../github/forge.js';
-import { containsBase, type GitContext } from '../workspace/checkout.js';
+import { containsBase } from '../workspace/checkout.js';
+import type { GitContext } from '../workspace/git.js';
 import type { JobContext } from './context.js';
 import { refOf } from './post.js';
 import type { RepoInfo } from './types.js';

@@ -62,14 +62,16 @@ export class SharedExclusiveLock {
   }
 }
 
-/** One lock per cache directory in this process (one server owns a data dir). */
-const locks = new Map<string, SharedExclusiveLock>();
+/** One lock per cache directory. A server holds one registry and passes it in its GitContext. */
+export class CacheLocks {
+  readonly #locks = new Map<string, SharedExclusiveLock>();
 
-export function cacheLock(cache: string): SharedExclusiveLock {
-  let lock = locks.get(cache);
-  if (lock === undefined) {
-    lock = new SharedExclusiveLock();
-    locks.set(cache, lock);
+  of(cache: string): SharedExclusiveLock {
+    let lock = this.#locks.get(cache);
+    if (lock === undefined) {
+      lock = new SharedExclusiveLock();
+      this.#locks.set(cache, lock);
+    }
+    return lock;
   }
-  return lock;
 }

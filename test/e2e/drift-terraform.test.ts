@@ -24,6 +24,7 @@ import { parseServerRepoConfig, type ServerRepoConfig } from '../../server/proje
 import { webHost } from '../../server/server.js';
 import { recordTick } from '../../server/drift/store.js';
 import { knownRepos, rememberRepo } from '../../server/store/repos.js';
+import { CacheLocks } from '../../server/workspace/cache-lock.js';
 import { startHarness, terraformProject, type Harness } from '../support/harness.js';
 
 const REPO = 'acme/infra';
@@ -81,7 +82,7 @@ function driftContext(h: Harness, repoRules: ServerRepoConfig = { rules: [], wor
     log,
     masker,
     exec,
-    git: { root: join(h.settings.dataDir, 'repos'), baseEnv: h.settings.childEnv, masker, githubHost: webHost(h.settings.github.apiUrl) },
+    git: { root: join(h.settings.dataDir, 'repos'), baseEnv: h.settings.childEnv, masker, githubHost: webHost(h.settings.github.apiUrl), locks: new CacheLocks() },
     terraform: new TerraformRunner({ bin: h.settings.terraformBin, exec }),
     kubernetes: new KubernetesRunner({ bin: h.settings.kubectlBin, exec, cacheRoot: join(h.settings.dataDir, 'kubectl') }),
     kubectlBin: h.settings.kubectlBin,

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../../runners/secrets.js';
-import { cacheDir, checkoutPull, containsBase, prefetchPull, pullDir, removePullCheckouts, tidyCache, tokenFor, type GitContext } from '../../server/workspace/checkout.js';
+import { CacheLocks } from '../../server/workspace/cache-lock.js';
+import { checkoutPull, containsBase, prefetchPull, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
+import { cacheDir, tokenFor, type GitContext } from '../../server/workspace/git.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tideline-checkout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +31,7 @@ const origin = join(dir, 'origin');
 git(dir, 'init', '-q', '-b', 'main', origin);
 const first = commit(origin, 'main.tf', '# one\n');
 git(origin, 'update-ref', 'refs/pull/7/head', first);
-const ctx: GitContext = { root: join(dir, 'trees'), baseEnv: { PATH: env.PATH, HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com' };
+const ctx: GitContext = { root: join(dir, 'trees'), baseEnv: { PATH: env.PATH, HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com', locks: new CacheLocks() };
 const req = { owner: 'acme', name: 'infra', cloneUrl: `file://${origin}`, pull: 7, workspace: 'default' };
 
 describe('pull request working trees', () => {

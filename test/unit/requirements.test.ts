@@ -11,6 +11,7 @@ import type { Forge, PullInfo, RepoPermission, Review } from '../../server/githu
 import type { JobContext } from '../../server/jobs/context.js';
 import { checkPermission, checkRequirements, type Requirement } from '../../server/jobs/requirements.js';
 import type { RepoInfo } from '../../server/jobs/types.js';
+import { CacheLocks } from '../../server/workspace/cache-lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tideline-req-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +52,7 @@ function pull(overrides: Partial<PullInfo> = {}): PullInfo {
 }
 
 async function rules(ctx: JobContext, pr: PullInfo, requirements: Requirement[]): Promise<string[]> {
-  const gitCtx = { root: dir, baseEnv: { PATH: process.env['PATH'] ?? '', HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com' };
+  const gitCtx = { root: dir, baseEnv: { PATH: process.env['PATH'] ?? '', HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com', locks: new CacheLocks() };
   const refusals = await checkRequirements(ctx, { repo, pr, requirements, git: gitCtx, checkoutDir: tree });
   return refusals.map((r) => r.rule);
 }

@@ -1,0 +1,160 @@
+// What every working tree shares: how git is started (an allow-listed environment, the token
+// only for the GitHub host), and the object cache of each repository,
+// `<root>/<owner>/<name>/_cache.git`, a bare repository that pull request and branch trees are
+// worktrees of. Everything is fetched into the cache once; a tree is one `git worktree add`.
+
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { exec } from '../../runners/exec.js';
+import type { SecretMasker } from '../../runners/secrets.js';
+import type { CacheLocks } from './cache-lock.js';
+
+export interface GitContext {
+  /** Root of all working trees, e.g. `$TIDELINE_DATA_DIR/repos`. */
+  root: string;
+  /** Allow-listed environment for git (from config); the token is never put in it. */
+  baseEnv: Readonly<Record<string, string>>;
+  masker: SecretMasker;
+  /** Token for `https://` clone URLs on `githubHost`; never used for other hosts. */
+  token: string | null;
+  /** Host name of the configured GitHub web host, e.g. `github.com`. */
+  githubHost: string;
+  /** Who may use each repository's cache at once: one registry per server. */
+  locks: CacheLocks;
+  timeoutMs?: number;
+}
+
+export class GitError extends Error {
+  override readonly name = 'GitError';
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** No credential helper of the host is consulted, and no prompt can block a worker. */
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' };
+
+/** The bare repository the trees of `owner/name` share objects through. */
+export function cacheDir(ctx: Pick<GitContext, 'root'>, owner: string, name: string): string {
+  return join(ctx.root, owner, name, '_cache.git');
+}
+
+/** Fetches `refspec` into the cache, creating the cache the first time. Fetches may overlap. */
+export async function fetchIntoCache(ctx: GitContext, cache: string, cloneUrl: string, refspec: string): Promise<void> {
+  await ensureCache(ctx, cache, cloneUrl);
+  // -v: simple-git waits 50 ms after any git command that printed nothing. No automatic
+  // maintenance here, where it would delay a plan; maintainCache runs it under the lock.
+  const args = ['fetch', '-v', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, refspec];
+  await ctx.locks.of(cache).shared(() => gitAt(ctx, cache, cloneUrl).raw(args));
+}
+
+/** Makes `dir` a new worktree of the cache at `sha`, replacing whatever was there. */
+export async function addWorktree(ctx: GitContext, cache: string, cloneUrl: string, dir: string, sha: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dirname(dir), { recursive: true });
+  // -f: a tree deleted by hand stays registered until pruned; add it again anyway.
+  await ctx.locks.of(cache).exclusive(() => gitAt(ctx, cache, cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, sha]));
+}
+
+/**
+ * Forgets trees that were deleted, drops `refs` (so their objects can go) and lets git pack the
+ * cache when enough has piled up. These commands print nothing, so they run through exec
+ * rather than simple-git, which would pause 50 ms after each while holding the cache.
+ */
+export async function maintainCache(ctx: Omit<GitContext, 'token'>, cache: string, refs: readonly string[]): Promise<void> {
+  if (!existsSync(join(cache, 'HEAD'))) return;
+  const git = (args: string[]): Promise<unknown> =>
+    exec(ctx, { file: 'git', args, cwd: cache, env: GIT_ENV, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  await ctx.locks.of(cache).exclusive(async () => {
+    await git(['worktree', 'prune']);
+    for (const ref of refs) await git(['update-ref', '-d', ref]);
+    await git(['maintenance', 'run', '--auto']);
+  });
+}
+
+/** Creates the cache once: made aside and renamed into place, so racing jobs never see half of it. */
+async function ensureCache(ctx: GitContext, cache: string, cloneUrl: string): Promise<void> {
+  if (existsSync(join(cache, 'HEAD'))) return;
+  const aside = `${cache}.new-${randomUUID()}`;
+  await mkdir(aside, { recursive: true });
+  try {
+    await gitAt(ctx, aside, cloneUrl).raw(['init', '--bare']);
+    await rename(aside, cache);
+  } catch (err: unknown) {
+    if (!existsSync(join(cache, 'HEAD'))) throw err; // not a lost race: a real failure
+  } finally {
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/** Drops files a previous run generated, but keeps terraform's plugin dir and any local state. */
+export async function cleanTree(git: SimpleGit): Promise<void> {
+  await git.raw(['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+}
+
+/** The git dir of a tree: its own `.git`, where a worktree's `.git` file points, or null. */
+export async function gitDirOf(dir: string): Promise<string | null> {
+  const dotGit = join(dir, '.git');
+  if (existsSync(join(dotGit, 'HEAD'))) return dotGit;
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8'))?.[1]?.trim();
+    if (pointer === undefined) return null;
+    const gitDir = isAbsolute(pointer) ? pointer : resolve(dir, pointer);
+    return existsSync(join(gitDir, 'HEAD')) ? gitDir : null;
+  } catch {
+    return null; // no tree here yet
+  }
+}
+
+/** The repository a worktree shares (`<cache>/worktrees/<id>` → `<cache>`); null for any other tree. */
+export async function commonDirOf(dir: string): Promise<string | null> {
+  const gitDir = await gitDirOf(dir);
+  if (gitDir === null || gitDir === join(dir, '.git')) return null;
+  const worktrees = dirname(gitDir);
+  return basename(worktrees) === 'worktrees' ? dirname(worktrees) : null;
+}
+
+/** A loose ref (or a detached HEAD) read without starting git; null when absent or packed. */
+export async function refValue(gitDir: string, ref: string): Promise<string | null> {
+  try {
+    const sha = (await readFile(join(gitDir, ref), 'utf8')).trim();
+    return /^[0-9a-f]{40}$/.test(sha) ? sha : null;
+  } catch {
+    return null;
+  }
+}
+
+export function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
+  const config: string[] = [];
+  const token = tokenFor(ctx, cloneUrl);
+  if (token !== null) {
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    config.push(`http.extraHeader=Authorization: Basic ${basic}`);
+  }
+  return simpleGit({
+    baseDir: dir,
+    binary: 'git',
+    config,
+    timeout: { block: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+    allowEnvironment: Object.keys(GIT_ENV),
+  }).env({ ...ctx.baseEnv, ...GIT_ENV });
+}
+
+/** The token goes only to `https://` URLs on the configured GitHub host. */
+export function tokenFor(ctx: Pick<GitContext, 'token' | 'githubHost'>, cloneUrl: string): string | null {
+  if (ctx.token === null) return null;
+  let url: URL;
+  try {
+    url = new URL(cloneUrl);
+  } catch {
+    return null;
+  }
+  return url.protocol === 'https:' && url.hostname.toLowerCase() === ctx.githubHost.toLowerCase() ? ctx.token : null;
+}
+
+/** A git failure as text fit for a PR comment: trimmed and masked. */
+export function describeGitError(ctx: Pick<GitContext, 'masker'>, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return ctx.masker.mask(text.trim());
+}

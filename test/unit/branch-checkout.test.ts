@@ -1,0 +1,79 @@
+// Branch working trees for drift sweeps, on real git: worktrees of the repository's cache, one
+// fetch per sweep for all workspaces, local state kept across sweeps, older trees still served.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SecretMasker } from '../../runners/secrets.js';
+import { branchDir, checkoutBranch } from '../../server/workspace/branch-checkout.js';
+import { CacheLocks } from '../../server/workspace/cache-lock.js';
+import { cacheDir, type GitContext } from '../../server/workspace/git.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tideline-branch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const env = { PATH: process.env['PATH'] ?? '', HOME: dir, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
+}
+
+function commit(repo: string, file: string, text: string): string {
+  writeFileSync(join(repo, file), text);
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-qm', file);
+  return git(repo, 'rev-parse', 'HEAD');
+}
+
+const origin = join(dir, 'origin');
+git(dir, 'init', '-q', '-b', 'main', origin);
+const first = commit(origin, 'main.tf', '# one\n');
+const ctx: GitContext = { root: join(dir, 'trees'), baseEnv: { PATH: env.PATH, HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com', locks: new CacheLocks() };
+const req = { owner: 'acme', name: 'infra', cloneUrl: `file://${origin}`, branch: 'main' };
+
+describe('branch working trees', () => {
+  it('makes each workspace a worktree of the cache, fetching the branch once per sweep', async () => {
+    const root = await checkoutBranch(ctx, { ...req, workspace: 'default' });
+    expect(root).toEqual({ dir: branchDir(ctx, 'acme', 'infra', 'default'), headSha: first });
+    expect(readFileSync(join(root.dir, '.git'), 'utf8')).toContain(join(cacheDir(ctx, 'acme', 'infra'), 'worktrees'));
+    // With the origin gone, only a checkout that needs no fetch can succeed.
+    renameSync(origin, `${origin}-away`);
+    try {
+      const staging = await checkoutBranch(ctx, { ...req, workspace: 'staging', sha: root.headSha });
+      expect(git(staging.dir, 'rev-parse', 'HEAD')).toBe(first);
+    } finally {
+      renameSync(`${origin}-away`, origin);
+    }
+  });
+
+  it('follows the branch, dropping generated files but keeping .terraform and local state', async () => {
+    const tree = branchDir(ctx, 'acme', 'infra', 'default');
+    writeFileSync(join(tree, 'generated.txt'), 'x');
+    writeFileSync(join(tree, 'terraform.tfstate'), '{}');
+    mkdirSync(join(tree, '.terraform'), { recursive: true });
+    const second = commit(origin, 'main.tf', '# two\n');
+    const moved = await checkoutBranch(ctx, { ...req, workspace: 'default' });
+    expect(moved.headSha).toBe(second);
+    expect(git(tree, 'rev-parse', 'HEAD')).toBe(second);
+    expect(existsSync(join(tree, 'generated.txt'))).toBe(false);
+    expect(existsSync(join(tree, 'terraform.tfstate'))).toBe(true);
+    expect(existsSync(join(tree, '.terraform'))).toBe(true);
+  });
+
+  it('keeps fetching into a tree of the older layout, a repository of its own', async () => {
+    const tree = branchDir(ctx, 'acme', 'legacy', 'default');
+    mkdirSync(tree, { recursive: true });
+    git(tree, 'init', '-q');
+    const result = await checkoutBranch(ctx, { ...req, name: 'legacy', workspace: 'default' });
+    expect(result.headSha).toBe(git(origin, 'rev-parse', 'main'));
+    expect(git(tree, 'rev-parse', '--git-common-dir')).toBe('.git');
+    expect(existsSync(cacheDir(ctx, 'acme', 'legacy'))).toBe(false);
+  });
+
+  it('refuses a branch name that could be read as an option or climb out of refs/', async () => {
+    for (const branch of ['-upload-pack=x', 'a/../b', 'main;rm']) {
+      await expect(checkoutBranch(ctx, { ...req, branch, workspace: 'default' })).rejects.toThrow(/is not one Tideline checks out/);
+    }
+  });
+});
