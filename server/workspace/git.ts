@@ -69,7 +69,8 @@ export async function maintainCache(ctx: Omit<GitContext, 'token'>, cache: strin
   await ctx.locks.of(cache).exclusive(async () => {
     await git(['worktree', 'prune']);
     for (const ref of refs) await git(['update-ref', '-d', ref]);
-    await git(['maintenance', 'run', '--auto']);
+    // In the foreground: a gc left running in the background would be outside the lock.
+    await git(['-c', 'gc.autoDetach=false', '-c', 'maintenance.autoDetach=false', 'maintenance', 'run', '--auto']);
   });
 }
 
