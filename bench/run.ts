@@ -73,6 +73,30 @@ function runSeparately(file: string): unknown {
   return JSON.parse(out.slice(out.indexOf('{'))) as unknown;
 }
 
+/** Sum and count of the server's successful git requests by kind, read from its /metrics. */
+async function gitTimings(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const timings = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^tideline_git_request_duration_seconds_(sum|count)\{request="([a-z_]+)",result="succeeded"\} (\S+)$/gm)) {
+    const [, field, request = '', value = '0'] = m;
+    const entry = timings.get(request) ?? { sum: 0, count: 0 };
+    if (field === 'sum') entry.sum = Number(value);
+    else entry.count = Number(value);
+    timings.set(request, entry);
+  }
+  return timings;
+}
+
+/** Mean milliseconds per request of each kind between two readings of gitTimings. */
+function meanMsBetween(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): Record<string, number> {
+  const means: Record<string, number> = {};
+  for (const [request, a] of after) {
+    const b = before.get(request) ?? { sum: 0, count: 0 };
+    if (a.count > b.count) means[request] = Math.round(((a.sum - b.sum) / (a.count - b.count)) * 10_000) / 10;
+  }
+  return means;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i] ?? NaN;
@@ -126,6 +150,7 @@ async function main(): Promise<void> {
       const viaServer: number[] = [];
       const raw: number[] = [];
       const checkout: number[] = [];
+      const gitBefore = await gitTimings(server.url);
       for (let i = 0; i < PLAN_RUNS; i += 1) {
         const projectDir = `s${size}/p${i}`;
         const content = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), `change-${i}`, size);
@@ -156,6 +181,7 @@ async function main(): Promise<void> {
         execFileSync('git', ['-C', floorCache, 'worktree', 'add', '-q', '--detach', join(dir, 'floor', String(pr.number)), pr.headSha], { env: gitEnv, stdio: 'ignore' });
         checkout.push(performance.now() - t2);
       }
+      const insideServerGitMeanMs = meanMsBetween(gitBefore, await gitTimings(server.url));
       const ratio = median(viaServer) / median(raw);
       commentToPlan.push({
         resources: size,
@@ -164,6 +190,7 @@ async function main(): Promise<void> {
         rawInitPlanMedianMs: Math.round(median(raw)),
         overheadMedianMs: Math.round(median(viaServer) - median(raw)),
         gitFetchCheckoutMedianMs: Math.round(median(checkout)),
+        insideServerGitMeanMs,
         ratio: Number(ratio.toFixed(3)),
         ratioOfCheckoutAlone: Number(((median(raw) + median(checkout)) / median(raw)).toFixed(3)),
         target: 1.25,

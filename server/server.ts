@@ -99,7 +99,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log,
     masker,
     exec,
-    git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl), locks: new CacheLocks() },
+    git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl), locks: new CacheLocks(), onRequest: (request, result, seconds) => metrics.gitRequest(request, result, seconds) },
     terraform: new TerraformRunner({ bin: settings.terraformBin, exec }),
     kubernetes: new KubernetesRunner({ bin: settings.kubectlBin, exec, cacheRoot: join(settings.dataDir, 'kubectl') }),
     kubectlBin: settings.kubectlBin,

@@ -11,6 +11,8 @@ import type { Db } from '../store/db.js';
 
 export type DeliveryResult = 'accepted' | 'refused' | 'ignored' | 'duplicate';
 export type CommandResult = 'succeeded' | 'failed';
+/** The git work a plan or a drift sweep waits on (see server/workspace/git.ts). */
+export type GitRequest = 'fetch' | 'worktree_add' | 'checkout';
 
 export interface MetricsOptions {
   db: Db;
@@ -24,6 +26,9 @@ export interface MetricsOptions {
   /** Collect prom-client's default process metrics; default true. */
   defaultMetrics?: boolean;
 }
+
+/** Seconds: a fetch of a small repository over loopback to a large one over the internet. */
+export const GIT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** Seconds: a quick `help` to a long apply. */
 export const COMMAND_BUCKETS: readonly number[] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
@@ -81,6 +86,7 @@ export class Metrics {
   readonly #commands: Histogram<'command' | 'kind' | 'result'>;
   readonly #planFailures: Counter<'kind'>;
   readonly #applyFailures: Counter<'kind'>;
+  readonly #git: Histogram<'request' | 'result'>;
 
   constructor(opts: MetricsOptions) {
     const registry = new Registry();
@@ -101,6 +107,13 @@ export class Metrics {
       help: 'Duration of commands (plan, apply, unlock, drift …) by command, project kind and result.',
       labelNames: ['command', 'kind', 'result'] as const,
       buckets: [...COMMAND_BUCKETS],
+      registers,
+    });
+    this.#git = new Histogram({
+      name: 'tideline_git_request_duration_seconds',
+      help: 'Duration of git work before terraform or kubectl can start: fetch, worktree_add, checkout; by result.',
+      labelNames: ['request', 'result'] as const,
+      buckets: [...GIT_BUCKETS],
       registers,
     });
     this.#planFailures = new Counter({ name: 'tideline_plan_failures_total', help: 'Project plans that failed, by project kind.', labelNames: ['kind'] as const, registers });
@@ -159,6 +172,10 @@ export class Metrics {
 
   commandFinished(command: string, kind: string, result: CommandResult, seconds: number): void {
     this.#commands.observe({ command, kind, result }, seconds);
+  }
+
+  gitRequest(request: GitRequest, result: CommandResult, seconds: number): void {
+    this.#git.observe({ request, result }, seconds);
   }
 
   planFailed(kind: string): void {

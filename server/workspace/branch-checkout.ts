@@ -15,6 +15,7 @@ import {
   GitError,
   maintainCache,
   refValue,
+  timed,
   type GitContext,
 } from './git.js';
 
@@ -53,7 +54,7 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
       return { dir, headSha: target };
     }
     const git = gitAt(ctx, dir, req.cloneUrl);
-    if (head !== target) await git.raw(['checkout', '--force', '--detach', target]);
+    if (head !== target) await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', target]));
     await cleanTree(git);
     return { dir, headSha: target };
   } catch (err: unknown) {
@@ -80,9 +81,9 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: BranchCheckout
   const git = gitAt(ctx, dir, req.cloneUrl);
   const tracking = `refs/remotes/origin/${req.branch}`;
   if (req.sha === undefined || (await refValue(join(dir, '.git'), 'HEAD')) !== req.sha) {
-    await git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/heads/${req.branch}:${tracking}`]);
+    await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/heads/${req.branch}:${tracking}`]));
     const target = req.sha ?? (await git.raw(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
-    await git.raw(['checkout', '--force', '--detach', target]);
+    await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', target]));
   }
   await cleanTree(git);
   const headSha = await refValue(join(dir, '.git'), 'HEAD');

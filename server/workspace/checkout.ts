@@ -18,6 +18,7 @@ import {
   GitError,
   maintainCache,
   refValue,
+  timed,
   type GitContext,
 } from './git.js';
 
@@ -67,7 +68,7 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
     }
     const git = gitAt(ctx, dir, req.cloneUrl);
     // checkout prints "HEAD is now at", so simple-git's pause after silent commands is avoided.
-    if (head !== req.headSha) await git.raw(['checkout', '--force', '--detach', req.headSha]);
+    if (head !== req.headSha) await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', req.headSha]));
     await cleanTree(git);
     return dir;
   } catch (err: unknown) {
@@ -90,8 +91,8 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutReques
   if (head === req.headSha && opts.reuse === true) return;
   const git = gitAt(ctx, dir, req.cloneUrl);
   if (head !== req.headSha) {
-    await git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]);
-    await git.raw(['checkout', '--force', '--detach', req.headSha]);
+    await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]));
+    await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', req.headSha]));
   }
   await cleanTree(git);
 }
@@ -106,7 +107,7 @@ export async function containsBase(ctx: GitContext, dir: string, cloneUrl: strin
   try {
     // A worktree's fetch writes into the cache it shares, and walks every tree's HEAD.
     const common = await commonDirOf(dir);
-    const fetch = (): Promise<string> => git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]);
+    const fetch = (): Promise<string> => timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]));
     await (common === null ? fetch() : ctx.locks.of(common).shared(fetch));
     const mergeBase = (await git.raw(['merge-base', baseSha, headSha])).trim();
     return mergeBase === baseSha;

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { exec } from '../../runners/exec.js';
 import type { SecretMasker } from '../../runners/secrets.js';
+import type { CommandResult, GitRequest } from '../metrics/index.js';
 import type { CacheLocks } from './cache-lock.js';
 
 export interface GitContext {
@@ -24,6 +26,8 @@ export interface GitContext {
   githubHost: string;
   /** Who may use each repository's cache at once: one registry per server. */
   locks: CacheLocks;
+  /** Told how long each fetch, worktree add and checkout took (the server's metrics). */
+  onRequest?: (request: GitRequest, result: CommandResult, seconds: number) => void;
   timeoutMs?: number;
 }
 
@@ -46,7 +50,7 @@ export async function fetchIntoCache(ctx: GitContext, cache: string, cloneUrl: s
   // -v: simple-git waits 50 ms after any git command that printed nothing. No automatic
   // maintenance here, where it would delay a plan; maintainCache runs it under the lock.
   const args = ['fetch', '-v', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, refspec];
-  await ctx.locks.of(cache).shared(() => gitAt(ctx, cache, cloneUrl).raw(args));
+  await ctx.locks.of(cache).shared(() => timed(ctx, 'fetch', () => gitAt(ctx, cache, cloneUrl).raw(args)));
 }
 
 /** Makes `dir` a new worktree of the cache at `sha`, replacing whatever was there. */
@@ -54,7 +58,7 @@ export async function addWorktree(ctx: GitContext, cache: string, cloneUrl: stri
   await rm(dir, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   // -f: a tree deleted by hand stays registered until pruned; add it again anyway.
-  await ctx.locks.of(cache).exclusive(() => gitAt(ctx, cache, cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, sha]));
+  await ctx.locks.of(cache).exclusive(() => timed(ctx, 'worktree_add', () => gitAt(ctx, cache, cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, sha])));
 }
 
 /**
@@ -86,6 +90,20 @@ async function ensureCache(ctx: GitContext, cache: string, cloneUrl: string): Pr
     if (!existsSync(join(cache, 'HEAD'))) throw err; // not a lost race: a real failure
   } finally {
     await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/** Runs one git request and tells ctx.onRequest how long it took and whether it worked. */
+export async function timed<T>(ctx: Pick<GitContext, 'onRequest'>, request: GitRequest, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  try {
+    const result = await run();
+    ctx.onRequest?.(request, 'succeeded', seconds());
+    return result;
+  } catch (err: unknown) {
+    ctx.onRequest?.(request, 'failed', seconds());
+    throw err;
   }
 }
 

@@ -105,6 +105,8 @@ describe('pull request loop', () => {
     expect(metrics).toMatch(/^tideline_locks_held 1$/m);
     expect(metrics).toMatch(/^tideline_webhook_deliveries_total\{event="issue_comment",result="accepted"\} [1-9]/m);
     expect(metrics).toMatch(/^tideline_command_duration_seconds_count\{command="plan",[^}]*result="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^tideline_git_request_duration_seconds_count\{request="fetch",result="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^tideline_git_request_duration_seconds_count\{request="worktree_add",result="succeeded"\} [1-9]/m);
     expect(metrics).toContain('process_cpu_user_seconds_total');
   });
 

@@ -133,6 +133,17 @@ describe('pull request working trees', () => {
     expect(git(cacheDir(ctx, 'acme', 'infra'), 'for-each-ref', '--format=%(refname)', 'refs/tideline/pull/')).not.toMatch(/pull\/2[1-6]$/m);
   });
 
+  it('tells the context how long each fetch, worktree add and checkout took, and which failed', async () => {
+    const seen: string[] = [];
+    const timed: GitContext = { ...ctx, onRequest: (request, result, seconds) => seen.push(`${request} ${result} ${seconds >= 0 && seconds < 60}`) };
+    git(origin, 'update-ref', 'refs/pull/30/head', first);
+    await checkoutPull(timed, { ...req, pull: 30, headSha: first });
+    expect(seen).toEqual(['fetch succeeded true', 'worktree_add succeeded true']);
+    seen.length = 0;
+    await expect(checkoutPull(timed, { ...req, pull: 31, headSha: first })).rejects.toThrow(/refs\/pull\/31\/head/);
+    expect(seen).toEqual(['fetch failed true']);
+  });
+
   it.each([
     ['https://github.com/acme/infra.git', 'github.com', 'tok'],
     ['https://ghe.corp/acme/infra.git', 'github.com', null],

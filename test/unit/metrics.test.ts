@@ -119,6 +119,17 @@ describe('GET /metrics', () => {
     expect(s.get('tideline_command_duration_seconds_count{command="apply",kind="kubernetes",result="failed"}')).toBe(1);
   });
 
+  it('observes git work in a histogram by request and result', async () => {
+    rig.metrics.gitRequest('fetch', 'succeeded', 0.02);
+    rig.metrics.gitRequest('fetch', 'succeeded', 3);
+    rig.metrics.gitRequest('worktree_add', 'failed', 0.004);
+    const s = await scrape(rig);
+    expect(s.get('tideline_git_request_duration_seconds_count{request="fetch",result="succeeded"}')).toBe(2);
+    expect(s.get('tideline_git_request_duration_seconds_bucket{le="0.025",request="fetch",result="succeeded"}')).toBe(1);
+    expect(s.get('tideline_git_request_duration_seconds_bucket{le="5",request="fetch",result="succeeded"}')).toBe(2);
+    expect(s.get('tideline_git_request_duration_seconds_bucket{le="0.005",request="worktree_add",result="failed"}')).toBe(1);
+  });
+
   it('counts plan and apply failures by kind', async () => {
     rig.metrics.planFailed('terraform');
     rig.metrics.applyFailed('kubernetes');
