@@ -12,7 +12,7 @@ import type { Db } from '../store/db.js';
 export type DeliveryResult = 'accepted' | 'refused' | 'ignored' | 'duplicate';
 export type CommandResult = 'succeeded' | 'failed';
 /** The git work a plan or a drift sweep waits on (see server/workspace/git.ts). */
-export type GitRequest = 'fetch' | 'worktree_add' | 'checkout';
+export type GitRequest = 'fetch' | 'worktree_add' | 'checkout' | 'maintenance';
 
 export interface MetricsOptions {
   db: Db;
@@ -111,7 +111,7 @@ export class Metrics {
     });
     this.#git = new Histogram({
       name: 'tideline_git_request_duration_seconds',
-      help: 'Duration of git work before terraform or kubectl can start: fetch, worktree_add, checkout; by result.',
+      help: 'Duration of git work: fetch, worktree_add and checkout (before terraform or kubectl can start), and the cache upkeep (maintenance); by result.',
       labelNames: ['request', 'result'] as const,
       buckets: [...GIT_BUCKETS],
       registers,

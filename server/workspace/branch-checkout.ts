@@ -65,14 +65,15 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
 /**
  * The commit to check out: `sha` when the cache already has it as the branch's head (the other
  * workspaces of one sweep), else the branch's head fetched now. A fetch is followed by the
- * cache's upkeep, since a repository nobody opens pull requests on would otherwise never get it.
+ * cache's upkeep, since a repository nobody opens pull requests on would otherwise never get it;
+ * upkeep that fails costs only disk space, so it does not fail the sweep (the metric counts it).
  */
 async function fetchBranch(ctx: GitContext, req: BranchCheckoutRequest): Promise<string> {
   const cache = cacheDir(ctx, req.owner, req.name);
   const ref = `refs/tideline/branch/${req.branch}`;
   if (req.sha !== undefined && (await refValue(cache, ref)) === req.sha) return req.sha;
   await fetchIntoCache(ctx, cache, req.cloneUrl, `+refs/heads/${req.branch}:${ref}`);
-  await maintainCache(ctx, cache, []);
+  await maintainCache(ctx, cache, []).catch(() => undefined);
   return req.sha ?? (await refValue(cache, ref)) ?? (await gitAt(ctx, cache, req.cloneUrl).raw(['rev-parse', '--verify', `${ref}^{commit}`])).trim();
 }
 

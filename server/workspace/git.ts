@@ -26,7 +26,7 @@ export interface GitContext {
   githubHost: string;
   /** Who may use each repository's cache at once: one registry per server. */
   locks: CacheLocks;
-  /** Told how long each fetch, worktree add and checkout took (the server's metrics). */
+  /** Told how long each fetch, worktree add, checkout and upkeep took (the server's metrics). */
   onRequest?: (request: GitRequest, result: CommandResult, seconds: number) => void;
   timeoutMs?: number;
 }
@@ -70,12 +70,14 @@ export async function maintainCache(ctx: Omit<GitContext, 'token'>, cache: strin
   if (!existsSync(join(cache, 'HEAD'))) return;
   const git = (args: string[]): Promise<unknown> =>
     exec(ctx, { file: 'git', args, cwd: cache, env: GIT_ENV, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-  await ctx.locks.of(cache).exclusive(async () => {
-    await git(['worktree', 'prune']);
-    for (const ref of refs) await git(['update-ref', '-d', ref]);
-    // In the foreground: a gc left running in the background would be outside the lock.
-    await git(['-c', 'gc.autoDetach=false', '-c', 'maintenance.autoDetach=false', 'maintenance', 'run', '--auto']);
-  });
+  await ctx.locks.of(cache).exclusive(() =>
+    timed(ctx, 'maintenance', async () => {
+      await git(['worktree', 'prune']);
+      for (const ref of refs) await git(['update-ref', '-d', ref]);
+      // In the foreground: a gc left running in the background would be outside the lock.
+      await git(['-c', 'gc.autoDetach=false', '-c', 'maintenance.autoDetach=false', 'maintenance', 'run', '--auto']);
+    }),
+  );
 }
 
 /** Creates the cache once: made aside and renamed into place, so racing jobs never see half of it. */

@@ -61,6 +61,20 @@ describe('branch working trees', () => {
     expect(existsSync(join(tree, '.terraform'))).toBe(true);
   });
 
+  it('still checks out when the cache upkeep fails, and counts the failure', async () => {
+    const cache = cacheDir(ctx, 'acme', 'infra');
+    git(cache, 'config', 'gc.auto', 'not-a-number');
+    const seen: string[] = [];
+    try {
+      const third = commit(origin, 'main.tf', '# three\n');
+      const result = await checkoutBranch({ ...ctx, onRequest: (request, outcome) => seen.push(`${request} ${outcome}`) }, { ...req, workspace: 'default' });
+      expect(result.headSha).toBe(third);
+      expect(seen).toEqual(['fetch succeeded', 'maintenance failed', 'checkout succeeded']);
+    } finally {
+      git(cache, 'config', '--unset', 'gc.auto');
+    }
+  });
+
   it('keeps fetching into a tree of the older layout, a repository of its own', async () => {
     const tree = branchDir(ctx, 'acme', 'legacy', 'default');
     mkdirSync(tree, { recursive: true });
