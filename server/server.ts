@@ -32,6 +32,7 @@ import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
 import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
+import { repairCaches } from './workspace/git.js';
 
 export interface StartOptions {
   settings: Settings;
@@ -69,6 +70,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const fileConfig = opts.fileConfig ?? loadServerFileConfig(settings.configFile);
   const gitVersion = await requireGit(settings.childEnv);
+  const repaired = await repairCaches(join(settings.dataDir, 'repos'));
+  if (repaired.length > 0) log.warn({ trees: repaired }, 'removed working trees a killed `git worktree add` left half-made; the next run makes them again');
   const db = openDb({ dataDir: settings.dataDir });
   mkdirSync(join(settings.dataDir, 'kubectl'), { recursive: true });
   const digest = configDigest(settings);

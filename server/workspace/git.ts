@@ -5,8 +5,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { exec } from '../../runners/exec.js';
@@ -58,7 +58,49 @@ export async function addWorktree(ctx: GitContext, cache: string, cloneUrl: stri
   await rm(dir, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   // -f: a tree deleted by hand stays registered until pruned; add it again anyway.
-  await ctx.locks.of(cache).exclusive(() => timed(ctx, 'worktree_add', () => gitAt(ctx, cache, cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, sha])));
+  await ctx.locks.of(cache).exclusive(async () => {
+    try {
+      await timed(ctx, 'worktree_add', () => gitAt(ctx, cache, cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, sha]));
+    } catch (err: unknown) {
+      await removeHalfMadeWorktrees(cache); // a killed add must not leave the cache unfetchable
+      throw err;
+    }
+  });
+}
+
+/**
+ * Removes worktrees that a killed `git worktree add` left half-made: their HEAD is still git's
+ * all-zero placeholder, and while one exists every fetch into the cache fails ("bad object
+ * worktrees/…/HEAD"). Their trees go too; the next run makes them again. Returns the trees.
+ */
+export async function removeHalfMadeWorktrees(cache: string): Promise<string[]> {
+  const admin = join(cache, 'worktrees');
+  const ids = await readdir(admin).catch(() => []);
+  const removed: string[] = [];
+  for (const id of ids) {
+    const head = await readFile(join(admin, id, 'HEAD'), 'utf8').catch(() => '');
+    if (!/^0{40}$/.test(head.trim())) continue;
+    // `gitdir` names the tree's `.git` file; only a tree beside the cache is ever deleted.
+    const tree = dirname((await readFile(join(admin, id, 'gitdir'), 'utf8').catch(() => '')).trim());
+    const rel = relative(dirname(cache), tree);
+    if (rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel)) {
+      await rm(tree, { recursive: true, force: true });
+      removed.push(tree);
+    }
+    await rm(join(admin, id), { recursive: true, force: true });
+  }
+  return removed;
+}
+
+/** At start-up, before any job: repairs every cache a killed process left half-made trees in. */
+export async function repairCaches(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const owner of await readdir(root).catch(() => [])) {
+    for (const name of await readdir(join(root, owner)).catch(() => [])) {
+      removed.push(...(await removeHalfMadeWorktrees(cacheDir({ root }, owner, name))));
+    }
+  }
+  return removed;
 }
 
 /**

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../../runners/secrets.js';
 import { CacheLocks } from '../../server/workspace/cache-lock.js';
 import { checkoutPull, containsBase, prefetchPull, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
-import { cacheDir, tokenFor, type GitContext } from '../../server/workspace/git.js';
+import { cacheDir, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tideline-checkout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -142,6 +142,21 @@ describe('pull request working trees', () => {
     seen.length = 0;
     await expect(checkoutPull(timed, { ...req, pull: 31, headSha: first })).rejects.toThrow(/refs\/pull\/31\/head/);
     expect(seen).toEqual(['fetch failed true']);
+  });
+
+  it('repairs a cache that a killed worktree add left unfetchable', async () => {
+    git(origin, 'update-ref', 'refs/pull/40/head', first);
+    const tree = await checkoutPull(ctx, { ...req, pull: 40, headSha: first });
+    // What `git worktree add` leaves when killed half-way: the tree's HEAD is git's placeholder.
+    const gitDir = readFileSync(join(tree, '.git'), 'utf8').replace(/^gitdir: /, '').trim();
+    writeFileSync(join(gitDir, 'HEAD'), `${'0'.repeat(40)}\n`);
+    git(origin, 'update-ref', 'refs/pull/41/head', first);
+    await expect(prefetchPull(ctx, { ...req, pull: 41 })).rejects.toThrow(/bad object/);
+    expect(await repairCaches(ctx.root)).toEqual([tree]);
+    expect(existsSync(tree)).toBe(false);
+    await prefetchPull(ctx, { ...req, pull: 41 });
+    expect(git(await checkoutPull(ctx, { ...req, pull: 40, headSha: first }), 'rev-parse', 'HEAD')).toBe(first);
+    expect(await repairCaches(ctx.root)).toEqual([]);
   });
 
   it.each([
