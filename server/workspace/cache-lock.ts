@@ -1,7 +1,8 @@
 // Who may use a repository's object cache at once. Fetches may overlap one another (each writes
 // its own ref), but a fetch's connectivity check walks every worktree's HEAD, and `git worktree
 // add` writes a placeholder HEAD before the real one: a fetch that reads it fails with "bad
-// object worktrees/…/HEAD". So adding a tree, and tidying the cache, take it alone.
+// object worktrees/…/HEAD" (and so does a gc). So adding a tree takes the cache alone, as do
+// the quick steps of tidying it (prune, dropping refs); fetches and gc share it.
 
 /** A shared/exclusive lock that serves waiters in arrival order, so no side starves. */
 export class SharedExclusiveLock {

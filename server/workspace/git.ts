@@ -105,21 +105,24 @@ export async function repairCaches(root: string): Promise<string[]> {
 
 /**
  * Forgets trees that were deleted, drops `refs` (so their objects can go) and lets git pack the
- * cache when enough has piled up. These commands print nothing, so they run through exec
- * rather than simple-git, which would pause 50 ms after each while holding the cache.
+ * cache when enough has piled up. The first two are quick and take the cache alone. A gc can
+ * take minutes on a large repository, so it runs beside fetches (git's gc is made for that)
+ * and only keeps new trees waiting. These commands print nothing, so they run through exec
+ * rather than simple-git, which would pause 50 ms after each.
  */
 export async function maintainCache(ctx: Omit<GitContext, 'token'>, cache: string, refs: readonly string[]): Promise<void> {
   if (!existsSync(join(cache, 'HEAD'))) return;
   const git = (args: string[]): Promise<unknown> =>
     exec(ctx, { file: 'git', args, cwd: cache, env: GIT_ENV, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-  await ctx.locks.of(cache).exclusive(() =>
-    timed(ctx, 'maintenance', async () => {
+  const lock = ctx.locks.of(cache);
+  await timed(ctx, 'maintenance', async () => {
+    await lock.exclusive(async () => {
       await git(['worktree', 'prune']);
       for (const ref of refs) await git(['update-ref', '-d', ref]);
-      // In the foreground: a gc left running in the background would be outside the lock.
-      await git(['-c', 'gc.autoDetach=false', '-c', 'maintenance.autoDetach=false', 'maintenance', 'run', '--auto']);
-    }),
-  );
+    });
+    // In the foreground: a gc left running in the background would be outside the lock.
+    await lock.shared(() => git(['-c', 'gc.autoDetach=false', '-c', 'maintenance.autoDetach=false', 'maintenance', 'run', '--auto']));
+  });
 }
 
 /** Creates the cache once: made aside and renamed into place, so racing jobs never see half of it. */
