@@ -97,6 +97,16 @@ function meanMsBetween(before: Map<string, { sum: number; count: number }>, afte
   return means;
 }
 
+/** `terraform init && terraform plan` in `dir`, as an operator would type them. */
+function rawInitPlan(dir: string, env: Record<string, string>): void {
+  execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: dir, env, stdio: 'ignore' });
+  try {
+    execFileSync('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=plan.tfplan'], { cwd: dir, env, stdio: 'ignore' });
+  } catch (err: unknown) {
+    if ((err as { status?: number }).status !== 2) throw err;
+  }
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i] ?? NaN;
@@ -144,12 +154,16 @@ async function main(): Promise<void> {
     execFileSync('git', ['init', '-q', '--bare', floorCache], { env: gitEnv });
     execFileSync('git', ['-C', floorCache, 'fetch', '-q', '--no-tags', cloneUrl, '+refs/heads/*:refs/heads/*'], { env: gitEnv });
 
+    const tfEnv = { ...childEnv, TF_IN_AUTOMATION: '1' };
+
     // 1. Comment → plan comment, against raw init + plan of the same directory, per module size.
     const commentToPlan: Record<string, unknown>[] = [];
     for (const size of sizes) {
       const viaServer: number[] = [];
       const raw: number[] = [];
       const checkout: number[] = [];
+      const replan: number[] = [];
+      const rawReplan: number[] = [];
       const gitBefore = await gitTimings(server.url);
       for (let i = 0; i < PLAN_RUNS; i += 1) {
         const projectDir = `s${size}/p${i}`;
@@ -166,20 +180,28 @@ async function main(): Promise<void> {
         const rawDir = join(dir, 'raw', String(size), String(i));
         mkdirSync(rawDir, { recursive: true });
         writeFileSync(join(rawDir, 'main.tf'), content);
-        const env = { ...childEnv, TF_IN_AUTOMATION: '1' };
         const t1 = performance.now();
-        execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: rawDir, env, stdio: 'ignore' });
-        try {
-          execFileSync('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-out=plan.tfplan'], { cwd: rawDir, env, stdio: 'ignore' });
-        } catch (err: unknown) {
-          if ((err as { status?: number }).status !== 2) throw err;
-        }
+        rawInitPlan(rawDir, tfEnv);
         raw.push(performance.now() - t1);
 
         const t2 = performance.now();
         execFileSync('git', ['-C', floorCache, 'fetch', '-q', '--no-tags', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, `+refs/pull/${pr.number}/head:refs/floor/${pr.number}`], { env: gitEnv, stdio: 'ignore' });
         execFileSync('git', ['-C', floorCache, 'worktree', 'add', '-q', '--detach', join(dir, 'floor', String(pr.number)), pr.headSha], { env: gitEnv, stdio: 'ignore' });
         checkout.push(performance.now() - t2);
+
+        // A later plan after a push: the server fetches into the tree it has and terraform runs
+        // where .terraform already is; the raw side re-runs init + plan in its own dir likewise.
+        const again = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), `again-${i}`, size);
+        const newHead = await double.pushToPull(REPO, pr.number, { [`${projectDir}/main.tf`]: again });
+        const t3 = performance.now();
+        await double.sendComment(REPO, pr.number, `tideline plan -d ${projectDir}`);
+        await double.waitFor('the second plan reply', () => double.comments(REPO, pr.number).filter((c) => c.body.includes('Ran Plan')).length >= 2 || undefined, 120_000);
+        replan.push(performance.now() - t3);
+        await double.waitFor('the second final plan status', () => double.statuses(REPO, newHead).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
+        writeFileSync(join(rawDir, 'main.tf'), again);
+        const t4 = performance.now();
+        rawInitPlan(rawDir, tfEnv);
+        rawReplan.push(performance.now() - t4);
       }
       const insideServerGitMeanMs = meanMsBetween(gitBefore, await gitTimings(server.url));
       const ratio = median(viaServer) / median(raw);
@@ -195,6 +217,12 @@ async function main(): Promise<void> {
         ratioOfCheckoutAlone: Number(((median(raw) + median(checkout)) / median(raw)).toFixed(3)),
         target: 1.25,
         meetsTarget: ratio <= 1.25,
+        afterPush: {
+          serverMedianMs: Math.round(median(replan)),
+          rawInitPlanMedianMs: Math.round(median(rawReplan)),
+          overheadMedianMs: Math.round(median(replan) - median(rawReplan)),
+          ratio: Number((median(replan) / median(rawReplan)).toFixed(3)),
+        },
       });
     }
 
