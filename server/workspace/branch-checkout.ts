@@ -55,7 +55,7 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
     }
     const git = gitAt(ctx, dir, req.cloneUrl);
     if (head !== target) await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', target]));
-    await cleanTree(git);
+    await cleanTree(ctx, dir);
     return { dir, headSha: target };
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name} branch ${req.branch} failed: ${describeGitError(ctx, err)}`, { cause: err });
@@ -86,7 +86,7 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: BranchCheckout
     const target = req.sha ?? (await git.raw(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
     await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', target]));
   }
-  await cleanTree(git);
+  await cleanTree(ctx, dir);
   const headSha = await refValue(join(dir, '.git'), 'HEAD');
   if (headSha === null) throw new Error('the working tree has no detached head after checkout');
   return headSha;

@@ -69,7 +69,7 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
     const git = gitAt(ctx, dir, req.cloneUrl);
     // checkout prints "HEAD is now at", so simple-git's pause after silent commands is avoided.
     if (head !== req.headSha) await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', req.headSha]));
-    await cleanTree(git);
+    await cleanTree(ctx, dir);
     return dir;
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describeGitError(ctx, err)}`, { cause: err });
@@ -94,7 +94,7 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutReques
     await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]));
     await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', req.headSha]));
   }
-  await cleanTree(git);
+  await cleanTree(ctx, dir);
 }
 
 /**
