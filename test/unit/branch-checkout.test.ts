@@ -1,35 +1,14 @@
 // Branch working trees for drift sweeps, on real git: worktrees of the repository's cache, one
 // fetch per sweep for all workspaces, local state kept across sweeps, older trees still served.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SecretMasker } from '../../runners/secrets.js';
+import { describe, expect, it } from 'vitest';
 import { branchDir, checkoutBranch } from '../../server/workspace/branch-checkout.js';
-import { CacheLocks } from '../../server/workspace/cache-lock.js';
-import { cacheDir, type GitContext } from '../../server/workspace/git.js';
+import { cacheDir } from '../../server/workspace/git.js';
+import { gitOrigin } from '../support/git-origin.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tideline-branch-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const env = { PATH: process.env['PATH'] ?? '', HOME: dir, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
-}
-
-function commit(repo: string, file: string, text: string): string {
-  writeFileSync(join(repo, file), text);
-  git(repo, 'add', '.');
-  git(repo, 'commit', '-qm', file);
-  return git(repo, 'rev-parse', 'HEAD');
-}
-
-const origin = join(dir, 'origin');
-git(dir, 'init', '-q', '-b', 'main', origin);
-const first = commit(origin, 'main.tf', '# one\n');
-const ctx: GitContext = { root: join(dir, 'trees'), baseEnv: { PATH: env.PATH, HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com', locks: new CacheLocks() };
+const { origin, first, ctx, git, commit } = gitOrigin('tideline-branch-');
 const req = { owner: 'acme', name: 'infra', cloneUrl: `file://${origin}`, branch: 'main' };
 
 describe('branch working trees', () => {

@@ -2,36 +2,15 @@
 // checkout that needs no second fetch; a later checkout fetches into the same tree. Trees are
 // worktrees of one object cache per repository; trees of the older layout keep working.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SecretMasker } from '../../runners/secrets.js';
-import { CacheLocks } from '../../server/workspace/cache-lock.js';
+import { describe, expect, it } from 'vitest';
 import { checkoutPull, containsBase, prefetchPull, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
 import { cacheDir, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
+import { gitOrigin } from '../support/git-origin.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tideline-checkout-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const env = { PATH: process.env['PATH'] ?? '', HOME: dir, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
-}
-
-function commit(repo: string, file: string, text: string): string {
-  writeFileSync(join(repo, file), text);
-  git(repo, 'add', '.');
-  git(repo, 'commit', '-qm', file);
-  return git(repo, 'rev-parse', 'HEAD');
-}
-
-const origin = join(dir, 'origin');
-git(dir, 'init', '-q', '-b', 'main', origin);
-const first = commit(origin, 'main.tf', '# one\n');
+const { origin, first, ctx, git, commit } = gitOrigin('tideline-checkout-');
 git(origin, 'update-ref', 'refs/pull/7/head', first);
-const ctx: GitContext = { root: join(dir, 'trees'), baseEnv: { PATH: env.PATH, HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com', locks: new CacheLocks() };
 const req = { owner: 'acme', name: 'infra', cloneUrl: `file://${origin}`, pull: 7, workspace: 'default' };
 
 describe('pull request working trees', () => {
@@ -50,7 +29,7 @@ describe('pull request working trees', () => {
   it('fetches a new head into the same tree and drops generated files, keeping .terraform', async () => {
     const tree = await checkoutPull(ctx, { ...req, headSha: first });
     writeFileSync(join(tree, 'generated.txt'), 'x');
-    execFileSync('mkdir', ['-p', join(tree, '.terraform')]);
+    mkdirSync(join(tree, '.terraform'), { recursive: true });
     git(origin, 'checkout', '-q', '-b', 'pr');
     const second = commit(origin, 'main.tf', '# two\n');
     git(origin, 'update-ref', 'refs/pull/7/head', second);
