@@ -1,8 +1,10 @@
 // A crash loses nothing: the server process is killed with SIGKILL in the middle of an apply;
 // at the next start the job is marked interrupted, its PR is told, and its lock is still held.
+// A tree that a killed `git worktree add` left half-made is removed at that start, so the
+// repository's cache can be fetched into again.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +66,10 @@ describe('crash and restart', () => {
     const crashed = openDb({ dataDir: env['TIDELINE_DATA_DIR'] as string });
     expect((crashed.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'running'").get() as { n: number }).n).toBe(1);
     crashed.close();
+    // What a SIGKILL during `git worktree add` leaves: the tree's HEAD is git's all-zero placeholder.
+    const tree = join(env['TIDELINE_DATA_DIR'] as string, 'repos', 'acme', 'slow', String(pr.number), 'default');
+    const treeGitDir = readFileSync(join(tree, '.git'), 'utf8').replace(/^gitdir: /, '').trim();
+    writeFileSync(join(treeGitDir, 'HEAD'), `${'0'.repeat(40)}\n`);
 
     second = await startHarness({ double: d, dir, dataDir: env['TIDELINE_DATA_DIR'] as string });
     const told = await d.waitFor('interrupted notice', () => d.comments(REPO, pr.number).find((c) => c.body.includes('tideline:interrupted')));
@@ -77,6 +83,11 @@ describe('crash and restart', () => {
     const types = (db.prepare('SELECT type FROM audit ORDER BY seq').all() as { type: string }[]).map((r) => r.type);
     expect(types.filter((t) => t === 'server.start')).toHaveLength(2);
     expect(types).toContain('command');
+
+    expect(second.logs()).toContain('left half-made');
+    expect(existsSync(tree)).toBe(false);
+    await d.sendComment(REPO, pr.number, 'tideline plan');
+    await d.waitFor('a plan after the restart', () => d.comments(REPO, pr.number).filter((c) => c.body.includes('Ran Plan')).length >= 2 || undefined, 60_000);
     expect(d.violations).toEqual([]);
   });
 });
