@@ -5,12 +5,11 @@
 // export (target < 50 MB). `npm run bench` calls benchAuditExport(); `tsx bench/audit-export.ts`
 // runs it alone and prints the JSON.
 
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { SecretMasker } from '../runners/secrets.js';
 import { AuditLog } from '../server/audit/audit-log.js';
 import { iterateAudit, writeExport, type ExportFormat } from '../server/audit/export.js';
@@ -122,11 +121,4 @@ export async function benchAuditExport(): Promise<object> {
   }
 }
 
-function runDirectly(): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url);
-}
-
-if (runDirectly()) {
-  process.stdout.write(`${JSON.stringify(await benchAuditExport(), null, 2)}\n`);
-}
+process.stdout.write(`${JSON.stringify(await benchAuditExport(), null, 2)}\n`);

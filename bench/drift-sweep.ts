@@ -12,11 +12,10 @@
 // `npm run bench` calls benchDriftSweep(); `tsx bench/drift-sweep.ts` runs it alone.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { KubernetesRunner } from '../runners/kubernetes.js';
@@ -186,11 +185,4 @@ export async function benchDriftSweep(): Promise<object> {
   }
 }
 
-function runDirectly(): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url);
-}
-
-if (runDirectly()) {
-  process.stdout.write(`${JSON.stringify(await benchDriftSweep(), null, 2)}\n`);
-}
+process.stdout.write(`${JSON.stringify(await benchDriftSweep(), null, 2)}\n`);

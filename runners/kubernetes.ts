@@ -25,7 +25,7 @@ import {
 } from './kubernetes-kubectl.js';
 import { checkPrune, pruneCandidates, serverDiff } from './kubernetes-plan.js';
 import { formatManifestProblem, formatRef, parseBundle, refKey, sha256, type RenderedBundle } from './manifests.js';
-import { preparePlanFile } from './terraform.js';
+import { elapsed, preparePlanFile } from './terraform.js';
 import type { ApplyOutcome, ObjectAction, ObjectRef, PlanOutcome, PlannedObjectChange, RunContext } from './types.js';
 
 export { renderBundle, KUSTOMIZATION_FILES, type RenderOptions, type RenderResult } from './kubernetes-render.js';
@@ -91,10 +91,6 @@ function requestTimeout(extraArgs: readonly string[]): string | null {
 function refuseFieldManager(fieldManager: string): string | null {
   if (FIELD_MANAGER.test(fieldManager)) return null;
   return `invalid field manager ${JSON.stringify(fieldManager)}: use up to 128 letters, digits, "_", ".", ":" and "-"`;
-}
-
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
 }
 
 interface PlanEntry {

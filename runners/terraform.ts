@@ -101,7 +101,7 @@ function failureHeader(step: Step, error: ExecError, timeoutMs: number): string 
   return `terraform ${step} failed with exit code ${error.exitCode}`;
 }
 
-async function exists(file: string): Promise<boolean> {
+export async function exists(file: string): Promise<boolean> {
   try {
     await stat(file);
     return true;
@@ -129,7 +129,8 @@ function planNotFound(planPath: string): string {
   return `plan file ${planPath} not found: run plan first`;
 }
 
-function elapsed(started: number): number {
+/** Whole milliseconds since `started` (a performance.now() reading). */
+export function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 

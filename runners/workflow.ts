@@ -4,7 +4,6 @@
 // Every child goes through `exec.ts`: argv arrays, the allow-listed base env plus only what a
 // step is given (ctx.env, the step variables, earlier `env` steps), a timeout, masked output.
 
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
@@ -19,7 +18,7 @@ import {
 } from './terraform.js';
 import { stripRefreshing } from './refresh-noise.js';
 import { stepVariableEnv } from './step-variables.js';
-import type { TerraformRunner, TerraformStepResult } from './terraform.js';
+import { elapsed, exists, type TerraformRunner, type TerraformStepResult } from './terraform.js';
 import type {
   ApplyOutcome,
   ChangeSummary,
@@ -384,15 +383,3 @@ function joinOutputs(parts: readonly string[]): string {
     .join('');
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
-}
