@@ -8,8 +8,8 @@
 // (logged with their seq); the receiver sees the gap in X-Tideline-Audit-Seq and can fill it
 // from `GET /api/audit` or `tideline audit export`.
 
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import { retryableStatus, signBody, SIGNATURE_HEADER } from '../outgoing-webhook.js';
 import { canonicalJson } from './canonical-json.js';
 import type { AuditRecord } from './types.js';
 
@@ -34,17 +34,11 @@ export interface AuditWebhookSink {
   flush(): Promise<void>;
 }
 
-export const SIGNATURE_HEADER = 'x-tideline-signature-256';
+export { SIGNATURE_HEADER };
 export const SEQ_HEADER = 'x-tideline-audit-seq';
 
 /** `sha256=<hex>` over the exact body bytes. */
-export function auditSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-function retryable(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
+export const auditSignature = signBody;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -77,7 +71,7 @@ export function auditWebhookSink(opts: AuditWebhookSinkOptions): AuditWebhookSin
       });
       await res.body?.cancel();
       if (res.ok) return 'done';
-      if (!retryable(res.status)) {
+      if (!retryableStatus(res.status)) {
         log.error({ seq: record.seq, status: res.status }, 'audit webhook refused the record: not retried');
         return 'done';
       }

@@ -6,12 +6,13 @@
 //   X-Tideline-Delivery: <uuid>   (the same on retries, so a receiver can drop duplicates)
 // Network errors, timeouts, 408, 429 and 5xx are retried a few times; other answers are not.
 
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { retryableStatus, signBody, SIGNATURE_HEADER, verifyBodySignature } from '../outgoing-webhook.js';
 import type { ChangeSummary } from '../../runners/types.js';
 import type { DriftEvent } from './types.js';
 
-export const DRIFT_SIGNATURE_HEADER = 'x-tideline-signature-256';
+export const DRIFT_SIGNATURE_HEADER = SIGNATURE_HEADER;
 export const DRIFT_EVENT_HEADER = 'x-tideline-event';
 export const DRIFT_DELIVERY_HEADER = 'x-tideline-delivery';
 
@@ -44,17 +45,10 @@ export interface DriftWebhookTarget {
 }
 
 /** `sha256=<hex>` over the exact body bytes. */
-export function driftSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
+export const driftSignature = signBody;
 
 /** For receivers (and tests): whether `signature` is the body's signature with `secret`. */
-export function verifyDriftSignature(secret: string, body: string, signature: string | undefined): boolean {
-  if (signature === undefined) return false;
-  const expected = Buffer.from(driftSignature(secret, body));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
-}
+export const verifyDriftSignature = verifyBodySignature;
 
 /** POSTs one payload; resolves true once the receiver answered 2xx, false when it gave up. */
 export async function postDriftWebhook(target: DriftWebhookTarget, payload: DriftWebhookPayload): Promise<boolean> {
@@ -80,7 +74,7 @@ export async function postDriftWebhook(target: DriftWebhookTarget, payload: Drif
       });
       await res.body?.cancel();
       if (res.ok) return true;
-      retry = res.status === 408 || res.status === 429 || res.status >= 500;
+      retry = retryableStatus(res.status);
       log.warn({ status: res.status, attempt }, 'drift webhook refused');
     } catch (err: unknown) {
       retry = true;
