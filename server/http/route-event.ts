@@ -5,7 +5,7 @@ import { helpText } from '../commands/help.js';
 import { parseComment } from '../commands/parse.js';
 import { renderInvalidCommand, type RenderContext } from '../comments/index.js';
 import type { NewJob } from '../jobs/queue.js';
-import type { RepoInfo } from '../jobs/types.js';
+import type { JobPayload, JobType, RepoInfo } from '../jobs/types.js';
 
 export interface RouteContext {
   prefix: string;
@@ -53,7 +53,7 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
     kind: 'jobs',
     repo,
     note,
-    jobs: [{ type: 'reply', repo: repo.fullName, pull, serialKey: pullKey(repo, pull), payload: { repo, pull, body: replyBody } }],
+    jobs: [pullJob('reply', repo, pull, { repo, pull, body: replyBody })],
   });
   switch (parsed.kind) {
     case 'ignore':
@@ -71,20 +71,14 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
     repo,
     note: `command ${command.name}`,
     jobs: [
-      {
-        type: 'command',
-        repo: repo.fullName,
+      pullJob('command', repo, pull, {
+        repo,
         pull,
-        serialKey: pullKey(repo, pull),
-        payload: {
-          repo,
-          pull,
-          command,
-          actor: author,
-          commentUrl: typeof comment?.html_url === 'string' ? comment.html_url : '',
-          deliveryId,
-        },
-      },
+        command,
+        actor: author,
+        commentUrl: typeof comment?.html_url === 'string' ? comment.html_url : '',
+        deliveryId,
+      }),
     ],
   };
 }
@@ -106,21 +100,15 @@ function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unkn
       repo,
       note: `autoplan on ${action}`,
       jobs: [
-        {
-          type: 'command',
-          repo: repo.fullName,
+        pullJob('command', repo, pull, {
+          repo,
           pull,
-          serialKey: pullKey(repo, pull),
-          payload: {
-            repo,
-            pull,
-            command: { name: 'plan', selector: {}, extraArgs: [] },
-            actor,
-            commentUrl: typeof pr?.html_url === 'string' ? pr.html_url : '',
-            deliveryId,
-            autoplan: true,
-          },
-        },
+          command: { name: 'plan', selector: {}, extraArgs: [] },
+          actor,
+          commentUrl: typeof pr?.html_url === 'string' ? pr.html_url : '',
+          deliveryId,
+          autoplan: true,
+        }),
       ],
     };
   }
@@ -129,15 +117,7 @@ function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unkn
     kind: 'jobs',
     repo,
     note: 'pull request closed',
-    jobs: [
-      {
-        type: 'release',
-        repo: repo.fullName,
-        pull,
-        serialKey: pullKey(repo, pull),
-        payload: { repo, pull, merged: pr?.merged === true, actor, deliveryId },
-      },
-    ],
+    jobs: [pullJob('release', repo, pull, { repo, pull, merged: pr?.merged === true, actor, deliveryId })],
   };
 }
 
@@ -157,4 +137,9 @@ function repoInfo(r: RepositoryPayload | undefined): RepoInfo | null {
 /** One PR's jobs run one at a time: they share its working trees. */
 export function pullKey(repo: RepoInfo, pull: number): string {
   return `${repo.fullName}#${pull}`;
+}
+
+/** A job of one pull request: jobs of the same pull run one at a time (they share its trees). */
+function pullJob<T extends JobType>(type: T, repo: RepoInfo, pull: number, payload: JobPayload<T>): NewJob<T> {
+  return { type, repo: repo.fullName, pull, serialKey: pullKey(repo, pull), payload };
 }
