@@ -28,28 +28,8 @@ interface ProjectRow {
   last_changed: string;
 }
 
-export interface DriftRecord {
-  key: string;
-  repo: string;
-  dir: string;
-  workspace: string;
-  name: string | null;
-  kind: ProjectKind;
-  state: DriftState;
-  reason: string | null;
-  summary: ChangeSummary | null;
-  excerpt: string | null;
-  headSha: string | null;
-  schedule: string | null;
-  fingerprint: string | null;
-  firstSeen: string | null;
-  lastSeen: string | null;
-  issueNumber: number | null;
-  issueUrl: string | null;
-  remediatedAt: string | null;
-  lastChecked: string;
-  lastChanged: string;
-}
+/** A project's drift record as stored: what the UI shows, with the issue as its two columns. */
+export type DriftRecord = Omit<DriftProjectState, 'issue'> & { issueNumber: number | null; issueUrl: string | null };
 
 export function getDriftRecord(db: Db, key: string): DriftRecord | null {
   const row = db.prepare('SELECT * FROM drift_projects WHERE project_key = ?').get(key) as ProjectRow | undefined;
@@ -111,28 +91,8 @@ export function driftStates(db: Db, repo?: string): DriftProjectState[] {
       : db.prepare('SELECT * FROM drift_projects WHERE repo = ? ORDER BY project_key').all(repo)
   ) as ProjectRow[];
   return rows.map((row) => {
-    const r = fromRow(row);
-    return {
-      key: r.key,
-      repo: r.repo,
-      dir: r.dir,
-      workspace: r.workspace,
-      name: r.name,
-      kind: r.kind,
-      state: r.state,
-      reason: r.reason,
-      summary: r.summary,
-      headSha: r.headSha,
-      fingerprint: r.fingerprint,
-      firstSeen: r.firstSeen,
-      lastSeen: r.lastSeen,
-      issue: r.issueNumber === null ? null : { number: r.issueNumber, url: r.issueUrl },
-      remediatedAt: r.remediatedAt,
-      lastChecked: r.lastChecked,
-      lastChanged: r.lastChanged,
-      excerpt: r.excerpt,
-      schedule: r.schedule,
-    };
+    const { issueNumber, issueUrl, ...state } = fromRow(row);
+    return { ...state, issue: issueNumber === null ? null : { number: issueNumber, url: issueUrl } };
   });
 }
 
