@@ -32,7 +32,8 @@ export function ensureInside(root: string, path: string): string {
   return real;
 }
 
-function isWithin(root: string, target: string): boolean {
+/** Whether `target` is `root` or lies below it, lexically. */
+export function isWithin(root: string, target: string): boolean {
   const rel = relative(root, target);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }

@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { exec } from '../../runners/exec.js';
 import type { SecretMasker } from '../../runners/secrets.js';
 import type { CommandResult, GitRequest } from '../metrics/index.js';
 import type { CacheLocks } from './cache-lock.js';
+import { isWithin } from './ensure-inside.js';
 
 export interface GitContext {
   /** Root of all working trees, e.g. `$TIDELINE_DATA_DIR/repos`. */
@@ -82,8 +83,7 @@ export async function removeHalfMadeWorktrees(cache: string): Promise<string[]> 
     if (!/^0{40}$/.test(head.trim())) continue;
     // `gitdir` names the tree's `.git` file; only a tree beside the cache is ever deleted.
     const tree = dirname((await readFile(join(admin, id, 'gitdir'), 'utf8').catch(() => '')).trim());
-    const rel = relative(dirname(cache), tree);
-    if (rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel)) {
+    if (tree !== dirname(cache) && isWithin(dirname(cache), tree)) {
       await rm(tree, { recursive: true, force: true });
       removed.push(tree);
     }
