@@ -100,12 +100,6 @@ interface Measure {
   count: number;
 }
 
-/** measure(closeLines(open)) without building the lines: it is asked once per body line. */
-function closeMeasure(open: OpenBlocks): Measure {
-  const fence = open.fence === null ? { chars: 0, count: 0 } : { chars: open.fence.length, count: 1 };
-  return { chars: fence.chars + open.details.length * '</details>'.length, count: fence.count + open.details.length };
-}
-
 function measure(lines: readonly string[]): Measure {
   let chars = 0;
   for (const line of lines) {
@@ -134,6 +128,17 @@ function layout(bodyLines: readonly string[], limit: number, digits: number, mar
   const header = measure(headerLines(widest, widest));
   const fixed = measure([...footerLines(widest, widest), ...marker]);
   const none = measure([]);
+  // fits() asks for the closers' size once per body line; afterLine hands back the same object
+  // while nothing opens or closes, so each state's closers are built and measured once.
+  const closeSizes = new WeakMap<OpenBlocks, Measure>();
+  const closeMeasure = (open: OpenBlocks): Measure => {
+    let size = closeSizes.get(open);
+    if (size === undefined) {
+      size = measure(closeLines(open));
+      closeSizes.set(open, size);
+    }
+    return size;
+  };
   const parts: Part[] = [];
   let open = NOTHING_OPEN;
   let lines: string[] = [];
