@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import {
   addWorktree,
   cacheDir,
-  cleanTree,
   describeGitError,
   fetchIntoCache,
   gitAt,
@@ -15,6 +14,7 @@ import {
   GitError,
   maintainCache,
   refValue,
+  resetTree,
   timed,
   type GitContext,
 } from './git.js';
@@ -53,9 +53,8 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
       await addWorktree(ctx, cacheDir(ctx, req.owner, req.name), req.cloneUrl, dir, target);
       return { dir, headSha: target };
     }
-    const git = gitAt(ctx, dir, req.cloneUrl);
-    if (head !== target) await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', target]));
-    await cleanTree(ctx, dir);
+    // Also at the same head: a sweep plans the commit, not what the last run left behind.
+    await resetTree(ctx, dir, target);
     return { dir, headSha: target };
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name} branch ${req.branch} failed: ${describeGitError(ctx, err)}`, { cause: err });
@@ -81,13 +80,11 @@ async function fetchBranch(ctx: GitContext, req: BranchCheckoutRequest): Promise
 async function checkoutOwnRepo(ctx: GitContext, dir: string, req: BranchCheckoutRequest): Promise<string> {
   const git = gitAt(ctx, dir, req.cloneUrl);
   const tracking = `refs/remotes/origin/${req.branch}`;
-  if (req.sha === undefined || (await refValue(join(dir, '.git'), 'HEAD')) !== req.sha) {
+  let target = req.sha;
+  if (target === undefined || (await refValue(join(dir, '.git'), 'HEAD')) !== target) {
     await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/heads/${req.branch}:${tracking}`]));
-    const target = req.sha ?? (await git.raw(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
-    await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', target]));
+    target ??= (await git.raw(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
   }
-  await cleanTree(ctx, dir);
-  const headSha = await refValue(join(dir, '.git'), 'HEAD');
-  if (headSha === null) throw new Error('the working tree has no detached head after checkout');
-  return headSha;
+  await resetTree(ctx, dir, target);
+  return target;
 }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import {
   addWorktree,
   cacheDir,
-  cleanTree,
   commonDirOf,
   describeGitError,
   fetchIntoCache,
@@ -18,6 +17,7 @@ import {
   GitError,
   maintainCache,
   refValue,
+  resetTree,
   timed,
   type GitContext,
 } from './git.js';
@@ -66,10 +66,8 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
       await addWorktree(ctx, cache, req.cloneUrl, dir, req.headSha);
       return dir;
     }
-    const git = gitAt(ctx, dir, req.cloneUrl);
-    // checkout prints "HEAD is now at", so simple-git's pause after silent commands is avoided.
-    if (head !== req.headSha) await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', req.headSha]));
-    await cleanTree(ctx, dir);
+    // Also at the same head: a plan is of the commit, not of what the last run left behind.
+    await resetTree(ctx, dir, req.headSha);
     return dir;
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describeGitError(ctx, err)}`, { cause: err });
@@ -89,12 +87,11 @@ export async function prefetchPull(ctx: GitContext, req: Omit<CheckoutRequest, '
 async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutRequest, opts: CheckoutOptions): Promise<void> {
   const head = await refValue(join(dir, '.git'), 'HEAD');
   if (head === req.headSha && opts.reuse === true) return;
-  const git = gitAt(ctx, dir, req.cloneUrl);
   if (head !== req.headSha) {
+    const git = gitAt(ctx, dir, req.cloneUrl);
     await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]));
-    await timed(ctx, 'checkout', () => git.raw(['checkout', '--force', '--detach', req.headSha]));
   }
-  await cleanTree(ctx, dir);
+  await resetTree(ctx, dir, req.headSha);
 }
 
 /**

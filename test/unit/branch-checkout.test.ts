@@ -40,6 +40,20 @@ describe('branch working trees', () => {
     expect(existsSync(join(tree, '.terraform'))).toBe(true);
   });
 
+  it('puts back committed files that the last run changed, also when the branch has not moved', async () => {
+    const tree = branchDir(ctx, 'acme', 'infra', 'default');
+    const head = git(tree, 'rev-parse', 'HEAD');
+    const committed = readFileSync(join(tree, 'main.tf'), 'utf8');
+    writeFileSync(join(tree, 'main.tf'), 'resource "terraform_data" "edited" {}\n');
+    // Fetching again, and reusing the commit the sweep's first workspace is at: both restore.
+    expect((await checkoutBranch(ctx, { ...req, workspace: 'default' })).headSha).toBe(head);
+    expect(readFileSync(join(tree, 'main.tf'), 'utf8')).toBe(committed);
+    writeFileSync(join(tree, 'main.tf'), 'resource "terraform_data" "edited" {}\n');
+    await checkoutBranch(ctx, { ...req, workspace: 'default', sha: head });
+    expect(readFileSync(join(tree, 'main.tf'), 'utf8')).toBe(committed);
+    expect(git(tree, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  });
+
   it('still checks out when the cache upkeep fails, and counts the failure', async () => {
     const cache = cacheDir(ctx, 'acme', 'infra');
     git(cache, 'config', 'gc.auto', 'not-a-number');

@@ -40,6 +40,22 @@ describe('pull request working trees', () => {
     expect(existsSync(join(tree, '.terraform'))).toBe(true);
   });
 
+  it('puts back a tracked file that the last run changed when planning the same head again', async () => {
+    const head = git(origin, 'rev-parse', 'refs/pull/7/head');
+    const tree = await checkoutPull(ctx, { ...req, headSha: head });
+    const committed = readFileSync(join(tree, 'main.tf'), 'utf8');
+    // A workflow step (terraform fmt, a generator) rewrote a committed file in the last run.
+    writeFileSync(join(tree, 'main.tf'), 'resource "terraform_data" "edited" {}\n');
+    // apply runs where its plan ran: the tree is left as it is.
+    await checkoutPull(ctx, { ...req, headSha: head }, { reuse: true });
+    expect(readFileSync(join(tree, 'main.tf'), 'utf8')).not.toBe(committed);
+    // A plan is of the commit, not of what the last run left.
+    expect(await checkoutPull(ctx, { ...req, headSha: head })).toBe(tree);
+    expect(readFileSync(join(tree, 'main.tf'), 'utf8')).toBe(committed);
+    expect(git(tree, 'status', '--porcelain')).toBe('');
+    expect(git(tree, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
   it('makes every tree of the repository a worktree of one cache, so a new pull fetches only what is new', async () => {
     git(origin, 'checkout', '-q', '-b', 'other', first);
     const third = commit(origin, 'other.tf', '# other\n');
