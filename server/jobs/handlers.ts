@@ -11,7 +11,7 @@ import { runPlan } from './plan-command.js';
 import { refOf, reply } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob } from './types.js';
-import { prefetchPull } from '../workspace/checkout.js';
+import { hasPullTree, prefetchPull } from '../workspace/checkout.js';
 import type { JobHandlers } from './worker-pool.js';
 
 type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo) => Promise<void>;
@@ -25,10 +25,17 @@ const COMMANDS: Record<CommandName, CommandHandler> = {
   version: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'version', 'version is answered directly')),
 };
 
+/**
+ * A plan on a pull request without a tree yet fetches its head while GitHub says which commit
+ * that is. One with a tree skips it: autoplan keeps the tree at the head, and when it did not
+ * (a draft, a missed delivery), the checkout fetches after all.
+ */
 async function prefetchHead(ctx: JobContext, job: CommandJob): Promise<void> {
+  const req = { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' };
+  if (hasPullTree(ctx.git, req)) return;
   try {
     const token = await ctx.forge.cloneToken(refOf(job.repo));
-    await prefetchPull({ ...ctx.git, token }, { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' });
+    await prefetchPull({ ...ctx.git, token }, req);
   } catch (err: unknown) {
     ctx.log.debug({ err }, 'prefetch failed; the checkout fetches again');
   }
@@ -40,8 +47,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const payload = job.payload;
       const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
       const jctx: JobContext = { ...ctx, log, jobId: job.id, signal };
-      // A plan needs the PR head in a working tree: fetch it while GitHub says which commit
-      // that is. The tree is not touched again until the prefetch has settled.
+      // The tree is not touched again until the prefetch has settled.
       const prefetch = payload.command.name === 'plan' ? prefetchHead(jctx, payload) : Promise.resolve();
       const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull).finally(() => prefetch);
       if (pr.state !== 'open') {

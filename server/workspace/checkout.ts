@@ -4,6 +4,7 @@
 // fetches and checks out in place. Trees made before the cache existed (a `.git` directory of
 // their own) keep fetching into themselves.
 
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -72,6 +73,14 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
   } catch (err: unknown) {
     throw new GitError(`git checkout of ${req.owner}/${req.name}#${req.pull} at ${req.headSha.slice(0, 7)} failed: ${describeGitError(ctx, err)}`, { cause: err });
   }
+}
+
+/**
+ * Whether (pull, workspace) has a working tree. The tree usually is at the PR's head already
+ * (autoplan moved it on the last push), so a prefetch would only burn a fetch.
+ */
+export function hasPullTree(ctx: Pick<GitContext, 'root'>, req: Pick<CheckoutRequest, 'owner' | 'name' | 'pull' | 'workspace'>): boolean {
+  return existsSync(join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace, '.git'));
 }
 
 /**
