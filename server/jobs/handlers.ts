@@ -10,11 +10,11 @@ import type { JobContext } from './context.js';
 import { runPlan } from './plan-command.js';
 import { refOf, reply } from './post.js';
 import { runRelease, runUnlock } from './release.js';
-import type { CommandJob } from './types.js';
-import { hasPullTree, prefetchPull } from '../workspace/checkout.js';
+import type { CommandJob, Prepared } from './types.js';
+import { prepareCheckout } from '../workspace/checkout.js';
 import type { JobHandlers } from './worker-pool.js';
 
-type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo) => Promise<void>;
+type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared) => Promise<void>;
 
 const COMMANDS: Record<CommandName, CommandHandler> = {
   plan: runPlan,
@@ -25,19 +25,15 @@ const COMMANDS: Record<CommandName, CommandHandler> = {
   version: async (ctx, job) => reply(ctx, job.repo, job.pull, renderError(ctx.render, 'version', 'version is answered directly')),
 };
 
-/**
- * A plan on a pull request without a tree yet fetches its head while GitHub says which commit
- * that is. One with a tree skips it: autoplan keeps the tree at the head, and when it did not
- * (a draft, a missed delivery), the checkout fetches after all.
- */
-async function prefetchHead(ctx: JobContext, job: CommandJob): Promise<void> {
-  const req = { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' };
-  if (hasPullTree(ctx.git, req)) return;
+/** A plan's tree is made ready beside the GitHub call that names the head (prepareCheckout). */
+async function prepareTree(ctx: JobContext, job: CommandJob): Promise<Prepared> {
   try {
     const token = await ctx.forge.cloneToken(refOf(job.repo));
-    await prefetchPull({ ...ctx.git, token }, req);
+    const resetAt = await prepareCheckout({ ...ctx.git, token }, { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' });
+    return { resetAt };
   } catch (err: unknown) {
-    ctx.log.debug({ err }, 'prefetch failed; the checkout fetches again');
+    ctx.log.debug({ err }, 'preparing the tree failed; the checkout does it again');
+    return { resetAt: null };
   }
 }
 
@@ -47,9 +43,10 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const payload = job.payload;
       const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
       const jctx: JobContext = { ...ctx, log, jobId: job.id, signal };
-      // The tree is not touched again until the prefetch has settled.
-      const prefetch = payload.command.name === 'plan' ? prefetchHead(jctx, payload) : Promise.resolve();
-      const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull).finally(() => prefetch);
+      // The tree is not touched again until the preparation has settled.
+      const preparing = payload.command.name === 'plan' ? prepareTree(jctx, payload) : Promise.resolve({ resetAt: null });
+      const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull).finally(() => preparing);
+      const prepared = await preparing;
       if (pr.state !== 'open') {
         log.info('pull request is closed: command ignored');
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, 'this pull request is closed: commands run only on open pull requests'));
@@ -74,7 +71,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const started = performance.now();
       const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
       try {
-        await COMMANDS[payload.command.name](jctx, payload, pr);
+        await COMMANDS[payload.command.name](jctx, payload, pr, prepared);
         ctx.live.end(job.id, 'succeeded');
         finished('succeeded');
       } catch (err: unknown) {

@@ -22,12 +22,12 @@ import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
 import { JobInterruptedError } from './worker-pool.js';
-import type { CommandJob } from './types.js';
+import type { CommandJob, Prepared } from './types.js';
 
-export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
+export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared = { resetAt: null }): Promise<void> {
   const { repo, pull, command } = job;
   const git: GitContext = { ...ctx.git, token: await ctx.forge.cloneToken(refOf(repo)) };
-  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha });
+  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { resetAt: prepared.resetAt });
 
   const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
   if (!loaded.ok) {

@@ -52,3 +52,9 @@ export interface JobPayloads {
 
 export type JobType = keyof JobPayloads;
 export type JobPayload<T extends JobType = JobType> = JobPayloads[T];
+
+/** What was done for a command before its pull request's head SHA was known. */
+export interface Prepared {
+  /** The commit the default workspace's tree was reset to (prepareCheckout), or null. */
+  resetAt: string | null;
+}

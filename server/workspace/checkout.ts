@@ -4,7 +4,6 @@
 // fetches and checks out in place. Trees made before the cache existed (a `.git` directory of
 // their own) keep fetching into themselves.
 
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -35,6 +34,8 @@ export interface CheckoutRequest {
 export interface CheckoutOptions {
   /** Keep a working tree that is already at the head SHA as it is (apply runs where plan ran). */
   reuse?: boolean;
+  /** prepareCheckout reset the tree to this commit moments ago: at the head, nothing is left to do. */
+  resetAt?: string | null;
 }
 
 export function pullDir(ctx: Pick<GitContext, 'root'>, owner: string, name: string, pull: number): string {
@@ -51,12 +52,12 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
   const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
   try {
     const gitDir = await gitDirOf(dir);
+    const head = gitDir === null ? null : await refValue(gitDir, 'HEAD');
+    if (head === req.headSha && (opts.reuse === true || opts.resetAt === head)) return dir;
     if (gitDir === join(dir, '.git')) {
-      await checkoutOwnRepo(ctx, dir, req, opts);
+      await checkoutOwnRepo(ctx, dir, req, head);
       return dir;
     }
-    const head = gitDir === null ? null : await refValue(gitDir, 'HEAD');
-    if (head === req.headSha && opts.reuse === true) return dir; // apply runs where its plan ran, .terraform and all
     const cache = cacheDir(ctx, req.owner, req.name);
     // A prefetch (prefetchPull) may already have brought the commit.
     if (head !== req.headSha && (await refValue(cache, pullRef(req.pull))) !== req.headSha) {
@@ -76,11 +77,22 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
 }
 
 /**
- * Whether (pull, workspace) has a working tree. The tree usually is at the PR's head already
- * (autoplan moved it on the last push), so a prefetch would only burn a fetch.
+ * Gets the tree of (pull, workspace) ready while the GitHub call that names the head SHA is in
+ * flight. A tree that exists is reset to the commit it is at, which usually is the head
+ * (autoplan moved it on the last push): checkoutPull then has nothing left to do. Without a
+ * tree, the head is fetched into the cache. Returns the commit the tree was reset to, for
+ * checkoutPull's `resetAt`. Failures are the caller's to ignore: checkoutPull does it again.
  */
-export function hasPullTree(ctx: Pick<GitContext, 'root'>, req: Pick<CheckoutRequest, 'owner' | 'name' | 'pull' | 'workspace'>): boolean {
-  return existsSync(join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace, '.git'));
+export async function prepareCheckout(ctx: GitContext, req: Omit<CheckoutRequest, 'headSha'>): Promise<string | null> {
+  const dir = join(pullDir(ctx, req.owner, req.name, req.pull), req.workspace);
+  const gitDir = await gitDirOf(dir);
+  const head = gitDir === null ? null : await refValue(gitDir, 'HEAD');
+  if (head === null) {
+    await prefetchPull(ctx, req);
+    return null;
+  }
+  await resetTree(ctx, dir, head);
+  return head;
 }
 
 /**
@@ -93,9 +105,7 @@ export async function prefetchPull(ctx: GitContext, req: Omit<CheckoutRequest, '
 }
 
 /** A tree made before the cache: a repository of its own, fetched into directly. */
-async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutRequest, opts: CheckoutOptions): Promise<void> {
-  const head = await refValue(join(dir, '.git'), 'HEAD');
-  if (head === req.headSha && opts.reuse === true) return;
+async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutRequest, head: string | null): Promise<void> {
   if (head !== req.headSha) {
     const git = gitAt(ctx, dir, req.cloneUrl);
     await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]));

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkoutPull, containsBase, prefetchPull, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
+import { checkoutPull, containsBase, prefetchPull, prepareCheckout, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
 import { cacheDir, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
 import { gitOrigin } from '../support/git-origin.js';
 
@@ -54,6 +54,42 @@ describe('pull request working trees', () => {
     expect(readFileSync(join(tree, 'main.tf'), 'utf8')).toBe(committed);
     expect(git(tree, 'status', '--porcelain')).toBe('');
     expect(git(tree, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it('prepares a known tree beside the GitHub call: reset where it is, then nothing left at the head', async () => {
+    const head = git(origin, 'rev-parse', 'refs/pull/7/head');
+    const tree = await checkoutPull(ctx, { ...req, headSha: head });
+    writeFileSync(join(tree, 'main.tf'), 'resource "terraform_data" "edited" {}\n');
+    writeFileSync(join(tree, 'left-over.txt'), 'x');
+    const seen: string[] = [];
+    const counted: GitContext = { ...ctx, onRequest: (request) => seen.push(request) };
+    expect(await prepareCheckout(counted, req)).toBe(head);
+    expect(git(tree, 'status', '--porcelain')).toBe('');
+    expect(seen).toEqual(['checkout']);
+    // GitHub names the same head: the checkout runs no git at all.
+    expect(await checkoutPull(counted, { ...req, headSha: head }, { resetAt: head })).toBe(tree);
+    expect(seen).toEqual(['checkout']);
+  });
+
+  it('prepares a tree whose pull request moved on, and the checkout then fetches the new head', async () => {
+    const old = git(origin, 'rev-parse', 'refs/pull/7/head');
+    const moved = commit(origin, 'moved.tf', '# moved\n');
+    git(origin, 'update-ref', 'refs/pull/7/head', moved);
+    const seen: string[] = [];
+    const counted: GitContext = { ...ctx, onRequest: (request) => seen.push(request) };
+    const resetAt = await prepareCheckout(counted, req);
+    expect(resetAt).toBe(old);
+    const tree = await checkoutPull(counted, { ...req, headSha: moved }, { resetAt });
+    expect(git(tree, 'rev-parse', 'HEAD')).toBe(moved);
+    expect(readFileSync(join(tree, 'moved.tf'), 'utf8')).toBe('# moved\n');
+    expect(seen).toEqual(['checkout', 'fetch', 'checkout']);
+  });
+
+  it('prepares a pull request without a tree by fetching its head', async () => {
+    git(origin, 'update-ref', 'refs/pull/12/head', first);
+    expect(await prepareCheckout(ctx, { ...req, pull: 12 })).toBeNull();
+    expect(git(cacheDir(ctx, 'acme', 'infra'), 'rev-parse', 'refs/tideline/pull/12')).toBe(first);
+    expect(existsSync(join(pullDir(ctx, 'acme', 'infra', 12), 'default'))).toBe(false);
   });
 
   it('makes every tree of the repository a worktree of one cache, so a new pull fetches only what is new', async () => {
