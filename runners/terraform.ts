@@ -2,10 +2,13 @@
 // the one door to child processes (`exec.ts`). Always `-input=false -no-color` and
 // TF_IN_AUTOMATION=1 (as Atlantis does). Terraform failures never throw: they come back as an
 // outcome with result 'error' and the masked output of the step that failed, named.
+// In a directory this runner has initialised before, a plan skips `init`: terraform itself
+// refuses to plan when the configuration needs init again (backend, module or provider
+// changes), and then the runner runs init and plans once more.
 // The single steps (`init`, `selectWorkspace`, `planStep`, `applyStep`) are public so custom
 // workflows (`workflow.ts`) can run them in their own order.
 
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
@@ -57,6 +60,11 @@ export interface TerraformStepResult {
 const PLAN_LINE =
   /Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy/g;
 const NO_CHANGES_LINE = /^\s*No changes\./m;
+/** How terraform says a directory must be initialised again (backend, module, provider or
+ * lock file changes): every such error tells the user to run `terraform init`. */
+const NEEDS_INIT = /terraform init/;
+/** Written into `.terraform` after an init of ours succeeds there; removed before each init. */
+export const INIT_MARKER = '.tideline-initialized';
 const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
 
 /** The workspace terraform would use in `projectDir`: `.terraform/environment`, else `default`. */
@@ -147,8 +155,9 @@ export class TerraformRunner {
   }
 
   /**
-   * `init -input=false -no-color`; `workspace select -or-create=true <ws>` (always, also for
-   * `default`); `plan -input=false -no-color -detailed-exitcode -out=<planFile> ...extraArgs`.
+   * `init -input=false -no-color` (skipped where an init of this runner succeeded before,
+   * unless terraform then asks for it); `workspace select -or-create=true <ws>` (skipped when
+   * a no-op); `plan -input=false -no-color -detailed-exitcode -out=<planFile> ...extraArgs`.
    * A relative planFile is taken relative to the project dir. Any earlier file at that path
    * is removed first, so a failed plan never leaves an old plan behind to be applied.
    */
@@ -160,11 +169,14 @@ export class TerraformRunner {
     const unprepared = await preparePlanFile(planPath);
     if (unprepared !== null) return this.#planError(unprepared, NO_EXIT_CODE, started);
 
-    const init = await this.init(ctx, []);
-    if (!init.ok) return this.#planError(init.output, init.exitCode, started);
-    const select = await this.selectWorkspace(ctx);
-    if (!select.ok) return this.#planError(select.output, select.exitCode, started);
-    const plan = await this.planStep(ctx, planPath, []);
+    // A warm directory plans at once; when terraform answers that it needs init first, the
+    // runner says so in the live output, then runs init and plans again.
+    const warm = await exists(path.join(ctx.projectDir, '.terraform', INIT_MARKER));
+    let plan = await this.#initSelectPlan(ctx, planPath, !warm);
+    if (warm && !plan.ok && plan.exitCode === 1 && NEEDS_INIT.test(plan.output)) {
+      ctx.onOutput?.('\ntideline: terraform needs init again in this directory: running init, then planning again\n\n');
+      plan = await this.#initSelectPlan(ctx, planPath, true);
+    }
     if (!plan.ok) return this.#planError(plan.output, plan.exitCode, started);
 
     const noChanges = plan.exitCode === 0;
@@ -214,7 +226,17 @@ export class TerraformRunner {
     const refusal = refuseExtraArgs(extraArgs);
     if (refusal !== null) return this.#refused(refusal, started);
     const args = ['init', '-input=false', '-no-color', ...extraArgs];
-    return this.#stepResult(await this.#step(ctx, 'init', args, this.#timeouts.initMs), started);
+    const marker = path.join(ctx.projectDir, '.terraform', INIT_MARKER);
+    await rm(marker, { force: true });
+    const result = this.#stepResult(await this.#step(ctx, 'init', args, this.#timeouts.initMs), started);
+    // Only a plain init marks the directory: one with extra args (a custom workflow's
+    // -backend-config, say) is that workflow's to repeat.
+    if (result.ok && extraArgs.length === 0) {
+      await mkdir(path.dirname(marker), { recursive: true })
+        .then(() => writeFile(marker, ''))
+        .catch(() => undefined);
+    }
+    return result;
   }
 
   /** `init` without extra args when the project has no `.terraform` dir (a fresh checkout). */
@@ -281,6 +303,17 @@ export class TerraformRunner {
     const args = ['apply', '-input=false', '-no-color', ...extraArgs, ...ctx.extraArgs, planPath];
     const apply = await this.#step(ctx, 'apply', args, this.#timeouts.applyMs);
     return this.#stepResult(apply, started);
+  }
+
+  /** init (when asked), workspace select, plan: the plan's result, or the step that failed. */
+  async #initSelectPlan(ctx: RunContext, planPath: string, withInit: boolean): Promise<TerraformStepResult> {
+    if (withInit) {
+      const init = await this.init(ctx, []);
+      if (!init.ok) return init;
+    }
+    const select = await this.selectWorkspace(ctx);
+    if (!select.ok) return select;
+    return this.planStep(ctx, planPath, []);
   }
 
   #stepResult(result: ExecResult | StepFailure, started: number): TerraformStepResult {

@@ -154,12 +154,13 @@ export async function timed<T>(ctx: Pick<GitContext, 'onRequest'>, request: GitR
 
 /**
  * Brings a tree to exactly `sha`: committed files as committed (a step of the last run may have
- * rewritten or deleted some), files a previous run generated gone, but terraform's plugin dir
- * and any local state kept. Both commands print nothing, so they run through exec (quietGit).
+ * rewritten or deleted some), files a previous run generated gone, but what `terraform init`
+ * made (its `.terraform` dir, and the lock file it writes when the repository has none) and
+ * any local state kept. Both commands print nothing, so they run through exec (quietGit).
  */
 export async function resetTree(ctx: Pick<GitContext, 'baseEnv' | 'masker' | 'timeoutMs' | 'onRequest'>, dir: string, sha: string): Promise<void> {
   await timed(ctx, 'checkout', () => quietGit(ctx, dir, ['checkout', '-q', '--force', '--detach', sha]));
-  await quietGit(ctx, dir, ['clean', '-ffd', '-e', '.terraform/', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+  await quietGit(ctx, dir, ['clean', '-ffd', '-e', '.terraform/', '-e', '.terraform.lock.hcl', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
 }
 
 /**

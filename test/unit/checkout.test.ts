@@ -26,10 +26,12 @@ describe('pull request working trees', () => {
     }
   });
 
-  it('fetches a new head into the same tree and drops generated files, keeping .terraform', async () => {
+  it('fetches a new head into the same tree and drops generated files, keeping what init made', async () => {
     const tree = await checkoutPull(ctx, { ...req, headSha: first });
     writeFileSync(join(tree, 'generated.txt'), 'x');
     mkdirSync(join(tree, '.terraform'), { recursive: true });
+    // The lock file init writes when the repository commits none: a later plan needs it.
+    writeFileSync(join(tree, '.terraform.lock.hcl'), '# written by terraform init\n');
     git(origin, 'checkout', '-q', '-b', 'pr');
     const second = commit(origin, 'main.tf', '# two\n');
     git(origin, 'update-ref', 'refs/pull/7/head', second);
@@ -38,6 +40,8 @@ describe('pull request working trees', () => {
     expect(git(tree, 'rev-parse', 'HEAD')).toBe(second);
     expect(existsSync(join(tree, 'generated.txt'))).toBe(false);
     expect(existsSync(join(tree, '.terraform'))).toBe(true);
+    expect(existsSync(join(tree, '.terraform.lock.hcl'))).toBe(true);
+    rmSync(join(tree, '.terraform.lock.hcl')); // the later tests expect a clean status
   });
 
   it('puts back a tracked file that the last run changed when planning the same head again', async () => {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../../runners/secrets.js';
-import { parsePlanSummary, TerraformRunner } from '../../runners/terraform.js';
+import { INIT_MARKER, parsePlanSummary, TerraformRunner } from '../../runners/terraform.js';
 import type { TerraformTimeouts } from '../../runners/terraform.js';
-import type { RunContext } from '../../runners/types.js';
+import type { PlanOutcome, RunContext } from '../../runners/types.js';
 
 const CONFIG = `
 variable "v" {
@@ -214,6 +214,72 @@ describe('TerraformRunner with the real terraform', () => {
   });
 });
 
+describe('TerraformRunner in a directory it initialised before', () => {
+  /** Plans with live output captured; `inits` counts the init runs terraform printed. */
+  async function planLive(tf: TerraformRunner): Promise<{ outcome: PlanOutcome; live: string; inits: number }> {
+    let live = '';
+    const outcome = await tf.plan(run({ onOutput: (chunk) => (live += chunk) }), path.join(tmp, 'p.tfplan'));
+    return { outcome, live, inits: live.split('Terraform has been successfully initialized!').length - 1 };
+  }
+
+  it('plans without init again, with the same result', async () => {
+    const tf = runner();
+    const first = await planLive(tf);
+    expect(first.inits).toBe(1);
+    expect(await exists(path.join(projectDir, '.terraform', INIT_MARKER))).toBe(true);
+    const again = await planLive(tf);
+    expect(again.inits).toBe(0);
+    expect(again.outcome).toMatchObject({ result: 'changes', summary: { add: 1, change: 0, destroy: 0 }, exitCode: 2 });
+    expect(again.outcome.output).toContain('terraform_data.x will be created');
+  });
+
+  it('runs init and plans again when terraform says the change needs it: backend, module, provider', async () => {
+    const tf = runner();
+    const backend = (file: string): string => `terraform {\n  backend "local" { path = ${JSON.stringify(path.join(tmp, file))} }\n}\n`;
+    await writeFileIn(projectDir, 'backend.tf', backend('a.tfstate'));
+    expect((await planLive(tf)).inits).toBe(1);
+
+    // The PR moves the state: plan refuses until init has run, and init without a human
+    // refuses to migrate state, as it would in a fresh checkout of an initialised repo.
+    await writeFileIn(projectDir, 'backend.tf', backend('b.tfstate'));
+    const moved = await planLive(tf);
+    expect(moved.live).toContain('Backend initialization required');
+    expect(moved.live).toContain('tideline: terraform needs init again in this directory');
+    expect(moved.outcome.result).toBe('error');
+    expect(moved.outcome.output).toMatch(/^terraform init failed with exit code 1:/);
+    expect(moved.outcome.output).toContain('Backend configuration changed');
+    await writeFileIn(projectDir, 'backend.tf', backend('a.tfstate'));
+    expect((await planLive(tf)).inits).toBe(1); // the failed init took the mark away
+
+    // A new local module must be installed first.
+    await writeFileIn(path.join(projectDir, 'mod'), 'main.tf', 'resource "terraform_data" "m" {}\n');
+    await writeFileIn(projectDir, 'module.tf', 'module "m" {\n  source = "./mod"\n}\n');
+    const added = await planLive(tf);
+    expect(added.live).toContain('Module not installed');
+    expect(added.outcome).toMatchObject({ result: 'changes', summary: { add: 2, change: 0, destroy: 0 } });
+
+    // A provider the lock file does not hold (no download: init fails, and says why).
+    await writeFileIn(projectDir, 'providers.tf', 'terraform {\n  required_providers {\n    nothing = { source = "example.invalid/acme/nothing" }\n  }\n}\n');
+    const provider = await planLive(tf);
+    expect(provider.live).toContain('Inconsistent dependency lock file');
+    expect(provider.outcome.result).toBe('error');
+    expect(provider.outcome.output).toMatch(/^terraform init failed with exit code 1:/);
+    expect(await exists(path.join(projectDir, '.terraform', INIT_MARKER))).toBe(false);
+  }, 30_000);
+
+  it('reports a plan error in a warm directory once, without running init for it', async () => {
+    const tf = runner();
+    await planLive(tf);
+    await writeFileIn(projectDir, 'broken.tf', 'resource "terraform_data" "y" {\n');
+    const broken = await planLive(tf);
+    expect(broken.inits).toBe(0);
+    expect(broken.live).not.toContain('tideline: terraform needs init');
+    expect(broken.outcome.result).toBe('error');
+    expect(broken.outcome.output).toMatch(/^terraform plan failed with exit code 1:/);
+    expect(broken.outcome.output).toContain('Unclosed configuration block');
+  });
+});
+
 describe('TerraformRunner with a stand-in binary', () => {
   async function fakeTerraform(body: string): Promise<string> {
     const bin = path.join(tmp, 'fake-terraform');
@@ -237,6 +303,21 @@ describe('TerraformRunner with a stand-in binary', () => {
     expect(env).toContain('TF_INPUT=0\n');
     expect(env).toContain('TF_VAR_v=x\n');
     expect(env).not.toMatch(/^(TF_WORKSPACE|TF_DATA_DIR|TF_CLI_ARGS\w*)=/m);
+  });
+
+  it('skips init where its init succeeded, and runs it when terraform answers that it is needed', async () => {
+    // The stand-in fails a plan with terraform's words while needs-init exists.
+    const bin = await fakeTerraform(`case "$1" in plan) if [ -e "${tmp}/needs-init" ]; then echo 'Error: Module not installed. Run "terraform init".'; rm "${tmp}/needs-init"; exit 1; fi;; esac`);
+    const tf = runner(bin);
+    await tf.plan(run(), 'p.tfplan');
+    await tf.plan(run(), 'p.tfplan');
+    await writeFile(path.join(tmp, 'needs-init'), '');
+    const outcome = await tf.plan(run(), 'p.tfplan');
+    expect(outcome.result).toBe('no-changes');
+    const planPath = path.join(projectDir, 'p.tfplan');
+    const plan = `ARGS plan -input=false -no-color -detailed-exitcode -out=${planPath}`;
+    const init = 'ARGS init -input=false -no-color';
+    expect((await readFile(path.join(tmp, 'calls.log'), 'utf8')).trim().split('\n')).toEqual([init, plan, plan, plan, init, plan]);
   });
 
   it('selects default again when another workspace was selected in the dir', async () => {
