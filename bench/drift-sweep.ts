@@ -9,6 +9,8 @@
 // their own processes and not counted). The repository is a real bare git repository; GitHub is a
 // stub that records commit statuses (all projects are clean, so no other call is made), so the
 // RSS is the sweep's own and not the GitHub double's OpenAPI document.
+// Beside them, in the same rounds, the same plans by terraform alone (no server), one and two at a
+// time: the speed-up two cores give bare terraform, which no sweep can beat.
 // `npm run bench` calls benchDriftSweep(); `tsx bench/drift-sweep.ts` runs it alone.
 
 import { execFile } from 'node:child_process';
@@ -101,6 +103,7 @@ export async function benchDriftSweep(): Promise<object> {
     const repo: KnownRepo = { fullName: 'acme/bench', owner: 'acme', name: 'bench', cloneUrl: `file://${gitDir}`, defaultBranch: 'main' };
     rememberRepo(db, repo);
     const applyEnv = { ...childEnv, TF_IN_AUTOMATION: '1' };
+    const outside = Object.keys(files).filter((path) => path.endsWith('.tf')).map((path) => join(dir, 'outside', path.replace(/\/main\.tf$/, '')));
     await mapLimit(Object.entries(files).filter(([path]) => path.endsWith('.tf')), availableParallelism(), async ([path, text]) => {
       const project = join(dir, 'outside', path.replace(/\/main\.tf$/, ''));
       mkdirSync(project, { recursive: true });
@@ -143,6 +146,17 @@ export async function benchDriftSweep(): Promise<object> {
       return ms;
     };
 
+    // The same plans without the server: terraform alone in the initialised dirs it applied
+    // from, one or two at a time. What two cores give two terraform processes is the ceiling of
+    // any sweep's speed-up here (a lone plan keeps more than one core busy: Go's GC workers).
+    const terraformAlone = async (parallelism: number): Promise<number> => {
+      const started = performance.now();
+      await mapLimit(outside, parallelism, async (project) => {
+        await run('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode', '-lock-timeout=0s', '-out=bench.tfplan'], { cwd: project, env: applyEnv });
+      });
+      return performance.now() - started;
+    };
+
     await sweep(2); // warm-up: working trees and .terraform dirs, as every later sweep finds them
     (globalThis as { gc?: () => void }).gc?.();
     const loadBefore = loadavg()[0] ?? 0;
@@ -152,14 +166,19 @@ export async function benchDriftSweep(): Promise<object> {
     }, 20);
     const serial: number[] = [];
     const parallel: number[] = [];
+    const aloneSerial: number[] = [];
+    const aloneParallel: number[] = [];
     try {
       for (let round = 0; round < ROUNDS; round += 1) {
         serial.push(await sweep(1));
         parallel.push(await sweep(2));
+        aloneSerial.push(await terraformAlone(1));
+        aloneParallel.push(await terraformAlone(2));
       }
     } finally {
       clearInterval(sampler);
     }
+    const aloneSpeedup = Math.min(...aloneSerial) / Math.min(...aloneParallel);
     if (statuses.some((s) => s.context !== 'tideline/drift' || s.state !== 'success')) throw new Error(`unexpected statuses: ${JSON.stringify(statuses)}`);
     const speedup = Math.min(...serial) / Math.min(...parallel);
     const medianSpeedup = median(serial) / median(parallel);
@@ -175,6 +194,13 @@ export async function benchDriftSweep(): Promise<object> {
       speedup: Number(speedup.toFixed(2)),
       medianSpeedup: Number(medianSpeedup.toFixed(2)),
       speedupTarget: SPEEDUP_TARGET,
+      terraformAlone: {
+        parallelism1Ms: aloneSerial.map(Math.round),
+        parallelism2Ms: aloneParallel.map(Math.round),
+        speedup: Number(aloneSpeedup.toFixed(2)),
+        medianSpeedup: Number((median(aloneSerial) / median(aloneParallel)).toFixed(2)),
+      },
+      speedupOfTerraformAlone: Number((speedup / aloneSpeedup).toFixed(3)),
       peakRssMB,
       rssTargetMB: RSS_TARGET_MB,
       meetsTarget: speedup >= SPEEDUP_TARGET && peakRssMB < RSS_TARGET_MB,
