@@ -97,6 +97,22 @@ describe('pull request loop', () => {
     expect(state.resources[0]?.instances[0]?.attributes.input.value).toBe('two');
   });
 
+  it('plans a push that adds a module: the warm tree skipped init, terraform asked for it, and got it', async () => {
+    await h.double.pushToPull(REPO, 2, {
+      'app/module.tf': 'module "extra" {\n  source = "./extra"\n}\n',
+      'app/extra/main.tf': 'resource "terraform_data" "extra" {\n  input = "added"\n}\n',
+    });
+    const plan = await commentAndWait(2, 'tideline plan -d app', 'Ran Plan');
+    expect(plan).toContain('module.extra.terraform_data.extra will be created');
+    expect(plan).toContain('Plan: 1 to add, 1 to change, 0 to destroy.');
+    expect(plan).not.toContain('Module not installed');
+    // The job's live output shows the plan that found the module missing, then init.
+    const job = h.server.db.prepare("SELECT id FROM jobs WHERE type = 'command' ORDER BY id DESC LIMIT 1").get() as { id: number };
+    const page = await (await fetch(`${h.server.url}/jobs/${job.id}`)).text();
+    expect(page).toContain('Module not installed');
+    expect(page).toContain('tideline: terraform needs init again in this directory');
+  });
+
   it('serves the lock in the web UI and counts the work in /metrics', async () => {
     const page = await (await fetch(`${h.server.url}/`)).text();
     expect(page).toContain('acme/infra');
