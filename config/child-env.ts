@@ -1,6 +1,8 @@
 // The environment child processes (terraform, kubectl, git, custom steps) may see: an allow-list,
 // never the server's whole environment and never a TIDELINE_* value.
 
+import { resolve } from 'node:path';
+
 export const CHILD_ENV_NAMES = [
   'PATH',
   'HOME',
@@ -31,4 +33,15 @@ export function pickChildEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     }
   }
   return picked;
+}
+
+/**
+ * Terraform's shared provider plugin cache, as Atlantis keeps one: the operator's
+ * `TF_PLUGIN_CACHE_DIR` when set (made absolute: terraform runs in each project's dir), none
+ * when it is set empty, else `<dataDir>/plugin-cache`.
+ */
+export function terraformPluginCacheDir(childEnv: Readonly<Record<string, string>>, dataDir: string): string | null {
+  const chosen = childEnv['TF_PLUGIN_CACHE_DIR'];
+  if (chosen === undefined) return resolve(dataDir, 'plugin-cache');
+  return chosen === '' ? null : resolve(chosen);
 }

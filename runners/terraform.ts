@@ -25,6 +25,13 @@ export interface TerraformOptions {
   bin: string;
   exec: ExecContext;
   timeouts?: TerraformTimeouts;
+  /**
+   * Terraform's shared provider plugin cache (`TF_PLUGIN_CACHE_DIR`), given to every call:
+   * a provider is downloaded once, and every working tree links to it. With it, one `init`
+   * runs at a time, because terraform's installer is not safe against concurrent inits on one
+   * cache (hashicorp/terraform#31964); plans and applies still run side by side.
+   */
+  pluginCacheDir?: string;
 }
 
 export const DEFAULT_TERRAFORM_TIMEOUTS: Readonly<Required<TerraformTimeouts>> = {
@@ -147,11 +154,16 @@ export class TerraformRunner {
   readonly #bin: string;
   readonly #exec: ExecContext;
   readonly #timeouts: Readonly<Required<TerraformTimeouts>>;
+  readonly #sharedCache: boolean;
+  /** Settles when the last init queued so far has finished (inits share the plugin cache). */
+  #initsDone: Promise<void> = Promise.resolve();
 
   constructor(opts: TerraformOptions) {
     this.#bin = opts.bin;
-    this.#exec = { baseEnv: withoutRunnerOwnedVars(opts.exec.baseEnv), masker: opts.exec.masker };
+    const cache = opts.pluginCacheDir === undefined ? {} : { TF_PLUGIN_CACHE_DIR: opts.pluginCacheDir };
+    this.#exec = { baseEnv: { ...withoutRunnerOwnedVars(opts.exec.baseEnv), ...cache }, masker: opts.exec.masker };
     this.#timeouts = { ...DEFAULT_TERRAFORM_TIMEOUTS, ...opts.timeouts };
+    this.#sharedCache = opts.pluginCacheDir !== undefined;
   }
 
   /**
@@ -228,7 +240,8 @@ export class TerraformRunner {
     const args = ['init', '-input=false', '-no-color', ...extraArgs];
     const marker = path.join(ctx.projectDir, '.terraform', INIT_MARKER);
     await rm(marker, { force: true });
-    const result = this.#stepResult(await this.#step(ctx, 'init', args, this.#timeouts.initMs), started);
+    const step = (): Promise<ExecResult | StepFailure> => this.#step(ctx, 'init', args, this.#timeouts.initMs);
+    const result = this.#stepResult(await (this.#sharedCache ? this.#oneAtATime(step) : step()), started);
     // Only a plain init marks the directory: one with extra args (a custom workflow's
     // -backend-config, say) is that workflow's to repeat.
     if (result.ok && extraArgs.length === 0) {
@@ -303,6 +316,16 @@ export class TerraformRunner {
     const args = ['apply', '-input=false', '-no-color', ...extraArgs, ...ctx.extraArgs, planPath];
     const apply = await this.#step(ctx, 'apply', args, this.#timeouts.applyMs);
     return this.#stepResult(apply, started);
+  }
+
+  /** Runs `run` once every init queued before it has finished. */
+  #oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.#initsDone.then(run);
+    this.#initsDone = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   /** init (when asked), workspace select, plan: the plan's result, or the step that failed. */

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { terraformPluginCacheDir } from '../config/child-env.js';
 import { allowlisted } from '../config/repo-glob.js';
 import type { Settings } from '../config/settings.js';
 import { SecretMasker } from '../runners/secrets.js';
@@ -74,6 +75,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   if (repaired.length > 0) log.warn({ trees: repaired }, 'removed working trees a killed `git worktree add` left half-made; the next run makes them again');
   const db = openDb({ dataDir: settings.dataDir });
   mkdirSync(join(settings.dataDir, 'kubectl'), { recursive: true });
+  const pluginCacheDir = terraformPluginCacheDir(settings.childEnv, settings.dataDir);
+  if (pluginCacheDir !== null) mkdirSync(pluginCacheDir, { recursive: true });
   const digest = configDigest(settings);
   const sink: AuditWebhookSink | null =
     settings.audit.webhook === null ? null : auditWebhookSink({ url: settings.audit.webhook.url, secret: settings.audit.webhook.secret, log });
@@ -103,7 +106,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     masker,
     exec,
     git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl), locks: new CacheLocks(), onRequest: (request, result, seconds) => metrics.gitRequest(request, result, seconds) },
-    terraform: new TerraformRunner({ bin: settings.terraformBin, exec }),
+    terraform: new TerraformRunner({ bin: settings.terraformBin, exec, ...(pluginCacheDir === null ? {} : { pluginCacheDir }) }),
     kubernetes: new KubernetesRunner({ bin: settings.kubectlBin, exec, cacheRoot: join(settings.dataDir, 'kubectl') }),
     kubectlBin: settings.kubectlBin,
     kube: fileConfig.kube,
@@ -191,7 +194,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
   audit.append({ type: 'server.start', actor: SERVER_ACTOR, fields: { version, configDigest: digest, botLogin, parallelism: settings.parallelism } });
   const retention = startRetention(audit, db, settings.audit.retentionDays, log);
-  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest, git: gitVersion }, 'tideline started');
+  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest, git: gitVersion, pluginCacheDir }, 'tideline started');
 
   return {
     url,

@@ -47,6 +47,8 @@ describe('pull request loop', () => {
     expect(plan).toContain('tideline apply -d app');
     await h.double.waitFor('tideline/plan success', () => h.double.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/plan' && s.state === 'success'));
     expect(h.double.violations).toEqual([]);
+    // Terraform's shared provider cache, made at start-up like Atlantis's.
+    expect(existsSync(join(h.settings.dataDir, 'plugin-cache'))).toBe(true);
   });
 
   it('answers a `tideline plan` comment before terraform runs, then replies with the plan', async () => {
