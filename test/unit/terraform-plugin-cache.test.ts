@@ -51,8 +51,8 @@ describe('the plugin cache with the real terraform', () => {
   }
 
   it('installs a provider once and links the next working tree to it', async () => {
-    const { cliConfig, dirs } = await mirrorAndProjects(['pr-1', 'pr-2']);
-    const [first = '', second = ''] = dirs;
+    const { cliConfig, dirs } = await mirrorAndProjects(['pr-1', 'pr-2', 'pr-3']);
+    const [first = '', second = '', third = ''] = dirs;
     const cache = path.join(tmp, 'plugin-cache');
     await mkdir(cache);
     const tf = runner('terraform', { TF_CLI_CONFIG_FILE: cliConfig }, cache);
@@ -69,6 +69,13 @@ describe('the plugin cache with the real terraform', () => {
     expect(linked.ok).toBe(true);
     expect(linked.output).toContain(`Using ${PROVIDER} v1.0.0 from the shared cache directory`);
     expect(await readlink(path.join(second, '.terraform', 'providers', PROVIDER, '1.0.0', 'linux_amd64'))).toBe(cached);
+
+    // A cached build changed since (by a plan's program, say) no longer matches the lock file.
+    await writeFile(path.join(cached, 'terraform-provider-fake_v1.0.0'), '#!/bin/sh\necho tampered\n');
+    await writeFile(path.join(third, '.terraform.lock.hcl'), await readFile(path.join(first, '.terraform.lock.hcl'), 'utf8'));
+    const refused = await tf.init(run(third), []);
+    expect(refused.ok).toBe(false);
+    expect(refused.output).toContain("doesn't match any of the checksums");
   });
 
   it('without a cache, each working tree gets a copy of its own', async () => {
