@@ -103,9 +103,9 @@ export async function benchDriftSweep(): Promise<object> {
     const repo: KnownRepo = { fullName: 'acme/bench', owner: 'acme', name: 'bench', cloneUrl: `file://${gitDir}`, defaultBranch: 'main' };
     rememberRepo(db, repo);
     const applyEnv = { ...childEnv, TF_IN_AUTOMATION: '1' };
-    const outside = Object.keys(files).filter((path) => path.endsWith('.tf')).map((path) => join(dir, 'outside', path.replace(/\/main\.tf$/, '')));
-    await mapLimit(Object.entries(files).filter(([path]) => path.endsWith('.tf')), availableParallelism(), async ([path, text]) => {
-      const project = join(dir, 'outside', path.replace(/\/main\.tf$/, ''));
+    const outsideFiles = Object.entries(files).filter(([path]) => path.endsWith('.tf')).map(([path, text]) => ({ project: join(dir, 'outside', path.replace(/\/main\.tf$/, '')), text }));
+    const outside = outsideFiles.map((f) => f.project);
+    await mapLimit(outsideFiles, availableParallelism(), async ({ project, text }) => {
       mkdirSync(project, { recursive: true });
       writeFileSync(join(project, 'main.tf'), text);
       await run('terraform', ['init', '-input=false', '-no-color'], { cwd: project, env: applyEnv });

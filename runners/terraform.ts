@@ -13,6 +13,7 @@ import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
 import { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
+import { parsePlanSummary } from './terraform-output.js';
 import type { ApplyOutcome, ChangeSummary, PlanOutcome, RunContext } from './types.js';
 
 export interface TerraformTimeouts {
@@ -45,6 +46,7 @@ export const DEFAULT_TERRAFORM_TIMEOUTS: Readonly<Required<TerraformTimeouts>> =
 export const NO_EXIT_CODE = -1;
 
 export { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
+export { parsePlanSummary, planSaysNoChanges } from './terraform-output.js';
 
 type Step = 'init' | 'workspace select' | 'plan' | 'apply';
 
@@ -64,15 +66,11 @@ export interface TerraformStepResult {
   durationMs: number;
 }
 
-const PLAN_LINE =
-  /Plan: (?:(\d+) to import, )?(\d+) to add, (\d+) to change, (\d+) to destroy/g;
-const NO_CHANGES_LINE = /^\s*No changes\./m;
 /** How terraform says a directory must be initialised again (backend, module, provider or
  * lock file changes): every such error tells the user to run `terraform init`. */
 const NEEDS_INIT = /terraform init/;
 /** Written into `.terraform` after an init of ours succeeds there; removed before each init. */
 export const INIT_MARKER = '.tideline-initialized';
-const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
 
 /** The workspace terraform would use in `projectDir`: `.terraform/environment`, else `default`. */
 async function selectedWorkspace(projectDir: string): Promise<string> {
@@ -82,30 +80,6 @@ async function selectedWorkspace(projectDir: string): Promise<string> {
   } catch {
     return 'default';
   }
-}
-
-/**
- * `Plan: 1 to add, 0 to change, 0 to destroy.` → counts; `No changes.` → zeros; also
- * handles the `N to import, ` and `, N to forget` variants; null when absent (e.g. a plan
- * that only changes outputs). When several plan lines appear, the last one wins.
- */
-export function parsePlanSummary(output: string): ChangeSummary | null {
-  const text = output.replace(ANSI_ESCAPE, '');
-  let summary: ChangeSummary | null = null;
-  for (const match of text.matchAll(PLAN_LINE)) {
-    summary = { add: Number(match[2]), change: Number(match[3]), destroy: Number(match[4]) };
-  }
-  if (summary !== null) return summary;
-  return NO_CHANGES_LINE.test(text) ? { add: 0, change: 0, destroy: 0 } : null;
-}
-
-/**
- * True when terraform's output says `No changes.` and prints no `Plan:` line. (A zero summary
- * is not enough: an import-only plan prints `Plan: 2 to import, 0 to add, …` and is a change.)
- */
-export function planSaysNoChanges(output: string): boolean {
-  const text = output.replace(ANSI_ESCAPE, '');
-  return NO_CHANGES_LINE.test(text) && !new RegExp(PLAN_LINE.source).test(text);
 }
 
 function failureHeader(step: Step, error: ExecError, timeoutMs: number): string {
@@ -154,16 +128,15 @@ export class TerraformRunner {
   readonly #bin: string;
   readonly #exec: ExecContext;
   readonly #timeouts: Readonly<Required<TerraformTimeouts>>;
-  readonly #sharedCache: boolean;
-  /** Settles when the last init queued so far has finished (inits share the plugin cache). */
-  #initsDone: Promise<void> = Promise.resolve();
+  /** With a shared plugin cache: settles when the last init queued so far has finished. */
+  #initsDone: Promise<void> | null;
 
   constructor(opts: TerraformOptions) {
     this.#bin = opts.bin;
     const cache = opts.pluginCacheDir === undefined ? {} : { TF_PLUGIN_CACHE_DIR: opts.pluginCacheDir };
     this.#exec = { baseEnv: { ...withoutRunnerOwnedVars(opts.exec.baseEnv), ...cache }, masker: opts.exec.masker };
     this.#timeouts = { ...DEFAULT_TERRAFORM_TIMEOUTS, ...opts.timeouts };
-    this.#sharedCache = opts.pluginCacheDir !== undefined;
+    this.#initsDone = opts.pluginCacheDir === undefined ? null : Promise.resolve();
   }
 
   /**
@@ -240,8 +213,7 @@ export class TerraformRunner {
     const args = ['init', '-input=false', '-no-color', ...extraArgs];
     const marker = path.join(ctx.projectDir, '.terraform', INIT_MARKER);
     await rm(marker, { force: true });
-    const step = (): Promise<ExecResult | StepFailure> => this.#step(ctx, 'init', args, this.#timeouts.initMs);
-    const result = this.#stepResult(await (this.#sharedCache ? this.#oneAtATime(step) : step()), started);
+    const result = this.#stepResult(await this.#oneAtATime(() => this.#step(ctx, 'init', args, this.#timeouts.initMs)), started);
     // Only a plain init marks the directory: one with extra args (a custom workflow's
     // -backend-config, say) is that workflow's to repeat.
     if (result.ok && extraArgs.length === 0) {
@@ -318,8 +290,9 @@ export class TerraformRunner {
     return this.#stepResult(apply, started);
   }
 
-  /** Runs `run` once every init queued before it has finished. */
+  /** Runs `run` at once, or with a shared plugin cache once every init queued before it has finished. */
   #oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#initsDone === null) return run();
     const result = this.#initsDone.then(run);
     this.#initsDone = result.then(
       () => undefined,
