@@ -51,6 +51,7 @@ export async function createRepo(
     labels: new Map(),
     permissions: new Map(),
     statuses: new Map(),
+    commits: new Set([sha]),
   };
   state.repos.set(repoKey(fullName), repo);
   return { repo, headSha: sha };
@@ -72,6 +73,7 @@ export async function openPull(state: DoubleState, fullName: string, opts: OpenP
     message: title,
     author: identityFor(author),
   });
+  repo.commits.add(headSha);
   const number = repo.nextNumber;
   repo.nextNumber += 1;
   await updateRef(repo.gitDir, `refs/heads/${opts.branch}`, headSha);
@@ -112,6 +114,7 @@ export async function pushToPull(state: DoubleState, fullName: string, number: n
     message: `Update ${pull.branch}`,
     author: identityFor(pull.author),
   });
+  repo.commits.add(headSha);
   await updateRef(repo.gitDir, `refs/heads/${pull.branch}`, headSha);
   await updateRef(repo.gitDir, `refs/pull/${number}/head`, headSha);
   pull.previousHeadSha = pull.headSha;
@@ -132,6 +135,7 @@ export async function mergePull(state: DoubleState, fullName: string, number: nu
     message: `Merge pull request #${number} from ${repo.owner}/${pull.branch}\n\n${pull.title}`,
     author: identityFor(merger),
   });
+  repo.commits.add(sha);
   await updateRef(repo.gitDir, `refs/heads/${repo.defaultBranch}`, sha);
   const now = nowIso();
   Object.assign(pull, {

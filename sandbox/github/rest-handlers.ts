@@ -142,7 +142,7 @@ async function createStatus(ctx: HandlerContext, req: HandlerRequest): Promise<H
   const repo = repoOf(ctx, req);
   if (repo === undefined) return notFound();
   const requested = req.params['sha'] ?? '';
-  const sha = /^[0-9a-f]{40}$/i.test(requested) ? await resolveCommit(repo.gitDir, requested) : null;
+  const sha = /^[0-9a-f]{40}$/i.test(requested) ? await knownCommit(repo, requested) : null;
   if (sha === null) return { status: 422, body: { message: `No commit found for SHA: ${requested}` } };
   const input = asBody(req);
   const status: StatusRecord = {
@@ -160,6 +160,15 @@ async function createStatus(ctx: HandlerContext, req: HandlerRequest): Promise<H
   repo.statuses.set(sha, list);
   const object = statusObject(ctx, repo, status);
   return { status: 201, body: object, headers: { location: String(object['url']) } };
+}
+
+/** The commit a full SHA names, or null; git is asked once per commit the double did not write. */
+async function knownCommit(repo: RepoRecord, fullSha: string): Promise<string | null> {
+  const sha = fullSha.toLowerCase();
+  if (repo.commits.has(sha)) return sha;
+  const resolved = await resolveCommit(repo.gitDir, sha);
+  if (resolved !== null) repo.commits.add(resolved);
+  return resolved;
 }
 
 async function listStatuses(ctx: HandlerContext, req: HandlerRequest): Promise<HandlerResponse> {

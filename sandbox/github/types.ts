@@ -214,6 +214,12 @@ export interface RepoRecord {
   permissions: Map<string, DoublePermission>;
   /** Keyed by commit sha; oldest first. */
   statuses: Map<string, StatusRecord[]>;
+  /**
+   * Full SHAs known to name commits here: those the double wrote, and those git confirmed once.
+   * A commit never leaves the repository, so a status on one needs no git process: the double
+   * shares the cores of the server it measures, and GitHub's own work happens elsewhere.
+   */
+  commits: Set<string>;
 }
 
 /** Everything one double instance owns; passed to the parts instead of module state. */

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { octokitFor, startGitHubFixture, type GitHubFixture } from '../support/github-fixture.js';
 
@@ -7,10 +9,11 @@ const MANY_FILES = 35;
 describe('GitHub double REST API, through @octokit/rest', () => {
   let fx: GitHubFixture;
   let headSha: string;
+  let cloneUrl: string;
 
   beforeAll(async () => {
     fx = await startGitHubFixture();
-    await fx.double.createRepo(REPO, { 'README.md': '# infra\n', 'network/main.tf': 'resource "terraform_data" "a" {}\n' });
+    ({ cloneUrl } = await fx.double.createRepo(REPO, { 'README.md': '# infra\n', 'network/main.tf': 'resource "terraform_data" "a" {}\n' }));
     const files: Record<string, string | null> = { 'network/main.tf': 'resource "terraform_data" "b" {}\n' };
     for (let i = 0; i < MANY_FILES; i += 1) files[`stacks/s${String(i).padStart(2, '0')}/main.tf`] = `# ${i}\n`;
     const pull = await fx.double.openPull(REPO, { branch: 'feature/many', files, title: 'Many stacks', author: 'alice' });
@@ -173,6 +176,19 @@ describe('GitHub double REST API, through @octokit/rest', () => {
   it('refuses a status on a commit the repository does not have', async () => {
     const missing = fx.octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'infra', sha: 'f'.repeat(40), state: 'success' });
     await expect(missing).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('takes a status on a commit pushed with git, not on a tree, whatever the case of the SHA', async () => {
+    // The double knows the commits it wrote; any other SHA is asked of git, as GitHub would.
+    const gitDir = fileURLToPath(cloneUrl);
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@example.com' };
+    const tree = execFileSync('git', ['--git-dir', gitDir, 'rev-parse', `${headSha}^{tree}`], { encoding: 'utf8' }).trim();
+    const pushed = execFileSync('git', ['--git-dir', gitDir, 'commit-tree', tree, '-p', headSha, '-m', 'pushed by hand'], { encoding: 'utf8', env }).trim();
+    const created = await fx.octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'infra', sha: pushed.toUpperCase(), state: 'success', context: 'ci' });
+    expect(created.data.state).toBe('success');
+    expect(fx.double.statuses(REPO, pushed).map((status) => status.context)).toEqual(['ci']);
+    const onTree = fx.octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'infra', sha: tree, state: 'success' });
+    await expect(onTree).rejects.toMatchObject({ status: 422 });
   });
 
   it('answers collaborator permission: write by default, else as set', async () => {
