@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { signBody, startGitHubDouble } from '../sandbox/github/index.js';
 
 const REPO = 'acme/bench';
+const MANUAL_REPO = 'acme/bench-manual';
 const SECRET = 'bench-secret';
 const PLAN_RUNS = Number(process.env['BENCH_PLAN_RUNS'] ?? 5);
 const DELIVERIES = Number(process.env['BENCH_DELIVERIES'] ?? 2000);
@@ -146,6 +147,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < PLAN_RUNS; i += 1) files[`s${size}/p${i}/main.tf`] = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), 'base', size);
     }
     const { cloneUrl } = await double.createRepo(REPO, files);
+    // The same modules in a repository whose config turns autoplan off, as many Atlantis users
+    // do: GitHub's `opened` reaches the server, which checks the PR out and plans nothing, so
+    // the comment's plan is the first, with init, in a tree that is there.
+    const manualProjects = Object.keys(files).map((file) => `  - dir: ${file.slice(0, file.lastIndexOf('/'))}\n    autoplan:\n      enabled: false\n`);
+    await double.createRepo(MANUAL_REPO, { ...files, 'tideline.yaml': `version: 3\nprojects:\n${manualProjects.join('')}` });
     // What no server can skip: bringing the PR head's files to disk. Timed here as the server does
     // it (fetch into a repository that already holds the history, then a worktree), so the
     // output shows how much of the overhead is that and what ratio it alone would give.
@@ -166,6 +172,8 @@ async function main(): Promise<void> {
       const rawReplan: number[] = [];
       const afterAutoplan: number[] = [];
       const rawAfterAutoplan: number[] = [];
+      const autoplanOff: number[] = [];
+      const rawAutoplanOff: number[] = [];
       const gitBefore = await gitTimings(server.url);
       for (let i = 0; i < PLAN_RUNS; i += 1) {
         const projectDir = `s${size}/p${i}`;
@@ -222,6 +230,25 @@ async function main(): Promise<void> {
         const t6 = performance.now();
         rawInitPlan(rawDir, tfEnv);
         rawAfterAutoplan.push(performance.now() - t6);
+
+        // The first plan of a PR whose `opened` reached the server, in a repository with autoplan
+        // off; the raw side runs init + plan in a directory that has never been initialized.
+        const manual = tfModule(join(stateDir, `s${size}-p${i}.tfstate`), `manual-${i}`, size);
+        const manualPr = await double.openPull(MANUAL_REPO, { branch: `m${size}-${i}`, files: { [`${projectDir}/main.tf`]: manual } });
+        await double.sendPullRequestEvent(MANUAL_REPO, manualPr.number, 'opened');
+        const manualStatuses = (): number => double.statuses(MANUAL_REPO, manualPr.headSha).filter((st) => st.context === 'tideline/plan' && st.state !== 'pending').length;
+        await double.waitFor('the status of the opened PR that plans nothing', () => manualStatuses() >= 1 || undefined, 120_000);
+        const t7 = performance.now();
+        await double.sendComment(MANUAL_REPO, manualPr.number, `tideline plan -d ${projectDir}`);
+        await double.waitFor('the first plan reply with autoplan off', () => double.comments(MANUAL_REPO, manualPr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
+        autoplanOff.push(performance.now() - t7);
+        await double.waitFor('the final status with autoplan off', () => manualStatuses() >= 2 || undefined, 30_000);
+        const manualDir = join(dir, 'raw-manual', String(size), String(i));
+        mkdirSync(manualDir, { recursive: true });
+        writeFileSync(join(manualDir, 'main.tf'), manual);
+        const t8 = performance.now();
+        rawInitPlan(manualDir, tfEnv);
+        rawAutoplanOff.push(performance.now() - t8);
       }
       const insideServerGitMeanMs = meanMsBetween(gitBefore, await gitTimings(server.url));
       const ratio = median(viaServer) / median(raw);
@@ -242,6 +269,12 @@ async function main(): Promise<void> {
           rawInitPlanMedianMs: Math.round(median(rawReplan)),
           overheadMedianMs: Math.round(median(replan) - median(rawReplan)),
           ratio: Number((median(replan) / median(rawReplan)).toFixed(3)),
+        },
+        openedWithAutoplanOff: {
+          serverMedianMs: Math.round(median(autoplanOff)),
+          rawInitPlanMedianMs: Math.round(median(rawAutoplanOff)),
+          overheadMedianMs: Math.round(median(autoplanOff) - median(rawAutoplanOff)),
+          ratio: Number((median(autoplanOff) / median(rawAutoplanOff)).toFixed(3)),
         },
         afterAutoplan: {
           serverMedianMs: Math.round(median(afterAutoplan)),
