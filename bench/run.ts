@@ -108,6 +108,15 @@ function rawInitPlan(dir: string, env: Record<string, string>): void {
   }
 }
 
+/** Milliseconds of rawInitPlan in `dir`, made for it with `content` as its main.tf. */
+function rawInitPlanInNewDir(dir: string, content: string, env: Record<string, string>): number {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'main.tf'), content);
+  const started = performance.now();
+  rawInitPlan(dir, env);
+  return performance.now() - started;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i] ?? NaN;
@@ -188,11 +197,7 @@ async function main(): Promise<void> {
         await double.waitFor('the final plan status', () => double.statuses(REPO, head).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
 
         const rawDir = join(dir, 'raw', String(size), String(i));
-        mkdirSync(rawDir, { recursive: true });
-        writeFileSync(join(rawDir, 'main.tf'), content);
-        const t1 = performance.now();
-        rawInitPlan(rawDir, tfEnv);
-        raw.push(performance.now() - t1);
+        raw.push(rawInitPlanInNewDir(rawDir, content, tfEnv));
 
         const t2 = performance.now();
         execFileSync('git', ['-C', floorCache, 'fetch', '-q', '--no-tags', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, `+refs/pull/${pr.number}/head:refs/floor/${pr.number}`], { env: gitEnv, stdio: 'ignore' });
@@ -243,12 +248,7 @@ async function main(): Promise<void> {
         await double.waitFor('the first plan reply with autoplan off', () => double.comments(MANUAL_REPO, manualPr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
         autoplanOff.push(performance.now() - t7);
         await double.waitFor('the final status with autoplan off', () => manualStatuses() >= 2 || undefined, 30_000);
-        const manualDir = join(dir, 'raw-manual', String(size), String(i));
-        mkdirSync(manualDir, { recursive: true });
-        writeFileSync(join(manualDir, 'main.tf'), manual);
-        const t8 = performance.now();
-        rawInitPlan(manualDir, tfEnv);
-        rawAutoplanOff.push(performance.now() - t8);
+        rawAutoplanOff.push(rawInitPlanInNewDir(join(dir, 'raw-manual', String(size), String(i)), manual, tfEnv));
       }
       const insideServerGitMeanMs = meanMsBetween(gitBefore, await gitTimings(server.url));
       const ratio = median(viaServer) / median(raw);
