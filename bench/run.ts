@@ -110,8 +110,8 @@ function rawInitPlan(dir: string, env: Record<string, string>): void {
   }
 }
 
-/** Milliseconds of rawInitPlan in `dir`, made for it with `content` as its main.tf. */
-function rawInitPlanInNewDir(dir: string, content: string, env: Record<string, string>): number {
+/** Writes `content` as main.tf in `dir` (made if missing), then times rawInitPlan there: ms. */
+function timedRawInitPlan(dir: string, content: string, env: Record<string, string>): number {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'main.tf'), content);
   const started = performance.now();
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
         await double.waitFor('the final plan status', () => double.statuses(REPO, head).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
 
         const rawDir = join(dir, 'raw', String(size), String(i));
-        raw.push(rawInitPlanInNewDir(rawDir, content, tfEnv));
+        raw.push(timedRawInitPlan(rawDir, content, tfEnv));
 
         const t2 = performance.now();
         execFileSync('git', ['-C', floorCache, 'fetch', '-q', '--no-tags', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, `+refs/pull/${pr.number}/head:refs/floor/${pr.number}`], { env: gitEnv, stdio: 'ignore' });
@@ -227,10 +227,7 @@ async function main(): Promise<void> {
         await double.waitFor('the second plan reply', () => double.comments(REPO, pr.number).filter((c) => c.body.includes('Ran Plan')).length >= 2 || undefined, 120_000);
         replan.push(performance.now() - t3);
         await double.waitFor('the second final plan status', () => double.statuses(REPO, newHead).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
-        writeFileSync(join(rawDir, 'main.tf'), again);
-        const t4 = performance.now();
-        rawInitPlan(rawDir, tfEnv);
-        rawReplan.push(performance.now() - t4);
+        rawReplan.push(timedRawInitPlan(rawDir, again, tfEnv));
 
         // The everyday case: GitHub delivered the push, autoplan planned it, and someone asks
         // for a plan again. The tree is at the head already; the raw side re-runs likewise.
@@ -262,22 +259,18 @@ async function main(): Promise<void> {
         await double.waitFor('the first plan reply with autoplan off', () => double.comments(MANUAL_REPO, manualPr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
         autoplanOff.push(performance.now() - t7);
         await double.waitFor('the final status with autoplan off', () => manualStatuses() >= 2 || undefined, 30_000);
-        rawAutoplanOff.push(rawInitPlanInNewDir(join(dir, 'raw-manual', String(size), String(i)), manual, tfEnv));
+        rawAutoplanOff.push(timedRawInitPlan(join(dir, 'raw-manual', String(size), String(i)), manual, tfEnv));
       }
       const insideServerGitMeanMs = meanMsBetween(gitBefore, await gitTimings(server.url));
-      const ratio = median(viaServer) / median(raw);
       commentToPlan.push({
         resources: size,
         runs: PLAN_RUNS,
-        serverMedianMs: Math.round(median(viaServer)),
-        rawInitPlanMedianMs: Math.round(median(raw)),
-        overheadMedianMs: Math.round(median(viaServer) - median(raw)),
+        // The PR the server has never seen, the headline figure.
+        ...versusRaw(viaServer, raw),
         gitFetchCheckoutMedianMs: Math.round(median(checkout)),
         insideServerGitMeanMs,
-        ratio: Number(ratio.toFixed(3)),
         ratioOfCheckoutAlone: Number(((median(raw) + median(checkout)) / median(raw)).toFixed(3)),
         target: RATIO_TARGET,
-        meetsTarget: ratio <= RATIO_TARGET,
         afterPush: versusRaw(replan, rawReplan),
         openedWithAutoplanOff: versusRaw(autoplanOff, rawAutoplanOff),
         afterAutoplan: versusRaw(afterAutoplan, rawAfterAutoplan),
