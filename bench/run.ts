@@ -8,7 +8,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { signBody, startGitHubDouble } from '../sandbox/github/index.js';
+import { signBody, startGitHubDouble, type StartedGitHubDouble } from '../sandbox/github/index.js';
+import { WRITE_PACING } from '../server/github/octokit-forge.js';
 
 const REPO = 'acme/bench';
 const MANUAL_REPO = 'acme/bench-manual';
@@ -140,13 +141,69 @@ function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
+const PACING_RUNS = 3;
+/** Long enough for the pacers' buckets to refill after a plan (a comment every 3 s), and a margin. */
+const PACER_IDLE_MS = WRITE_PACING.notifyIntervalMs + 200;
+
+/**
+ * One-resource plans of PRs never seen before, by comment, alternately on the unpaced bench
+ * server (at `unpacedUrl`) and on a server started here with GitHub writes paced as in
+ * production. Reports the time to the plan comment and from it to the final status.
+ */
+async function measureWritePacing(double: StartedGitHubDouble, unpacedUrl: string, pacedEnv: Record<string, string>, stateDir: string): Promise<Record<string, unknown>> {
+  const paced = await startServerProcess(pacedEnv);
+  try {
+    const module = (name: string): string => tfModule(join(stateDir, `${name}.tfstate`), name, 1);
+    const servers = [
+      { name: 'paced', url: paced.url, repo: 'acme/bench-paced', toPlan: [] as number[], toStatus: [] as number[] },
+      { name: 'unpaced', url: unpacedUrl, repo: 'acme/bench-unpaced', toPlan: [] as number[], toStatus: [] as number[] },
+    ];
+    for (const s of servers) {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < PACING_RUNS; i += 1) files[`p${i}/main.tf`] = module(`${s.name}-base-${i}`);
+      await double.createRepo(s.repo, files);
+    }
+    for (let i = 0; i < PACING_RUNS; i += 1) {
+      const idleSince = performance.now();
+      for (const s of servers) {
+        const pr = await double.openPull(s.repo, { branch: `pacing-${i}`, files: { [`p${i}/main.tf`]: module(`${s.name}-change-${i}`) } });
+        if (s.name === 'paced') await sleep(PACER_IDLE_MS - (performance.now() - idleSince));
+        double.setWebhookTarget(`${s.url}/events`);
+        const t0 = performance.now();
+        await double.sendComment(s.repo, pr.number, `tideline plan -d p${i}`);
+        await double.waitFor('the plan reply', () => double.comments(s.repo, pr.number).find((c) => c.body.includes('Ran Plan')), 120_000);
+        const t1 = performance.now();
+        await double.waitFor('the final plan status', () => double.statuses(s.repo, pr.headSha).find((st) => st.context === 'tideline/plan' && st.state !== 'pending'), 30_000);
+        s.toPlan.push(t1 - t0);
+        s.toStatus.push(performance.now() - t1);
+      }
+    }
+    double.setWebhookTarget(`${unpacedUrl}/events`);
+    const [withPacing, without] = servers.map((s) => ({ commentToPlanMedianMs: Math.round(median(s.toPlan)), finalStatusAfterPlanCommentMedianMs: Math.round(median(s.toStatus)) }));
+    return {
+      resources: 1,
+      runs: PACING_RUNS,
+      pacing: WRITE_PACING,
+      paced: withPacing,
+      unpaced: without,
+      pacedOverUnpaced: Number(((withPacing?.commentToPlanMedianMs ?? NaN) / (without?.commentToPlanMedianMs ?? NaN)).toFixed(2)),
+    };
+  } finally {
+    await paced.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tideline-bench-'));
   const home = join(dir, 'home');
   mkdirSync(home, { recursive: true });
   const double = await startGitHubDouble({ webhookSecret: SECRET, rootDir: join(dir, 'github') });
   const childEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TF_CLI_CONFIG_FILE: '/dev/null' };
-  const server = await startServerProcess({
+  const serverEnv = {
     ...childEnv,
     TIDELINE_WEBHOOK_SECRET: SECRET,
     TIDELINE_GITHUB_TOKEN: double.token,
@@ -155,7 +212,8 @@ async function main(): Promise<void> {
     TIDELINE_DATA_DIR: join(dir, 'data'),
     TIDELINE_LOG_LEVEL: 'warn',
     TIDELINE_DRIFT_SCHEDULE: 'off',
-  });
+  };
+  const server = await startServerProcess(serverEnv);
   double.setWebhookTarget(`${server.url}/events`);
   let closed = false;
 
@@ -277,7 +335,12 @@ async function main(): Promise<void> {
       });
     }
 
-    // 2. Webhook intake: signed deliveries at fixed concurrency from a separate process (GitHub
+    // 2. The same comment → plan with GitHub writes paced as main.ts paces them (plugin-throttling
+    // with the forge's WRITE_PACING buckets), against the unpaced server in the same rounds. Each
+    // run starts after the pacers have been idle long enough to hold full buckets.
+    const shippedWritePacing = await measureWritePacing(double, server.url, { ...serverEnv, BENCH_GITHUB_PACING: '1', TIDELINE_DATA_DIR: join(dir, 'data-paced') }, stateDir);
+
+    // 3. Webhook intake: signed deliveries at fixed concurrency from a separate process (GitHub
     // is another machine), each with its own delivery id, acknowledged by the server here.
     const pr = await double.openPull(REPO, { branch: 'intake', files: { 'notes.md': 'x\n' } });
     const body = JSON.stringify(double.commentPayload(REPO, pr.number, 'looks good to me'));
@@ -302,6 +365,7 @@ async function main(): Promise<void> {
         {
           machine: { cores: availableParallelism(), node: process.version },
           commentToPlan,
+          shippedWritePacing,
           projectSelection,
           driftSweep,
           auditExport,
