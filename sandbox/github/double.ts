@@ -149,6 +149,9 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     setMergeable(fullName, pull, mergeable) {
       requirePull(state, fullName, pull).pull.mergeable = mergeable;
     },
+    failNext(operationId, failure) {
+      state.failures.push({ operationId, failure, remaining: failure.times ?? 1 });
+    },
     waitFor: (what, predicate, timeoutMs) => waitFor(what, predicate, timeoutMs, state.answered),
     close: () => server.close(),
   };

@@ -14,6 +14,7 @@ export type {
   FileChanges,
   GitHubDouble,
   GitHubDoubleOptions,
+  InjectedFailure,
   PullEventAction,
   ReviewState,
 } from './types.js';

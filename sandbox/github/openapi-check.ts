@@ -33,6 +33,8 @@ export interface RequestChecker {
   check(request: CheckedRequest): CheckResult;
   /** Problems of a response body against the operation's declared response schema ([] = fits). */
   checkResponse(entry: OperationEntry, status: number, body: Json): string[];
+  /** Whether GitHub's description lists `status` among the operation's responses. */
+  declaresStatus(entry: OperationEntry, status: number): boolean;
 }
 
 const DOCUMENT_ID = 'https://tideline.invalid/api.github.com.json';
@@ -94,6 +96,10 @@ export function createRequestChecker(api: OpenApiDocument): RequestChecker {
     return pointer === null ? [] : validateAt(pointer, body, 'response');
   }
 
+  function declaresStatus(entry: OperationEntry, status: number): boolean {
+    return String(status) in asObject(entry.operation['responses']);
+  }
+
   function validateAt(pointer: string, value: Json, label: string): string[] {
     const validate = validatorFor(pointer);
     if (validate(value)) return [];
@@ -103,7 +109,7 @@ export function createRequestChecker(api: OpenApiDocument): RequestChecker {
     });
   }
 
-  return { check, checkResponse };
+  return { check, checkResponse, declaresStatus };
 }
 
 function responsePointer(api: OpenApiDocument, entry: OperationEntry, status: number): string | null {

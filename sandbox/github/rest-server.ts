@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { RequestChecker } from './openapi-check.js';
 import type { Json } from './openapi-document.js';
+import type { InjectedFailure } from './types.js';
 import type { Handler, HandlerContext } from './rest-handlers.js';
 
 export interface RestServer {
@@ -78,6 +79,14 @@ async function handle(
     send(res, checked.status, { message: checked.message, documentation_url: documentation, status: String(checked.status) });
     return;
   }
+  const injected = takeFailure(ctx, checked.entry.operationId);
+  if (injected !== undefined) {
+    if (injected.status < 500 && !checker.declaresStatus(checked.entry, injected.status)) {
+      ctx.state.violations.push(`${label} (${checked.entry.operationId}): failNext asked for ${injected.status}, which GitHub does not document for it`);
+    }
+    send(res, injected.status, { message: injected.message, documentation_url: 'https://docs.github.com/rest', status: String(injected.status) }, injected.headers);
+    return;
+  }
   const handler = handlers.get(checked.entry.operationId);
   if (handler === undefined) {
     ctx.state.unimplemented.push(`${label} (${checked.entry.operationId})`);
@@ -92,6 +101,15 @@ async function handle(
     }
   }
   send(res, response.status, response.body, response.headers);
+}
+
+/** The first failure failNext queued for the operation, used up one request at a time. */
+function takeFailure(ctx: HandlerContext, operationId: string): InjectedFailure | undefined {
+  const queued = ctx.state.failures.find((f) => f.operationId === operationId && f.remaining > 0);
+  if (queued === undefined) return undefined;
+  queued.remaining -= 1;
+  if (queued.remaining === 0) ctx.state.failures.splice(ctx.state.failures.indexOf(queued), 1);
+  return queued.failure;
 }
 
 function authorized(ctx: HandlerContext, header: string | undefined): boolean {

@@ -13,6 +13,7 @@ export function createState(token: string, botLogin: string): DoubleState {
     violations: [],
     unimplemented: [],
     answered: new Set(),
+    failures: [],
   };
 }
 

@@ -62,6 +62,16 @@ export interface DeliverOptions {
   signature?: string | null;
 }
 
+/** An error GitHub may answer an operation with, given instead of running it (failNext). */
+export interface InjectedFailure {
+  status: number;
+  /** GitHub's `message`, e.g. "You have exceeded a secondary rate limit…". */
+  message: string;
+  headers?: Record<string, string>;
+  /** How many of the next requests fail; default 1. */
+  times?: number;
+}
+
 export interface GitHubDouble {
   /** http://127.0.0.1:PORT — the REST base URL. */
   readonly url: string;
@@ -111,6 +121,12 @@ export interface GitHubDouble {
   /** Default for users never set: 'write'. */
   setPermission(fullName: string, user: string, permission: DoublePermission): void;
   setMergeable(fullName: string, pull: number, mergeable: boolean | null): void;
+  /**
+   * The next requests for `operationId` (GitHub's name, e.g. `issues/create-comment`) that pass
+   * the OpenAPI check get `failure` instead of running. Its status must be one GitHub documents
+   * for the operation, or a 5xx; any other is a violation.
+   */
+  failNext(operationId: string, failure: InjectedFailure): void;
   /**
    * Resolves when predicate() is truthy: checked at once, after every request the double answers
    * and every 25 ms (for state it does not own); rejects naming `what` after timeoutMs (default 30 s).
@@ -233,4 +249,6 @@ export interface DoubleState {
   unimplemented: string[];
   /** Called after every answered REST request (waitFor wakes on them). */
   answered: Set<() => void>;
+  /** Queued by failNext, first come first used. */
+  failures: { operationId: string; failure: InjectedFailure; remaining: number }[];
 }

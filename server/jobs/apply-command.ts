@@ -17,7 +17,7 @@ import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
-import { refOf, reply, setStatus } from './post.js';
+import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus } from './post.js';
 import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
@@ -97,16 +97,16 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     if (loaded.setup.config?.abortOnExecutionOrderFail === true && done.some((r) => r.outcome.result === 'error')) aborted = true;
   }
   if (ctx.signal?.aborted === true) throw new JobInterruptedError('apply stopped by shutdown');
-  await reply(ctx, repo, pull, renderApply(ctx.render, results));
-  await pendingStatus;
   const failed = results.filter((r) => r.outcome.result === 'error').length;
-  await setStatus(
-    ctx,
-    repo,
-    pr.headSha,
-    STATUS_CONTEXT.apply,
-    failed === 0 ? 'success' : 'failure',
-    failed === 0 ? `${results.length}/${results.length} projects applied successfully.` : `${failed}/${results.length} projects failed to apply.`,
+  const summary = failed === 0 ? `${results.length}/${results.length} projects applied successfully` : `${failed}/${results.length} projects failed to apply`;
+  await postThenSettle(
+    // Not "apply again": what was applied is applied; the audit log and job page record it.
+    { ran: `The apply ran (${summary})`, next: "Its output stays on the job's page of the Tideline web UI for 10 minutes; the audit log records each project's result." },
+    () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
+    async (replyFailed) => {
+      await pendingStatus;
+      await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`);
+    },
   );
 }
 

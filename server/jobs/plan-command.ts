@@ -17,7 +17,7 @@ import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
-import { refOf, reply, setStatus } from './post.js';
+import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus } from './post.js';
 import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
@@ -90,21 +90,22 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
 
   // Stopped by shutdown: say nothing half-done; the next start tells the PR to plan again.
   if (ctx.signal?.aborted === true) throw new JobInterruptedError('plan stopped by shutdown');
-  for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
-  if (results.length > 0) {
-    const warnings = renderWarnings([...setup.warnings, ...chosen.warnings]);
-    await reply(ctx, repo, pull, warnings === '' ? renderPlan(ctx.render, results) : `${warnings}\n\n${renderPlan(ctx.render, results)}`);
-  }
-  await pending;
   const failed = results.filter((r) => r.outcome.result === 'error').length + conflicts.length;
   const total = projects.length;
-  await setStatus(
-    ctx,
-    repo,
-    pr.headSha,
-    STATUS_CONTEXT.plan,
-    failed === 0 ? 'success' : 'failure',
-    failed === 0 ? `${total}/${total} projects planned successfully.` : `${failed}/${total} projects failed to plan.`,
+  const summary = failed === 0 ? `${total}/${total} projects planned successfully` : `${failed}/${total} projects failed to plan`;
+  await postThenSettle(
+    { ran: `The plan ran (${summary})`, next: 'Plan again to see its output.' },
+    async () => {
+      for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
+      if (results.length > 0) {
+        const warnings = renderWarnings([...setup.warnings, ...chosen.warnings]);
+        await reply(ctx, repo, pull, warnings === '' ? renderPlan(ctx.render, results) : `${warnings}\n\n${renderPlan(ctx.render, results)}`);
+      }
+    },
+    async (replyFailed) => {
+      await pending;
+      await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`);
+    },
   );
 }
 

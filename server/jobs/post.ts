@@ -15,6 +15,36 @@ export async function reply(ctx: JobContext, repo: RepoInfo, pull: number, body:
   }
 }
 
+/** A run finished, but GitHub would not take its reply. */
+export class ReplyNotPostedError extends Error {
+  override readonly name = 'ReplyNotPostedError';
+}
+
+/**
+ * Runs `post` (the replies of a run), then `settle` (its final status) whether or not the
+ * replies went: a reply GitHub refuses (a secondary rate limit, an outage past the retries)
+ * must not leave the pull request's status pending for good. `settle` is told the replies
+ * failed; then a ReplyNotPostedError says what ran (`ran`, e.g. "The plan ran (1/1 projects
+ * planned successfully)"), why the reply did not go, and `next`, so the job fails with it.
+ */
+export async function postThenSettle(
+  run: { ran: string; next: string },
+  post: () => Promise<void>,
+  settle: (replyFailed: boolean) => Promise<void>,
+): Promise<void> {
+  try {
+    await post();
+  } catch (err: unknown) {
+    await settle(true);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ReplyNotPostedError(`${run.ran}, but its reply could not be posted: ${reason}\n${run.next}`, { cause: err });
+  }
+  await settle(false);
+}
+
+/** Added to a final status's description when the run's reply could not be posted. */
+export const REPLY_FAILED_NOTE = ' The reply could not be posted.';
+
 /** A status that cannot be set is logged, not fatal: the comment still tells the story. */
 export async function setStatus(
   ctx: JobContext,

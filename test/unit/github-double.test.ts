@@ -278,6 +278,27 @@ describe('GitHub double REST API, through @octokit/rest', () => {
       expect(fx.double.violations).toEqual([]);
     });
 
+    it('answers the next requests of an operation with the error failNext queued, then runs it again', async () => {
+      const secondary = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
+      fx.double.failNext('issues/create-comment', { status: 403, message: secondary, headers: { 'retry-after': '60' }, times: 2 });
+      const post = (body: string) => fx.octokit.rest.issues.createComment({ owner: 'acme', repo: 'infra', issue_number: 1, body, request: { retries: 0 } });
+      const before = fx.double.comments(REPO, 1).length;
+      await expect(post('first')).rejects.toMatchObject({ status: 403, message: expect.stringContaining('secondary rate limit'), response: { headers: { 'retry-after': '60' } } });
+      // Other operations are untouched while the failure waits for its own.
+      await expect(fx.octokit.rest.pulls.get({ owner: 'acme', repo: 'infra', pull_number: 1 })).resolves.toMatchObject({ status: 200 });
+      await expect(post('second')).rejects.toMatchObject({ status: 403 });
+      await expect(post('third')).resolves.toMatchObject({ status: 201 });
+      expect(fx.double.comments(REPO, 1).slice(before).map((c) => c.body)).toEqual(['third']);
+      expect(fx.double.violations).toEqual([]);
+    });
+
+    it('records a failNext status that GitHub does not document for the operation', async () => {
+      const before = fx.double.violations.length;
+      fx.double.failNext('pulls/get', { status: 418, message: 'I am a teapot' });
+      await expect(fx.octokit.rest.pulls.get({ owner: 'acme', repo: 'infra', pull_number: 1, request: { retries: 0 } })).rejects.toMatchObject({ status: 418 });
+      expect(fx.double.violations.splice(before)).toEqual(['GET /repos/acme/infra/pulls/1 (pulls/get): failNext asked for 418, which GitHub does not document for it']);
+    });
+
     it('refuses and records a comment longer than GitHub accepts', async () => {
       const before = fx.double.violations.length;
       const body = 'x'.repeat(65_537);
