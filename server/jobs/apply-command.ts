@@ -17,7 +17,7 @@ import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
-import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus } from './post.js';
+import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus, settleIfThrown } from './post.js';
 import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
@@ -80,23 +80,31 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   }
 
   const pendingStatus = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'pending', `applying ${ready.length} project(s)…`);
-  const byKey = new Map(ready.map((p) => [p.projectKey, p]));
-  const results: ProjectApplyResult[] = [];
-  let aborted = false;
-  for (const wave of executionWaves(ready.map((p) => p.project))) {
-    if (aborted) {
-      for (const project of wave) results.push({ project, outcome: skipped('not applied: an earlier execution group failed and abort_on_execution_order_fail is set') });
-      continue;
-    }
-    const done = await mapLimit(wave, ctx.parallelism, async (project) => {
-      const plan = byKey.get(lockKey(repo.fullName, project));
-      if (plan === undefined) return { project, outcome: skipped('not applied: its saved plan could not be matched') };
-      return { project, outcome: await applyOne(ctx, job, pr, git, loaded.setup, plan) };
-    });
-    results.push(...done);
-    if (loaded.setup.config?.abortOnExecutionOrderFail === true && done.some((r) => r.outcome.result === 'error')) aborted = true;
-  }
-  if (ctx.signal?.aborted === true) throw new JobInterruptedError('apply stopped by shutdown');
+  // An apply that stops after the pending status settles it as an error: nothing is left pending.
+  const results = await settleIfThrown(
+    pendingStatus,
+    (why) => setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'error', `apply ${why}`),
+    async () => {
+      const byKey = new Map(ready.map((p) => [p.projectKey, p]));
+      const results: ProjectApplyResult[] = [];
+      let aborted = false;
+      for (const wave of executionWaves(ready.map((p) => p.project))) {
+        if (aborted) {
+          for (const project of wave) results.push({ project, outcome: skipped('not applied: an earlier execution group failed and abort_on_execution_order_fail is set') });
+          continue;
+        }
+        const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+          const plan = byKey.get(lockKey(repo.fullName, project));
+          if (plan === undefined) return { project, outcome: skipped('not applied: its saved plan could not be matched') };
+          return { project, outcome: await applyOne(ctx, job, pr, git, loaded.setup, plan) };
+        });
+        results.push(...done);
+        if (loaded.setup.config?.abortOnExecutionOrderFail === true && done.some((r) => r.outcome.result === 'error')) aborted = true;
+      }
+      if (ctx.signal?.aborted === true) throw new JobInterruptedError('apply stopped by shutdown');
+      return results;
+    },
+  );
   const failed = results.filter((r) => r.outcome.result === 'error').length;
   const summary = failed === 0 ? `${results.length}/${results.length} projects applied successfully` : `${failed}/${results.length} projects failed to apply`;
   await postThenSettle(

@@ -17,7 +17,7 @@ import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
-import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus } from './post.js';
+import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus, settleIfThrown } from './post.js';
 import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
@@ -53,43 +53,51 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
 
   // Sent while terraform starts; awaited before the final status so the two cannot cross.
   const pending = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'pending', `planning ${projects.length} project(s)…`);
-  // One working tree per workspace, prepared one at a time before any project runs in it.
-  const trees = new Map<string, string>([['default', root]]);
-  for (const ws of new Set(projects.map((p) => p.workspace))) {
-    if (!trees.has(ws)) trees.set(ws, await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: ws, headSha: pr.headSha }));
-  }
-
-  const results: ProjectPlanResult[] = [];
-  const conflicts: string[] = [];
-  for (const wave of executionWaves(projects)) {
-    const done = await mapLimit(wave, ctx.parallelism, async (project) => {
-      const tree = trees.get(project.workspace) ?? root;
-      // Kubernetes manifests are validated before anything is locked or touches a cluster.
-      let bundle: RenderedBundle | undefined;
-      if (project.kind === 'kubernetes') {
-        const rendered = await renderProject(ctx, project, tree);
-        if (!rendered.ok) return { project, outcome: rendered.outcome };
-        bundle = rendered.bundle;
+  // A run that stops after the pending status settles it as an error: nothing is left pending.
+  const { results, conflicts } = await settleIfThrown(
+    pending,
+    (why) => setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'error', `plan ${why}`),
+    async () => {
+      // One working tree per workspace, prepared one at a time before any project runs in it.
+      const trees = new Map<string, string>([['default', root]]);
+      for (const ws of new Set(projects.map((p) => p.workspace))) {
+        if (!trees.has(ws)) trees.set(ws, await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: ws, headSha: pr.headSha }));
       }
-      const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
-      if (!lock.acquired) {
-        ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
-        if (lock.holder.pull === DEFAULT_BRANCH_PULL) {
-          // Not a pull request: drift remediation holds the project for a moment.
-          conflicts.push(renderError(ctx.render, 'plan', `${projectLabel(project)} is being re-applied from the default branch by drift remediation right now: plan again when it finishes`));
-          return null;
-        }
-        const holder = lock.holder.pullUrl === '' ? { pull: lock.holder.pull } : { pull: lock.holder.pull, url: lock.holder.pullUrl };
-        conflicts.push(renderLockConflict(ctx.render, project, holder));
-        return null;
-      }
-      return { project, outcome: await planProject(ctx, job, pr, setup, project, tree, bundle) };
-    });
-    for (const r of done) if (r !== null) results.push(r);
-  }
 
-  // Stopped by shutdown: say nothing half-done; the next start tells the PR to plan again.
-  if (ctx.signal?.aborted === true) throw new JobInterruptedError('plan stopped by shutdown');
+      const results: ProjectPlanResult[] = [];
+      const conflicts: string[] = [];
+      for (const wave of executionWaves(projects)) {
+        const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+          const tree = trees.get(project.workspace) ?? root;
+          // Kubernetes manifests are validated before anything is locked or touches a cluster.
+          let bundle: RenderedBundle | undefined;
+          if (project.kind === 'kubernetes') {
+            const rendered = await renderProject(ctx, project, tree);
+            if (!rendered.ok) return { project, outcome: rendered.outcome };
+            bundle = rendered.bundle;
+          }
+          const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
+          if (!lock.acquired) {
+            ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
+            if (lock.holder.pull === DEFAULT_BRANCH_PULL) {
+              // Not a pull request: drift remediation holds the project for a moment.
+              conflicts.push(renderError(ctx.render, 'plan', `${projectLabel(project)} is being re-applied from the default branch by drift remediation right now: plan again when it finishes`));
+              return null;
+            }
+            const holder = lock.holder.pullUrl === '' ? { pull: lock.holder.pull } : { pull: lock.holder.pull, url: lock.holder.pullUrl };
+            conflicts.push(renderLockConflict(ctx.render, project, holder));
+            return null;
+          }
+          return { project, outcome: await planProject(ctx, job, pr, setup, project, tree, bundle) };
+        });
+        for (const r of done) if (r !== null) results.push(r);
+      }
+
+      // Stopped by shutdown: say nothing half-done; the next start tells the PR to plan again.
+      if (ctx.signal?.aborted === true) throw new JobInterruptedError('plan stopped by shutdown');
+      return { results, conflicts };
+    },
+  );
   const failed = results.filter((r) => r.outcome.result === 'error').length + conflicts.length;
   const total = projects.length;
   const summary = failed === 0 ? `${total}/${total} projects planned successfully` : `${failed}/${total} projects failed to plan`;

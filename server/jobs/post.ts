@@ -3,6 +3,7 @@
 import { splitComment } from '../comments/split.js';
 import type { RepoRef, StatusState } from '../github/forge.js';
 import type { JobContext } from './context.js';
+import { JobInterruptedError } from './worker-pool.js';
 import type { RepoInfo } from './types.js';
 
 export function refOf(repo: RepoInfo): RepoRef {
@@ -44,6 +45,22 @@ export async function postThenSettle(
 
 /** Added to a final status's description when the run's reply could not be posted. */
 export const REPLY_FAILED_NOTE = ' The reply could not be posted.';
+
+/**
+ * Runs `body`, the part of a run after its pending status went out. If it throws, the status is
+ * settled first, through `settle`, with why (a shutdown, or the failure's first line), so a
+ * required check is never left pending by a run that stopped; then the error goes on.
+ */
+export async function settleIfThrown<T>(pending: Promise<void>, settle: (why: string) => Promise<void>, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err: unknown) {
+    await pending;
+    const firstLine = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    await settle(err instanceof JobInterruptedError ? 'stopped by a server shutdown: plan again' : `failed: ${firstLine}`);
+    throw err;
+  }
+}
 
 /** A status that cannot be set is logged, not fatal: the comment still tells the story. */
 export async function setStatus(

@@ -88,6 +88,8 @@ describe('graceful shutdown', () => {
     child.kill('SIGTERM');
     expect(await stopped).toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
+    // The stopped apply's check is not left pending: its newest status says what happened.
+    expect(d.statuses(REPO, slowPr.headSha).find((s) => s.context === 'tideline/apply')).toMatchObject({ state: 'error', description: 'apply stopped by a server shutdown: plan again' });
 
     const dataDir = env['TIDELINE_DATA_DIR'] as string;
     const db = openDb({ dataDir });
