@@ -82,7 +82,12 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
         if (signal.aborted) throw err;
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'command failed');
-        await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, message));
+        try {
+          await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, message));
+        } catch (replyErr: unknown) {
+          // GitHub refused this comment too: the job keeps the failure that matters.
+          log.warn({ err: replyErr }, 'could not post the error comment');
+        }
         throw err;
       }
     },

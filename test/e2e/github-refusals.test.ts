@@ -56,11 +56,22 @@ describe('a reply GitHub refuses', () => {
     expect(h.double.violations).toEqual([]);
   });
 
+  it('keeps what ran as the job error when GitHub refuses the error comment too', async () => {
+    const before = botComments().length;
+    h.double.failNext('issues/create-comment', { ...SECONDARY_LIMIT, times: 2 });
+    await h.double.sendComment(REPO, pull, 'tideline plan -d app');
+    expect(await finalStatus('tideline/plan', 2)).toMatchObject({ state: 'success', description: expect.stringContaining('The reply could not be posted.') });
+    await h.double.waitFor('the job to finish', () => lastJob().state !== 'running' || undefined);
+    expect(lastJob()).toMatchObject({ state: 'failed', error: expect.stringContaining('The plan ran (1/1 projects planned successfully), but its reply could not be posted') });
+    expect(botComments().length).toBe(before);
+    expect(h.logs()).toContain('could not post the error comment');
+  });
+
   it('replies to the next plan as usual', async () => {
     await h.double.sendComment(REPO, pull, 'tideline plan -d app');
     const plan = await h.double.waitFor('the plan comment', () => botComments().find((b) => b.includes('Ran Plan')));
     expect(plan).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
-    expect(await finalStatus('tideline/plan', 2)).toMatchObject({ state: 'success', description: '1/1 projects planned successfully.' });
+    expect(await finalStatus('tideline/plan', 3)).toMatchObject({ state: 'success', description: '1/1 projects planned successfully.' });
   });
 
   it('still sets the apply status after an apply whose reply was refused: the apply happened', async () => {
