@@ -70,6 +70,7 @@ function statusOnlyForge(statuses: CommitStatus[]): Forge {
     setStatus: async (_repo, _sha, status) => {
       statuses.push(status);
     },
+    latestStatus: unexpected,
     getPermission: unexpected,
     whoami: async () => 'tideline-bench',
     cloneToken: async () => null,

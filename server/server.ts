@@ -23,6 +23,8 @@ import { pullKey } from './http/route-event.js';
 import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
+import { takeOpenStatuses } from './jobs/open-statuses.js';
+import { interruptedDescription } from './jobs/post.js';
 import { driftJobKey, driftStates, serverRuleSchedule, startDriftScheduler, type DriftDeps } from './drift/index.js';
 import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
@@ -242,21 +244,25 @@ function startRetention(audit: AuditLog, db: Db, days: number | null, log: Logge
 
 /**
  * Each interrupted job (left running by a dead process, or stopped by a shutdown): a reply is
- * queued for its PR saying what happened and how to re-run it. Queued, it goes out at the
- * next start at the latest.
+ * queued for its PR saying what happened and how to re-run it, with any status the job left
+ * pending, to be set to error. Queued, it goes out at the next start at the latest.
  */
 function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
   for (const job of jobs) {
     if (job.type !== 'command') continue;
     const payload = (job as Job<'command'>).payload;
     ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull }, 'job interrupted by a restart');
-    enqueue(ctx.db, {
-      type: 'reply',
-      repo: payload.repo.fullName,
-      pull: payload.pull,
-      serialKey: pullKey(payload.repo, payload.pull),
-      payload: { repo: payload.repo, pull: payload.pull, body: renderInterrupted(ctx.render, payload.command.name, null) },
-    });
+    // Its pending status goes with the notice, taken in the same transaction as the notice is queued.
+    ctx.db.transaction(() => {
+      const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, description: interruptedDescription(s.context) }));
+      enqueue(ctx.db, {
+        type: 'reply',
+        repo: payload.repo.fullName,
+        pull: payload.pull,
+        serialKey: pullKey(payload.repo, payload.pull),
+        payload: { repo: payload.repo, pull: payload.pull, body: renderInterrupted(ctx.render, payload.command.name, null), ...(settle.length === 0 ? {} : { settle }) },
+      });
+    })();
   }
 }
 

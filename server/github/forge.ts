@@ -78,6 +78,8 @@ export interface Forge {
   /** A comment on a pull request or an issue (they share GitHub's issue numbers). */
   createComment(repo: RepoRef, pull: number, body: string): Promise<{ id: number; url: string }>;
   setStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
+  /** The newest status of `context` on commit `sha` (GitHub's combined status), or null. */
+  latestStatus(repo: RepoRef, sha: string, context: string): Promise<CommitStatus | null>;
   getPermission(repo: RepoRef, login: string): Promise<RepoPermission>;
   /** The login the server acts as; its own comments are ignored. */
   whoami(): Promise<string>;

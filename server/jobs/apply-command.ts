@@ -17,7 +17,7 @@ import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
-import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus, settleIfThrown } from './post.js';
+import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
@@ -79,11 +79,11 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     return;
   }
 
-  const pendingStatus = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'pending', `applying ${ready.length} project(s)…`);
+  const status = sendPending(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, `applying ${ready.length} project(s)…`);
   // An apply that stops after the pending status settles it as an error: nothing is left pending.
   const results = await settleIfThrown(
-    pendingStatus,
-    (why) => setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'error', `apply ${why}`),
+    status.sent,
+    (why) => status.settle('error', `apply ${why}`),
     async () => {
       const byKey = new Map(ready.map((p) => [p.projectKey, p]));
       const results: ProjectApplyResult[] = [];
@@ -111,10 +111,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     // Not "apply again": what was applied is applied; the audit log and job page record it.
     { ran: `The apply ran (${summary})`, next: "Its output stays on the job's page of the Tideline web UI for 10 minutes; the audit log records each project's result." },
     () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
-    async (replyFailed) => {
-      await pendingStatus;
-      await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`);
-    },
+    (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
   );
 }
 

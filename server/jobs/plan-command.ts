@@ -17,7 +17,7 @@ import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, planFilePath, savePlan } from './plan-store.js';
-import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, setStatus, settleIfThrown } from './post.js';
+import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapLimit, stepVariables } from './run-project.js';
@@ -52,11 +52,11 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
   }
 
   // Sent while terraform starts; awaited before the final status so the two cannot cross.
-  const pending = setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'pending', `planning ${projects.length} project(s)…`);
+  const status = sendPending(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, `planning ${projects.length} project(s)…`);
   // A run that stops after the pending status settles it as an error: nothing is left pending.
   const { results, conflicts } = await settleIfThrown(
-    pending,
-    (why) => setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'error', `plan ${why}`),
+    status.sent,
+    (why) => status.settle('error', `plan ${why}`),
     async () => {
       // One working tree per workspace, prepared one at a time before any project runs in it.
       const trees = new Map<string, string>([['default', root]]);
@@ -110,10 +110,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
         await reply(ctx, repo, pull, warnings === '' ? renderPlan(ctx.render, results) : `${warnings}\n\n${renderPlan(ctx.render, results)}`);
       }
     },
-    async (replyFailed) => {
-      await pending;
-      await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`);
-    },
+    (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`),
   );
 }
 

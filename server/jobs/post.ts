@@ -3,6 +3,7 @@
 import { splitComment } from '../comments/split.js';
 import type { RepoRef, StatusState } from '../github/forge.js';
 import type { JobContext } from './context.js';
+import { forgetOpenStatus, recordOpenStatus } from './open-statuses.js';
 import { JobInterruptedError } from './worker-pool.js';
 import type { RepoInfo } from './types.js';
 
@@ -59,6 +60,52 @@ export async function settleIfThrown<T>(pending: Promise<void>, settle: (why: st
     const firstLine = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     await settle(err instanceof JobInterruptedError ? 'stopped by a server shutdown: plan again' : `failed: ${firstLine}`);
     throw err;
+  }
+}
+
+/** A pending status on its way, and how to settle it. */
+export interface PendingStatus {
+  /** Settles once the pending status was sent (or failed to be). */
+  sent: Promise<void>;
+  /** Sets the final status, after the pending one, and forgets the open status. */
+  settle(state: StatusState, description: string): Promise<void>;
+}
+
+/**
+ * Sends a pending status for the job running in `ctx`, recorded first as open (open-statuses.ts)
+ * so that a process killed before `settle` leaves the next start something to settle.
+ */
+export function sendPending(ctx: JobContext, repo: RepoInfo, sha: string, context: string, description: string): PendingStatus {
+  const { jobId } = ctx;
+  if (jobId !== undefined) recordOpenStatus(ctx.db, { jobId, repo: repo.fullName, sha, context });
+  const sent = setStatus(ctx, repo, sha, context, 'pending', description);
+  return {
+    sent,
+    async settle(state, finalDescription) {
+      await sent;
+      await setStatus(ctx, repo, sha, context, state, finalDescription);
+      if (jobId !== undefined) forgetOpenStatus(ctx.db, jobId, context);
+    },
+  };
+}
+
+/** Said by the status a restart settles: the run it belonged to stopped with the process. */
+export function interruptedDescription(context: string): string {
+  const command = context.slice(context.indexOf('/') + 1);
+  return `${command} interrupted: the Tideline server stopped while it ran. Plan again.`;
+}
+
+/**
+ * After a restart: sets `status` to error when its newest state on GitHub is still pending. A
+ * run queued before the stop may have planned the same commit since; its result stands.
+ */
+export async function settleInterrupted(ctx: Pick<JobContext, 'forge' | 'log' | 'masker'>, repo: RepoInfo, status: { sha: string; context: string; description: string }): Promise<void> {
+  try {
+    const latest = await ctx.forge.latestStatus(refOf(repo), status.sha, status.context);
+    if (latest?.state !== 'pending') return;
+    await ctx.forge.setStatus(refOf(repo), status.sha, { context: status.context, state: 'error', description: ctx.masker.mask(status.description) });
+  } catch (err: unknown) {
+    ctx.log.warn({ err, repo: repo.fullName, sha: status.sha, context: status.context }, 'could not settle the status of an interrupted job');
   }
 }
 

@@ -35,6 +35,8 @@ export interface ReplyJob {
   repo: RepoInfo;
   pull: number;
   body: string;
+  /** Statuses an interrupted job left pending: set to error after the reply, if still pending. */
+  settle?: { sha: string; context: string; description: string }[];
 }
 
 /** A drift sweep of one repository's default branch. */

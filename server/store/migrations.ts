@@ -217,4 +217,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'pending commit statuses of running jobs',
+    // Written before a job sends a pending status and deleted once it settles it, so a job a
+    // killed process left running names the status the next start must settle.
+    sql: `
+      CREATE TABLE open_statuses (
+        job_id    INTEGER NOT NULL,
+        repo      TEXT NOT NULL,
+        sha       TEXT NOT NULL,
+        context   TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        PRIMARY KEY (job_id, context)
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 // A crash loses nothing: the server process is killed with SIGKILL in the middle of an apply;
-// at the next start the job is marked interrupted, its PR is told, and its lock is still held.
+// at the next start the job is marked interrupted, its PR is told, the pending status it left
+// is set to error, and its lock is still held.
 // A tree that a killed `git worktree add` left half-made is removed at that start, so the
 // repository's cache can be fetched into again.
 
@@ -65,7 +66,10 @@ describe('crash and restart', () => {
     expect(stderr).toBe('');
     const crashed = openDb({ dataDir: env['TIDELINE_DATA_DIR'] as string });
     expect((crashed.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'running'").get() as { n: number }).n).toBe(1);
+    // The apply recorded its pending status before sending it; the kill left it open.
+    expect(crashed.prepare('SELECT repo, sha, context FROM open_statuses').all()).toEqual([{ repo: REPO, sha: pr.headSha, context: 'tideline/apply' }]);
     crashed.close();
+    expect(d.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/apply')?.state).toBe('pending');
     // What a SIGKILL during `git worktree add` leaves: the tree's HEAD is git's all-zero placeholder.
     const tree = join(env['TIDELINE_DATA_DIR'] as string, 'repos', 'acme', 'slow', String(pr.number), 'default');
     const treeGitDir = readFileSync(join(tree, '.git'), 'utf8').replace(/^gitdir: /, '').trim();
@@ -75,7 +79,13 @@ describe('crash and restart', () => {
     const told = await d.waitFor('interrupted notice', () => d.comments(REPO, pr.number).find((c) => c.body.includes('tideline:interrupted')));
     expect(told.body).toContain('Apply Interrupted');
     expect(told.body).toContain('tideline plan');
+    // The check the killed apply left pending is settled, not pending for good.
+    expect(d.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/apply')).toMatchObject({
+      state: 'error',
+      description: 'apply interrupted: the Tideline server stopped while it ran. Plan again.',
+    });
     const db = second.server.db;
+    expect(db.prepare('SELECT COUNT(*) AS n FROM open_statuses').get()).toEqual({ n: 0 });
     expect((db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'interrupted'").get() as { n: number }).n).toBe(1);
     expect((db.prepare('SELECT pull FROM locks').all() as { pull: number }[]).map((l) => l.pull)).toEqual([pr.number]);
     // The audit log has no gap: the chain verifies across the crash, and the apply's start is in it.

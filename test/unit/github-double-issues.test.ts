@@ -89,4 +89,14 @@ describe('GitHub double issues and labels', () => {
     expect(fx.double.violations).toEqual([]);
     expect(fx.double.unimplemented).toEqual([]);
   });
+  it('latestStatus reads the newest status of a context from the combined status, or null', async () => {
+    const sha = fx.double.headSha(REPO, 1);
+    await forge.setStatus(ref, sha, { context: 'tideline/plan', state: 'pending', description: 'planning 1 project(s)…' });
+    await forge.setStatus(ref, sha, { context: 'tideline/plan', state: 'success', description: '1/1 projects planned successfully.', targetUrl: 'https://tideline.example/jobs/1' });
+    await forge.setStatus(ref, sha, { context: 'tideline/apply', state: 'pending', description: 'applying 1 project(s)…' });
+    expect(await forge.latestStatus(ref, sha, 'tideline/plan')).toEqual({ context: 'tideline/plan', state: 'success', description: '1/1 projects planned successfully.', targetUrl: 'https://tideline.example/jobs/1' });
+    expect(await forge.latestStatus(ref, sha, 'tideline/apply')).toEqual({ context: 'tideline/apply', state: 'pending', description: 'applying 1 project(s)…' });
+    expect(await forge.latestStatus(ref, sha, 'tideline/drift')).toBeNull();
+    expect(fx.double.violations).toEqual([]);
+  });
 });

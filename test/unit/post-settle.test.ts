@@ -1,5 +1,9 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { postThenSettle, ReplyNotPostedError, settleIfThrown } from '../../server/jobs/post.js';
+import type { CommitStatus, Forge } from '../../server/github/forge.js';
+import { postThenSettle, ReplyNotPostedError, settleIfThrown, settleInterrupted } from '../../server/jobs/post.js';
+import type { RepoInfo } from '../../server/jobs/types.js';
+import { SecretMasker } from '../../runners/secrets.js';
 import { JobInterruptedError } from '../../server/jobs/worker-pool.js';
 
 describe('settleIfThrown', () => {
@@ -41,5 +45,46 @@ describe('postThenSettle', () => {
     await expect(run).rejects.toThrow(ReplyNotPostedError);
     await expect(run).rejects.toThrow('The plan ran (1/1 projects planned successfully), but its reply could not be posted: GitHub: could not comment on acme/x#3: You have exceeded a secondary rate limit\nPlan again to see its output.');
     expect(order).toEqual(['settled true']);
+  });
+});
+
+describe('settleInterrupted', () => {
+  const repo: RepoInfo = { owner: 'acme', name: 'x', fullName: 'acme/x', cloneUrl: 'file:///x.git', defaultBranch: 'main' };
+  const interrupted = { sha: 'a'.repeat(40), context: 'tideline/plan', description: 'plan interrupted: the Tideline server stopped while it ran. Plan again.' };
+
+  function forgeWith(latest: CommitStatus | null | Error): { forge: Forge; written: CommitStatus[] } {
+    const written: CommitStatus[] = [];
+    const forge = {
+      latestStatus: async () => {
+        if (latest instanceof Error) throw latest;
+        return latest;
+      },
+      setStatus: async (_repo: unknown, _sha: string, status: CommitStatus) => void written.push(status),
+    } as unknown as Forge;
+    return { forge, written };
+  }
+  const ctx = (forge: Forge) => ({ forge, log: pino({ level: 'silent' }), masker: new SecretMasker() });
+
+  it('sets a status that is still pending to error', async () => {
+    const { forge, written } = forgeWith({ context: 'tideline/plan', state: 'pending', description: 'planning 1 project(s)…' });
+    await settleInterrupted(ctx(forge), repo, interrupted);
+    expect(written).toEqual([{ context: 'tideline/plan', state: 'error', description: interrupted.description }]);
+  });
+
+  it('leaves a newer result alone: a plan queued before the stop may have run since', async () => {
+    for (const state of ['success', 'failure', 'error'] as const) {
+      const { forge, written } = forgeWith({ context: 'tideline/plan', state, description: 'newer' });
+      await settleInterrupted(ctx(forge), repo, interrupted);
+      expect(written).toEqual([]);
+    }
+    const { forge, written } = forgeWith(null);
+    await settleInterrupted(ctx(forge), repo, interrupted);
+    expect(written).toEqual([]);
+  });
+
+  it('logs a GitHub failure instead of failing the notice that follows', async () => {
+    const { forge, written } = forgeWith(new Error('GitHub: could not get the status'));
+    await expect(settleInterrupted(ctx(forge), repo, interrupted)).resolves.toBeUndefined();
+    expect(written).toEqual([]);
   });
 });
