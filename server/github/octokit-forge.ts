@@ -65,6 +65,9 @@ export interface WritePacing {
  */
 export const WRITE_PACING: Readonly<WritePacing> = { burst: 5, intervalMs: 1_000, notifyBurst: 2, notifyIntervalMs: 3_000 };
 
+/** The longest retry-after of a secondary rate limit that a request waits out (GitHub's default wait). */
+const SECONDARY_LIMIT_MAX_WAIT_S = 60;
+
 /** plugin-throttling's groups for `pacing`: a reservoir that refills one write per interval. */
 function pacingGroups(pacing: WritePacing): { write: Bottleneck.Group; notifications: Bottleneck.Group } {
   const bucket = (burst: number, intervalMs: number): Bottleneck.Group =>
@@ -316,9 +319,12 @@ function clientOptions(opts: ForgeClientOptions): ConstructorParameters<typeof F
         log.warn({ retryAfter, method: options.method, url: options.url }, 'GitHub rate limit hit');
         return retryCount < 2;
       },
-      onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }): boolean => {
-        log.warn({ retryAfter, method: options.method, url: options.url }, 'GitHub secondary rate limit hit');
-        return false;
+      // GitHub asks for a wait of its retry-after (a minute without one) before trying again:
+      // once, so a plan's reply is late rather than lost, and never for longer than a minute.
+      onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number): boolean => {
+        const retry = retryCount < 1 && retryAfter <= SECONDARY_LIMIT_MAX_WAIT_S;
+        log.warn({ retryAfter, method: options.method, url: options.url, retry }, 'GitHub secondary rate limit hit');
+        return retry;
       },
     },
   };

@@ -78,4 +78,18 @@ describe('GitHub write pacing', () => {
     expect(Math.min(first, second)).toBeLessThan(300);
     expect(Math.max(first, second)).toBeGreaterThan(350);
   });
+
+  it('waits out a secondary rate limit once, for the retry-after GitHub gives, then posts', async () => {
+    const forge = forgeWith();
+    const message = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
+    fx.double.failNext('issues/create-comment', { status: 403, message, headers: { 'retry-after': '1' } });
+    const started = performance.now();
+    await forge.createComment(ref, pull, 'late, not lost');
+    expect(performance.now() - started).toBeGreaterThan(950);
+    expect(fx.double.comments(REPO, pull).filter((c) => c.body === 'late, not lost')).toHaveLength(1);
+    // A second refusal in a row is not waited out again: the caller sees GitHub's answer.
+    fx.double.failNext('issues/create-comment', { status: 403, message, headers: { 'retry-after': '1' }, times: 2 });
+    await expect(forge.createComment(ref, pull, 'refused twice')).rejects.toMatchObject({ status: 403 });
+    expect(fx.double.comments(REPO, pull).some((c) => c.body === 'refused twice')).toBe(false);
+  });
 });
