@@ -1,5 +1,6 @@
-// Shared set-up for the GitHub double's own tests: a double in a temp dir and an Octokit built
-// the way the server builds it (retry + throttling plugins), pointed at the double.
+// Shared set-up for the GitHub double's own tests: a double in a temp dir and an Octokit with the
+// plugins the server uses (retry + throttling, here with the throttling plugin's own pacing;
+// the server's forge paces writes its own way, see octokit-forge.ts), pointed at the double.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
