@@ -43,8 +43,8 @@ export interface OctokitForgeOptions {
 
 /**
  * A bucket of writes: `burst` may go at once, then one each `intervalMs`, one at a time.
- * `notifyEvery` is the same for writes that notify people (comments, issues), which also pass
- * the first bucket.
+ * `notifyBurst` and `notifyIntervalMs` make a second bucket for the writes that notify people
+ * (comments, issues), which pass the first bucket too.
  */
 export interface WritePacing {
   burst: number;
