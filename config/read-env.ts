@@ -162,6 +162,7 @@ function buildSettings(
   ].filter((secret): secret is string => secret !== undefined);
   return {
     port: values.TIDELINE_PORT,
+    publicUrl: values.TIDELINE_URL ?? null,
     dataDir: path.resolve(baseDir('TIDELINE_DATA_DIR'), values.TIDELINE_DATA_DIR),
     webhookSecret: values.TIDELINE_WEBHOOK_SECRET,
     github: { apiUrl: values.TIDELINE_GITHUB_API_URL, auth },

@@ -126,6 +126,9 @@ export const LogLevelSchema = z
     }),
   );
 
+/** Where people reach the server, for the links in PR comments and commit statuses. */
+export const PublicUrlSchema = httpUrl('set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links');
+
 export const DriftWebhookUrlSchema = httpUrl('set it to the URL drift alerts are POSTed to, or unset it');
 
 export const ShutdownTimeoutSchema = z
@@ -141,6 +144,7 @@ export const AuditRetentionDaysSchema = wholeNumber(1, 36_500, 'set it to how ma
 /** The server settings as raw strings keyed by environment variable, validated and defaulted. */
 export const ServerSettingsSchema = z.object({
   TIDELINE_PORT: PortSchema,
+  TIDELINE_URL: PublicUrlSchema.optional(),
   TIDELINE_DATA_DIR: z.string().default('./data'),
   TIDELINE_WEBHOOK_SECRET: required('set it to the webhook secret configured on the GitHub App or repository webhook'),
   TIDELINE_GITHUB_TOKEN: z.string().optional(),

@@ -10,6 +10,11 @@ export type GitHubAuth =
 
 export interface Settings {
   port: number;
+  /**
+   * Where people reach the server (Atlantis's `--atlantis-url`), without a trailing slash: PR
+   * comments link each lock's page and commit statuses link their job's page. Null: no links.
+   */
+  publicUrl: string | null;
   /** Absolute. */
   dataDir: string;
   webhookSecret: string;

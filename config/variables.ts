@@ -21,6 +21,7 @@ export interface SettingVariable {
 
 export const SETTING_VARIABLES = [
   { env: 'TIDELINE_PORT', key: 'port', kind: 'text' },
+  { env: 'TIDELINE_URL', key: 'url', kind: 'text' },
   { env: 'TIDELINE_DATA_DIR', key: 'data_dir', kind: 'path' },
   { env: 'TIDELINE_WEBHOOK_SECRET', key: 'webhook_secret', kind: 'secret' },
   { env: 'TIDELINE_GITHUB_TOKEN', key: 'github_token', kind: 'secret' },

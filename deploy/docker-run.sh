@@ -23,6 +23,7 @@ docker run -d --name tideline --restart unless-stopped \
   -e TIDELINE_GITHUB_APP_ID \
   -e TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE=/etc/tideline/github-app.pem \
   -e TIDELINE_REPO_ALLOWLIST='acme/*' \
+  -e TIDELINE_URL=https://tideline.example.com \
   -e TIDELINE_SHUTDOWN_TIMEOUT=120 \
   -e TIDELINE_WEB_USERNAME=ops \
   -e TIDELINE_WEB_PASSWORD \

@@ -94,7 +94,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       ...(opts.githubThrottle === undefined ? {} : { throttle: opts.githubThrottle }),
     });
   const botLogin = await forge.whoami();
-  const render = { prefix: settings.commandPrefix };
+  const render = { prefix: settings.commandPrefix, ...(settings.publicUrl === null ? {} : { serverUrl: settings.publicUrl }) };
   const live = new LiveOutput();
   const metrics = new Metrics({ db, version, driftStates: () => driftStates(db) });
   // Aborted first thing on close: ends the UI's open live-output streams.

@@ -42,7 +42,8 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
     command: async (job, signal) => {
       const payload = job.payload;
       const log = ctx.log.child({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, command: payload.command.name, delivery: payload.deliveryId });
-      const jctx: JobContext = { ...ctx, log, jobId: job.id, signal };
+      // Lock links in its comments name the repository (comments/project.ts lockUrl).
+      const jctx: JobContext = { ...ctx, log, jobId: job.id, signal, render: { ...ctx.render, repo: payload.repo.fullName } };
       // The tree is not touched again until the preparation has settled.
       const preparing = payload.command.name === 'plan' ? prepareTree(jctx, payload) : Promise.resolve({ resetAt: null });
       const pr = await ctx.forge.getPull(refOf(payload.repo), payload.pull).finally(() => preparing);

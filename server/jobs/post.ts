@@ -78,12 +78,14 @@ export interface PendingStatus {
 export function sendPending(ctx: JobContext, repo: RepoInfo, sha: string, context: string, description: string): PendingStatus {
   const { jobId } = ctx;
   if (jobId !== undefined) recordOpenStatus(ctx.db, { jobId, repo: repo.fullName, sha, context });
-  const sent = setStatus(ctx, repo, sha, context, 'pending', description);
+  // The status's Details link: the job's page, with its output, when the server's URL is known.
+  const link = jobUrl(ctx);
+  const sent = setStatus(ctx, repo, sha, context, 'pending', description, link);
   return {
     sent,
     async settle(state, finalDescription) {
       await sent;
-      await setStatus(ctx, repo, sha, context, state, finalDescription);
+      await setStatus(ctx, repo, sha, context, state, finalDescription, link);
       if (jobId !== undefined) forgetOpenStatus(ctx.db, jobId, context);
     },
   };
@@ -109,6 +111,12 @@ export async function settleInterrupted(ctx: Pick<JobContext, 'forge' | 'log' | 
   }
 }
 
+/** The web UI page of the job running in `ctx`, or undefined without TIDELINE_URL. */
+export function jobUrl(ctx: Pick<JobContext, 'render' | 'jobId'>): string | undefined {
+  const base = ctx.render.serverUrl;
+  return base === undefined || base === '' || ctx.jobId === undefined ? undefined : `${base}/jobs/${ctx.jobId}`;
+}
+
 /** A status that cannot be set is logged, not fatal: the comment still tells the story. */
 export async function setStatus(
   ctx: JobContext,
@@ -117,9 +125,10 @@ export async function setStatus(
   context: string,
   state: StatusState,
   description: string,
+  targetUrl?: string,
 ): Promise<void> {
   try {
-    await ctx.forge.setStatus(refOf(repo), sha, { context, state, description: ctx.masker.mask(description) });
+    await ctx.forge.setStatus(refOf(repo), sha, { context, state, description: ctx.masker.mask(description), ...(targetUrl === undefined ? {} : { targetUrl }) });
   } catch (err: unknown) {
     ctx.log.warn({ err, repo: repo.fullName, sha, context }, 'could not set commit status');
   }

@@ -66,6 +66,7 @@ describe('readEnv', () => {
     const settings = settingsOf(read({ ...BASE }));
     expect(settings).toEqual({
       port: 4141,
+      publicUrl: null,
       dataDir: '/srv/tideline/data',
       webhookSecret: 'webhook-secret-1',
       github: { apiUrl: 'https://api.github.com', auth: { kind: 'token', token: 'ghp_token123456' } },
@@ -86,6 +87,15 @@ describe('readEnv', () => {
       audit: { signingKeyFile: null, signingKeyPem: null, webhook: null, retentionDays: null },
       secrets: ['webhook-secret-1', 'ghp_token123456'],
     } satisfies Settings);
+  });
+
+  it('reads TIDELINE_URL without its trailing slash, and refuses one that is not http(s)', () => {
+    expect(settingsOf(read({ ...BASE, TIDELINE_URL: 'https://tideline.example.com/' })).publicUrl).toBe('https://tideline.example.com');
+    expect(settingsOf(read({ ...BASE, TIDELINE_URL: 'http://10.0.0.5:4141/tideline' })).publicUrl).toBe('http://10.0.0.5:4141/tideline');
+    const [problem, ...more] = problemsOf(read({ ...BASE, TIDELINE_URL: 'tideline.example.com' }));
+    expect(more).toEqual([]);
+    expect(problem?.variable).toBe('TIDELINE_URL');
+    expect(problem?.message).toMatch(/must be an http:\/\/ or https:\/\/ URL, got "tideline.example.com": set it to the URL people reach Tideline at/);
   });
 
   it('treats blank values as unset', () => {
