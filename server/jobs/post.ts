@@ -78,14 +78,12 @@ export interface PendingStatus {
 export function sendPending(ctx: JobContext, repo: RepoInfo, sha: string, context: string, description: string): PendingStatus {
   const { jobId } = ctx;
   if (jobId !== undefined) recordOpenStatus(ctx.db, { jobId, repo: repo.fullName, sha, context });
-  // The status's Details link: the job's page, with its output, when the server's URL is known.
-  const link = jobUrl(ctx);
-  const sent = setStatus(ctx, repo, sha, context, 'pending', description, link);
+  const sent = setStatus(ctx, repo, sha, context, 'pending', description);
   return {
     sent,
     async settle(state, finalDescription) {
       await sent;
-      await setStatus(ctx, repo, sha, context, state, finalDescription, link);
+      await setStatus(ctx, repo, sha, context, state, finalDescription);
       if (jobId !== undefined) forgetOpenStatus(ctx.db, jobId, context);
     },
   };
@@ -117,7 +115,10 @@ export function jobUrl(ctx: Pick<JobContext, 'render' | 'jobId'>): string | unde
   return base === undefined || base === '' || ctx.jobId === undefined ? undefined : `${base}/jobs/${ctx.jobId}`;
 }
 
-/** A status that cannot be set is logged, not fatal: the comment still tells the story. */
+/**
+ * A status that cannot be set is logged, not fatal: the comment still tells the story. Its
+ * Details link is the page of the job setting it (jobUrl), when the server's URL is known.
+ */
 export async function setStatus(
   ctx: JobContext,
   repo: RepoInfo,
@@ -125,8 +126,8 @@ export async function setStatus(
   context: string,
   state: StatusState,
   description: string,
-  targetUrl?: string,
 ): Promise<void> {
+  const targetUrl = jobUrl(ctx);
   try {
     await ctx.forge.setStatus(refOf(repo), sha, { context, state, description: ctx.masker.mask(description), ...(targetUrl === undefined ? {} : { targetUrl }) });
   } catch (err: unknown) {

@@ -51,4 +51,12 @@ describe('links to the web UI', () => {
     expect(page).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(h.double.violations).toEqual([]);
   });
+
+  it("links the job's page from a status that refuses, too: an apply of a stale plan", async () => {
+    const newHead = await h.double.pushToPull(REPO, pull, { 'app/extra.tf': '# a push after the plan\n' });
+    await h.double.sendComment(REPO, pull, 'tideline apply -d app');
+    const refused = await h.double.waitFor('the refused apply status', () => h.double.statuses(REPO, newHead).find((s) => s.context === 'tideline/apply'));
+    const job = h.server.db.prepare("SELECT id FROM jobs WHERE type = 'command' ORDER BY id DESC LIMIT 1").get() as { id: number };
+    expect(refused).toMatchObject({ state: 'failure', description: 'apply refused: the plan is stale, run plan again', targetUrl: `${PUBLIC}/jobs/${job.id}` });
+  });
 });
