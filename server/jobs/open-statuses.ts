@@ -23,6 +23,5 @@ export function forgetOpenStatus(db: Db, jobId: number, context: string): void {
 
 /** The open statuses of `jobId`, removed from the table: the caller settles them. */
 export function takeOpenStatuses(db: Db, jobId: number): OpenStatus[] {
-  const rows = db.prepare('DELETE FROM open_statuses WHERE job_id = ? RETURNING job_id AS jobId, repo, sha, context').all(jobId) as OpenStatus[];
-  return rows.sort((a, b) => a.context.localeCompare(b.context));
+  return db.prepare('DELETE FROM open_statuses WHERE job_id = ? RETURNING job_id AS jobId, repo, sha, context').all(jobId) as OpenStatus[];
 }

@@ -35,7 +35,7 @@ export interface ReplyJob {
   repo: RepoInfo;
   pull: number;
   body: string;
-  /** Statuses an interrupted job left pending: set to error after the reply, if still pending. */
+  /** Statuses an interrupted job left pending: set to error before the reply, if still pending. */
   settle?: { sha: string; context: string; description: string }[];
 }
 
