@@ -30,6 +30,7 @@ import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { loadServerFileConfig, type ServerFileConfig } from './file-config.js';
+import { startWalCheckpointer } from './store/checkpointer.js';
 import { openDb, type Db } from './store/db.js';
 import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
@@ -76,6 +77,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const repaired = await repairCaches(join(settings.dataDir, 'repos'));
   if (repaired.length > 0) log.warn({ trees: repaired }, 'removed working trees a killed `git worktree add` left half-made; the next run makes them again');
   const db = openDb({ dataDir: settings.dataDir });
+  // Checkpoints run in a worker thread, so a webhook never waits for one (store/checkpointer.ts).
+  const checkpointer = startWalCheckpointer(db, { onProblem: (problem) => log.warn({ problem }, 'WAL checkpoint worker problem') });
   mkdirSync(join(settings.dataDir, 'kubectl'), { recursive: true });
   const pluginCacheDir = terraformPluginCacheDir(settings.childEnv, settings.dataDir);
   if (pluginCacheDir !== null) mkdirSync(pluginCacheDir, { recursive: true });
@@ -218,6 +221,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       if (retention !== null) clearInterval(retention);
       audit.append({ type: 'server.stop', actor: SERVER_ACTOR, fields: { version, configDigest: digest, interruptedJobs: drained.interrupted.map((j) => j.id) } });
       await sink?.flush();
+      await checkpointer?.stop();
       db.close();
       log.info({ interrupted: drained.interrupted.length }, 'tideline stopped');
       return drained;
