@@ -24,7 +24,7 @@ import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
 import { takeOpenStatuses } from './jobs/open-statuses.js';
-import { interruptedDescription } from './jobs/post.js';
+import { interruptedDescription, jobUrl } from './jobs/post.js';
 import { driftJobKey, driftStates, serverRuleSchedule, startDriftScheduler, type DriftDeps } from './drift/index.js';
 import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
@@ -258,13 +258,16 @@ function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
     ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull }, 'job interrupted by a restart');
     // Its pending status goes with the notice, taken in the same transaction as the notice is queued.
     ctx.db.transaction(() => {
-      const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, description: interruptedDescription(s.context) }));
+      // The stopped job's page keeps its output up to the stop: the statuses and the notice link it.
+      const page = jobUrl({ render: ctx.render, jobId: job.id });
+      const link = page === undefined ? {} : { targetUrl: page };
+      const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, description: interruptedDescription(s.context), ...link }));
       enqueue(ctx.db, {
         type: 'reply',
         repo: payload.repo.fullName,
         pull: payload.pull,
         serialKey: pullKey(payload.repo, payload.pull),
-        payload: { repo: payload.repo, pull: payload.pull, body: renderInterrupted(ctx.render, payload.command.name, null), ...(settle.length === 0 ? {} : { settle }) },
+        payload: { repo: payload.repo, pull: payload.pull, body: renderInterrupted(ctx.render, payload.command.name, null, page), ...(settle.length === 0 ? {} : { settle }) },
       });
     })();
   }

@@ -72,7 +72,8 @@ export function renderHelp(_ctx: RenderContext, help: string): string {
 }
 
 /** The server restarted while this command ran; it did not finish and its lock stays. */
-export function renderInterrupted(ctx: RenderContext, command: string, project: Project | null): string {
+/** `jobPage`: the web UI page of the stopped job, where its output up to the stop is kept. */
+export function renderInterrupted(ctx: RenderContext, command: string, project: Project | null, jobPage?: string): string {
   const target = project === null ? '' : ` of ${projectLabel(project)}`;
   const blocks = [
     `:warning: **${capitalize(command)} Interrupted**: the server restarted while this ${command}${target} was running, so it did not finish. Locks held by this pull request are kept.`,
@@ -87,5 +88,6 @@ export function renderInterrupted(ctx: RenderContext, command: string, project: 
   } else {
     blocks.push(`To run it again, comment: ${inlineCode(`${ctx.prefix} ${command}`)}`);
   }
+  if (jobPage !== undefined) blocks.push(`What it printed before it stopped: [its job page](${jobPage}).`);
   return finishComment(blocks, 'interrupted');
 }

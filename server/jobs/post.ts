@@ -5,7 +5,7 @@ import type { RepoRef, StatusState } from '../github/forge.js';
 import type { JobContext } from './context.js';
 import { forgetOpenStatus, recordOpenStatus } from './open-statuses.js';
 import { JobInterruptedError } from './worker-pool.js';
-import type { RepoInfo } from './types.js';
+import type { InterruptedStatus, RepoInfo } from './types.js';
 
 export function refOf(repo: RepoInfo): RepoRef {
   return { owner: repo.owner, name: repo.name };
@@ -99,11 +99,12 @@ export function interruptedDescription(context: string): string {
  * After a restart: sets `status` to error when its newest state on GitHub is still pending. A
  * run queued before the stop may have planned the same commit since; its result stands.
  */
-export async function settleInterrupted(ctx: Pick<JobContext, 'forge' | 'log' | 'masker'>, repo: RepoInfo, status: { sha: string; context: string; description: string }): Promise<void> {
+export async function settleInterrupted(ctx: Pick<JobContext, 'forge' | 'log' | 'masker'>, repo: RepoInfo, status: InterruptedStatus): Promise<void> {
   try {
     const latest = await ctx.forge.latestStatus(refOf(repo), status.sha, status.context);
     if (latest?.state !== 'pending') return;
-    await ctx.forge.setStatus(refOf(repo), status.sha, { context: status.context, state: 'error', description: ctx.masker.mask(status.description) });
+    const link = status.targetUrl === undefined ? {} : { targetUrl: status.targetUrl };
+    await ctx.forge.setStatus(refOf(repo), status.sha, { context: status.context, state: 'error', description: ctx.masker.mask(status.description), ...link });
   } catch (err: unknown) {
     ctx.log.warn({ err, repo: repo.fullName, sha: status.sha, context: status.context }, 'could not settle the status of an interrupted job');
   }

@@ -36,7 +36,15 @@ export interface ReplyJob {
   pull: number;
   body: string;
   /** Statuses an interrupted job left pending: set to error before the reply, if still pending. */
-  settle?: { sha: string; context: string; description: string }[];
+  settle?: InterruptedStatus[];
+}
+
+/** A status an interrupted job left pending; `targetUrl` is that job's page, when the URL is known. */
+export interface InterruptedStatus {
+  sha: string;
+  context: string;
+  description: string;
+  targetUrl?: string;
 }
 
 /** A drift sweep of one repository's default branch. */

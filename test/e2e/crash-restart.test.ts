@@ -75,14 +75,19 @@ describe('crash and restart', () => {
     const treeGitDir = readFileSync(join(tree, '.git'), 'utf8').replace(/^gitdir: /, '').trim();
     writeFileSync(join(treeGitDir, 'HEAD'), `${'0'.repeat(40)}\n`);
 
-    second = await startHarness({ double: d, dir, dataDir: env['TIDELINE_DATA_DIR'] as string });
+    second = await startHarness({ double: d, dir, dataDir: env['TIDELINE_DATA_DIR'] as string, env: { TIDELINE_URL: 'https://tideline.example.com' } });
+    const killed = second.server.db.prepare("SELECT id FROM jobs WHERE state = 'interrupted'").get() as { id: number };
+    const killedPage = `https://tideline.example.com/jobs/${killed.id}`;
     const told = await d.waitFor('interrupted notice', () => d.comments(REPO, pr.number).find((c) => c.body.includes('tideline:interrupted')));
     expect(told.body).toContain('Apply Interrupted');
     expect(told.body).toContain('tideline plan');
+    // The killed job's page keeps what it printed before the kill.
+    expect(told.body).toContain(`[its job page](${killedPage})`);
     // The check the killed apply left pending is settled, not pending for good.
     expect(d.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/apply')).toMatchObject({
       state: 'error',
       description: 'apply interrupted: the Tideline server stopped while it ran. Plan again.',
+      targetUrl: killedPage,
     });
     const db = second.server.db;
     expect(db.prepare('SELECT COUNT(*) AS n FROM open_statuses').get()).toEqual({ n: 0 });

@@ -174,6 +174,13 @@ describe('notices', () => {
     expect(body).toContain('server restarted');
     expect(body).toContain(rerun);
     expect(parseCommentMarker(body)).toBe('interrupted');
+    expect(body).not.toContain('job page');
+  });
+
+  it('links the interrupted job\'s page when the server knows its URL', () => {
+    const body = renderInterrupted(ctx, 'apply', null, 'https://tideline.example.com/jobs/7');
+    expect(body).toContain('What it printed before it stopped: [its job page](https://tideline.example.com/jobs/7).');
+    expect(parseCommentMarker(body)).toBe('interrupted');
   });
 
   it('does not take a comment that merely mentions a marker for ours', () => {

@@ -71,6 +71,12 @@ describe('settleInterrupted', () => {
     expect(written).toEqual([{ context: 'tideline/plan', state: 'error', description: interrupted.description }]);
   });
 
+  it('links the interrupted job\'s page from the status it settles', async () => {
+    const { forge, written } = forgeWith({ context: 'tideline/plan', state: 'pending', description: 'planning 1 project(s)…' });
+    await settleInterrupted(ctx(forge), repo, { ...interrupted, targetUrl: 'https://tideline.example.com/jobs/7' });
+    expect(written).toEqual([{ context: 'tideline/plan', state: 'error', description: interrupted.description, targetUrl: 'https://tideline.example.com/jobs/7' }]);
+  });
+
   it('leaves a newer result alone: a plan queued before the stop may have run since', async () => {
     for (const state of ['success', 'failure', 'error'] as const) {
       const { forge, written } = forgeWith({ context: 'tideline/plan', state, description: 'newer' });
