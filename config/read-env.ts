@@ -167,6 +167,7 @@ function buildSettings(
     webhookSecret: values.TIDELINE_WEBHOOK_SECRET,
     github: { apiUrl: values.TIDELINE_GITHUB_API_URL, auth },
     repoAllowlist: values.TIDELINE_REPO_ALLOWLIST,
+    allowForkPulls: values.TIDELINE_ALLOW_FORK_PRS,
     commandPrefix: values.TIDELINE_COMMAND_PREFIX,
     terraformBin: resolveCommand(values.TIDELINE_TERRAFORM_BIN, baseDir('TIDELINE_TERRAFORM_BIN')),
     kubectlBin: resolveCommand(values.TIDELINE_KUBECTL_BIN, baseDir('TIDELINE_KUBECTL_BIN')),

@@ -127,6 +127,19 @@ export const LogLevelSchema = z
   );
 
 /** Where people reach the server, for the links in PR comments and commit statuses. */
+/** `true` or `false` (any case); unset is `false`. */
+export const AllowForkPullsSchema = z
+  .string()
+  .default('false')
+  .pipe(
+    checkedText((text) => {
+      const lower = text.toLowerCase();
+      return lower === 'true' || lower === 'false'
+        ? { ok: true, value: lower === 'true' }
+        : { ok: false, message: `must be true or false, got ${shown(text)}: set it to true to plan and apply pull requests from forks, or unset it` };
+    }),
+  );
+
 export const PublicUrlSchema = httpUrl('set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links');
 
 export const DriftWebhookUrlSchema = httpUrl('set it to the URL drift alerts are POSTed to, or unset it');
@@ -152,6 +165,7 @@ export const ServerSettingsSchema = z.object({
   TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: z.string().optional(),
   TIDELINE_GITHUB_API_URL: GitHubApiUrlSchema,
   TIDELINE_REPO_ALLOWLIST: RepoAllowlistSchema,
+  TIDELINE_ALLOW_FORK_PRS: AllowForkPullsSchema,
   TIDELINE_COMMAND_PREFIX: CommandPrefixSchema,
   TIDELINE_TERRAFORM_BIN: z.string().default('terraform'),
   TIDELINE_KUBECTL_BIN: z.string().default('kubectl'),

@@ -21,6 +21,11 @@ export interface Settings {
   github: { apiUrl: string; auth: GitHubAuth };
   /** `owner/repo` globs; see `allowlisted`. */
   repoAllowlist: string[];
+  /**
+   * Plan and apply pull requests whose head is in another repository (a fork), as Atlantis's
+   * `--allow-fork-prs`. Off by default: anyone who can fork a repository could run code on the server.
+   */
+  allowForkPulls: boolean;
   commandPrefix: string;
   terraformBin: string;
   kubectlBin: string;

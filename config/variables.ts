@@ -29,6 +29,7 @@ export const SETTING_VARIABLES = [
   { env: 'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE', key: 'github_app_private_key_file', kind: 'path' },
   { env: 'TIDELINE_GITHUB_API_URL', key: 'github_api_url', kind: 'text' },
   { env: 'TIDELINE_REPO_ALLOWLIST', key: 'repo_allowlist', kind: 'list' },
+  { env: 'TIDELINE_ALLOW_FORK_PRS', key: 'allow_fork_prs', kind: 'text' },
   { env: 'TIDELINE_COMMAND_PREFIX', key: 'command_prefix', kind: 'text' },
   { env: 'TIDELINE_TERRAFORM_BIN', key: 'terraform_bin', kind: 'text' },
   { env: 'TIDELINE_KUBECTL_BIN', key: 'kubectl_bin', kind: 'text' },

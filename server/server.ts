@@ -121,6 +121,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     live,
     metrics,
     parallelism: settings.parallelism,
+    allowForkPulls: settings.allowForkPulls,
     notify: () => pool.notify(),
   };
   const driftDeps: Omit<DriftDeps, 'ctx'> = {
@@ -179,6 +180,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       version,
       render,
       isAllowed: (repo) => allowlisted(repo, settings.repoAllowlist),
+      allowForkPulls: settings.allowForkPulls,
     },
   });
   const server: Server = app.listen(settings.port, opts.host ?? '0.0.0.0');

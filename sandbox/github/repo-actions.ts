@@ -13,6 +13,8 @@ export interface OpenPullOptions {
   title?: string;
   author?: string;
   draft?: boolean;
+  /** `owner/name` of a fork the branch lives in: the base repository gets only refs/pull/<n>/head, as on GitHub. */
+  fork?: string;
 }
 
 const DEFAULT_BRANCH = 'main';
@@ -61,7 +63,7 @@ export async function openPull(state: DoubleState, fullName: string, opts: OpenP
   const repo = requireRepo(state, fullName);
   checkBranchName(opts.branch);
   if (opts.branch === repo.defaultBranch) throw new Error(`GitHub double: cannot open a PR from ${opts.branch} into itself`);
-  if (await resolveCommit(repo.gitDir, `refs/heads/${opts.branch}`)) {
+  if (opts.fork === undefined && (await resolveCommit(repo.gitDir, `refs/heads/${opts.branch}`))) {
     throw new Error(`GitHub double: branch ${opts.branch} already exists in ${fullName}`);
   }
   const baseSha = await defaultBranchTip(repo);
@@ -76,7 +78,7 @@ export async function openPull(state: DoubleState, fullName: string, opts: OpenP
   repo.commits.add(headSha);
   const number = repo.nextNumber;
   repo.nextNumber += 1;
-  await updateRef(repo.gitDir, `refs/heads/${opts.branch}`, headSha);
+  if (opts.fork === undefined) await updateRef(repo.gitDir, `refs/heads/${opts.branch}`, headSha);
   await updateRef(repo.gitDir, `refs/pull/${number}/head`, headSha);
   const now = nowIso();
   const pull: PullRecord = {
@@ -85,6 +87,7 @@ export async function openPull(state: DoubleState, fullName: string, opts: OpenP
     title,
     author,
     branch: opts.branch,
+    ...(opts.fork === undefined ? {} : { headRepo: opts.fork }),
     baseRef: repo.defaultBranch,
     baseSha,
     headSha,
@@ -115,7 +118,7 @@ export async function pushToPull(state: DoubleState, fullName: string, number: n
     author: identityFor(pull.author),
   });
   repo.commits.add(headSha);
-  await updateRef(repo.gitDir, `refs/heads/${pull.branch}`, headSha);
+  if (pull.headRepo === undefined) await updateRef(repo.gitDir, `refs/heads/${pull.branch}`, headSha);
   await updateRef(repo.gitDir, `refs/pull/${number}/head`, headSha);
   pull.previousHeadSha = pull.headSha;
   pull.headSha = headSha;

@@ -121,7 +121,7 @@ export function pullObject(ctx: RestContext, repo: RepoRecord, pull: PullRecord,
   const side = (key: 'head' | 'base', ref: string, sha: string): JsonObject => {
     const example = isObject(base[key]) ? base[key] : {};
     const repoTemplate = isObject(example['repo']) ? example['repo'] : {};
-    return {
+    const side = {
       ...example,
       label: `${repo.owner}:${ref}`,
       ref,
@@ -129,6 +129,7 @@ export function pullObject(ctx: RestContext, repo: RepoRecord, pull: PullRecord,
       user: userObject(ctx, repo.owner),
       repo: repoObject(ctx, repo, repoTemplate),
     };
+    return key === 'head' && pull.headRepo !== undefined ? asForkSide(side, pull.headRepo, ref) : side;
   };
   Object.assign(base, {
     url: `${api}/pulls/${pull.number}`,
@@ -301,4 +302,13 @@ export function stableId(text: string): number {
   let hash = 5381;
   for (const char of text) hash = ((hash * 33) ^ char.charCodeAt(0)) >>> 0;
   return (hash % 2_000_000_000) + 1000;
+}
+
+/** The head side of a pull request from the fork `fork` (`owner/name`): its label, user and repo name the fork. */
+export function asForkSide(side: JsonObject, fork: string, ref: string): JsonObject {
+  const [owner = '', name = ''] = fork.split('/');
+  const repo = isObject(side['repo']) ? { ...side['repo'] } : {};
+  const user = isObject(side['user']) ? { ...side['user'], login: owner } : { login: owner };
+  Object.assign(repo, { name, full_name: fork, fork: true, owner: isObject(repo['owner']) ? { ...repo['owner'], login: owner } : { login: owner } });
+  return { ...side, label: `${owner}:${ref}`, user, repo };
 }

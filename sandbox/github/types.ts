@@ -85,7 +85,7 @@ export interface GitHubDouble {
   ): Promise<{ cloneUrl: string; defaultBranch: string; headSha: string }>;
   openPull(
     fullName: string,
-    opts: { branch: string; files: FileChanges; title?: string; author?: string },
+    opts: { branch: string; files: FileChanges; title?: string; author?: string; fork?: string },
   ): Promise<{ number: number; headSha: string }>;
   /** Adds a commit on top of the PR head; resolves to the new head sha. */
   pushToPull(fullName: string, pull: number, files: FileChanges): Promise<string>;
@@ -170,6 +170,8 @@ export interface PullRecord {
   title: string;
   author: string;
   branch: string;
+  /** `owner/name` of the fork the head branch is in; absent when it is in the base repository. */
+  headRepo?: string;
   baseRef: string;
   /** Default-branch tip when the PR was opened or last pushed to. */
   baseSha: string;

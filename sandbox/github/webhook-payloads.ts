@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isObject, type Json, type JsonObject } from './openapi-document.js';
-import { commentHtmlUrl, rehost, stableId } from './rest-resources.js';
+import { asForkSide, commentHtmlUrl, rehost, stableId } from './rest-resources.js';
 import type { CommentRecord, PullEventAction, PullRecord, RepoRecord } from './types.js';
 
 export interface WebhookExamples {
@@ -118,14 +118,17 @@ export function pullRequestPayload(
   const pr = isObject(payload['pull_request']) ? payload['pull_request'] : {};
   const templateUser = isObject(pr['user']) ? pr['user'] : {};
   const repository = payload['repository'] ?? null;
-  const side = (key: 'head' | 'base', ref: string, sha: string): JsonObject => ({
-    ...(isObject(pr[key]) ? pr[key] : {}),
-    label: `${repo.owner}:${ref}`,
-    ref,
-    sha,
-    user: webhookUser(ctx, templateUser, repo.owner),
-    repo: structuredClone(repository),
-  });
+  const side = (key: 'head' | 'base', ref: string, sha: string): JsonObject => {
+    const made: JsonObject = {
+      ...(isObject(pr[key]) ? pr[key] : {}),
+      label: `${repo.owner}:${ref}`,
+      ref,
+      sha,
+      user: webhookUser(ctx, templateUser, repo.owner),
+      repo: structuredClone(repository),
+    };
+    return key === 'head' && pull.headRepo !== undefined ? asForkSide(made, pull.headRepo, ref) : made;
+  };
   Object.assign(pr, {
     url: `${api}/pulls/${pull.number}`,
     id: pull.id,

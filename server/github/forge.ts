@@ -17,6 +17,8 @@ export interface PullInfo {
   headRef: string;
   baseRef: string;
   baseSha: string;
+  /** `owner/name` of the repository the head branch is in; another than the base's for a fork, null when that fork was deleted. */
+  headRepo: string | null;
   /** `mergeable` as GitHub reports it; null while GitHub is still computing it. */
   mergeable: boolean | null;
   htmlUrl: string;

@@ -118,6 +118,7 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           headRef: data.head.ref,
           baseRef: data.base.ref,
           baseSha: data.base.sha,
+          headRepo: data.head.repo?.full_name ?? null,
           mergeable: data.mergeable,
           htmlUrl: data.html_url,
         };

@@ -13,6 +13,8 @@ export interface RouteContext {
   version: string;
   render: RenderContext;
   isAllowed: (repoFullName: string) => boolean;
+  /** TIDELINE_ALLOW_FORK_PRS: autoplan pull requests whose head is in a fork. */
+  allowForkPulls: boolean;
 }
 
 export type Routed =
@@ -35,7 +37,7 @@ export function routeEvent(ctx: RouteContext, event: string, deliveryId: string,
   const repo = repoInfo(body['repository'] as RepositoryPayload | undefined);
   if (repo === null) return { kind: 'ignored', reason: 'payload has no usable repository' };
   if (!ctx.isAllowed(repo.fullName)) return { kind: 'ignored', reason: `repository ${repo.fullName} is not in TIDELINE_REPO_ALLOWLIST` };
-  return event === 'issue_comment' ? routeComment(ctx, repo, deliveryId, body) : routePull(repo, deliveryId, body);
+  return event === 'issue_comment' ? routeComment(ctx, repo, deliveryId, body) : routePull(ctx, repo, deliveryId, body);
 }
 
 function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
@@ -85,9 +87,9 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
 
 const AUTOPLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review']);
 
-function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
+function routePull(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
   const action = String(body['action']);
-  const pr = body['pull_request'] as { number?: unknown; merged?: unknown; draft?: unknown; html_url?: unknown } | undefined;
+  const pr = body['pull_request'] as { number?: unknown; merged?: unknown; draft?: unknown; html_url?: unknown; head?: { repo?: { full_name?: unknown } | null } } | undefined;
   const pull = typeof body['number'] === 'number' ? body['number'] : pr?.number;
   if (typeof pull !== 'number') return { kind: 'ignored', reason: 'pull_request without a number' };
   const sender = body['sender'] as { login?: unknown } | undefined;
@@ -95,6 +97,11 @@ function routePull(repo: RepoInfo, deliveryId: string, body: Record<string, unkn
   if (AUTOPLAN_ACTIONS.has(action)) {
     // Like Atlantis without --allow-draft-prs: a draft is planned once it is ready for review.
     if (pr?.draft === true) return { kind: 'ignored', reason: `pull_request ${action} on a draft: autoplan waits for ready_for_review` };
+    // Like Atlantis without --allow-fork-prs: a fork's code is not run unless the operator says so.
+    const headRepo = typeof pr?.head?.repo?.full_name === 'string' ? pr.head.repo.full_name : null;
+    if (!ctx.allowForkPulls && isFork(repo.fullName, headRepo)) {
+      return { kind: 'ignored', reason: `pull_request ${action} from a fork (${headRepo ?? 'a deleted repository'}): set TIDELINE_ALLOW_FORK_PRS=true to plan pull requests from forks` };
+    }
     return {
       kind: 'jobs',
       repo,
@@ -142,4 +149,9 @@ export function pullKey(repo: RepoInfo, pull: number): string {
 /** A job of one pull request: jobs of the same pull run one at a time (they share its trees). */
 function pullJob<T extends JobType>(type: T, repo: RepoInfo, pull: number, payload: JobPayload<T>): NewJob<T> {
   return { type, repo: repo.fullName, pull, serialKey: pullKey(repo, pull), payload };
+}
+
+/** A pull request's head is in another repository than its base: a fork (or a deleted one, null). */
+export function isFork(baseRepo: string, headRepo: string | null): boolean {
+  return headRepo === null || headRepo.toLowerCase() !== baseRepo.toLowerCase();
 }

@@ -43,6 +43,8 @@ export interface JobContext {
   signal?: AbortSignal;
   /** How many projects of one execution group run at once. */
   parallelism: number;
+  /** TIDELINE_ALLOW_FORK_PRS; absent is false: commands on a fork's pull request are refused. */
+  allowForkPulls?: boolean;
   /** Wake the worker pool after enqueueing follow-up work. */
   notify: () => void;
 }

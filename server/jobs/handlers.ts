@@ -4,6 +4,7 @@
 import type { CommandName } from '../commands/types.js';
 import { renderError } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
+import { isFork } from '../http/route-event.js';
 import { runDriftSweep, type DriftDeps } from '../drift/index.js';
 import { runApply } from './apply-command.js';
 import type { JobContext } from './context.js';
@@ -51,6 +52,13 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       if (pr.state !== 'open') {
         log.info('pull request is closed: command ignored');
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, 'this pull request is closed: commands run only on open pull requests'));
+        return;
+      }
+      // As Atlantis without --allow-fork-prs: a fork's code never runs unless the operator allows it.
+      if ((payload.command.name === 'plan' || payload.command.name === 'apply') && ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo)) {
+        log.warn({ headRepo: pr.headRepo }, 'command on a pull request from a fork refused');
+        const from = pr.headRepo === null ? 'a repository that has been deleted' : `the fork ${pr.headRepo}`;
+        await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, `this pull request's branch is in ${from}, and this server does not run pull requests from forks: an operator can set TIDELINE_ALLOW_FORK_PRS=true to allow it`));
         return;
       }
       ctx.audit.append({

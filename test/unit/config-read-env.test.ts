@@ -71,6 +71,7 @@ describe('readEnv', () => {
       webhookSecret: 'webhook-secret-1',
       github: { apiUrl: 'https://api.github.com', auth: { kind: 'token', token: 'ghp_token123456' } },
       repoAllowlist: ['acme/*'],
+      allowForkPulls: false,
       commandPrefix: 'tideline',
       terraformBin: 'terraform',
       kubectlBin: 'kubectl',
@@ -87,6 +88,16 @@ describe('readEnv', () => {
       audit: { signingKeyFile: null, signingKeyPem: null, webhook: null, retentionDays: null },
       secrets: ['webhook-secret-1', 'ghp_token123456'],
     } satisfies Settings);
+  });
+
+  it('reads TIDELINE_ALLOW_FORK_PRS as true or false, off when unset, and refuses anything else', () => {
+    expect(settingsOf(read(BASE)).allowForkPulls).toBe(false);
+    expect(settingsOf(read({ ...BASE, TIDELINE_ALLOW_FORK_PRS: 'true' })).allowForkPulls).toBe(true);
+    expect(settingsOf(read({ ...BASE, TIDELINE_ALLOW_FORK_PRS: 'FALSE' })).allowForkPulls).toBe(false);
+    const [problem, ...more] = problemsOf(read({ ...BASE, TIDELINE_ALLOW_FORK_PRS: 'yes' }));
+    expect(more).toEqual([]);
+    expect(problem?.variable).toBe('TIDELINE_ALLOW_FORK_PRS');
+    expect(problem?.message).toMatch(/must be true or false, got "yes": set it to true to plan and apply pull requests from forks/);
   });
 
   it('reads TIDELINE_URL without its trailing slash, and refuses one that is not http(s)', () => {

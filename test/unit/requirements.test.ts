@@ -48,7 +48,7 @@ function context(reviews: Review[], permission: RepoPermission = 'write'): JobCo
 }
 
 function pull(overrides: Partial<PullInfo> = {}): PullInfo {
-  return { number: 1, state: 'open', merged: false, draft: false, title: 't', author: 'alice', headSha: head, headRef: 'feature', baseRef: 'main', baseSha: base1, mergeable: true, htmlUrl: 'u', ...overrides };
+  return { number: 1, state: 'open', merged: false, draft: false, title: 't', author: 'alice', headSha: head, headRef: 'feature', baseRef: 'main', baseSha: base1, headRepo: 'acme/infra', mergeable: true, htmlUrl: 'u', ...overrides };
 }
 
 async function rules(ctx: JobContext, pr: PullInfo, requirements: Requirement[]): Promise<string[]> {

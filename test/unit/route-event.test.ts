@@ -7,7 +7,13 @@ const ctx: RouteContext = {
   version: '1.2.3',
   render: { prefix: 'tideline' },
   isAllowed: (repo) => repo.startsWith('acme/'),
+  allowForkPulls: false,
 };
+
+/** The head side of a pull request whose branch is in `repo`. */
+function headIn(repo: string | null): { head: { repo: { full_name: string } | null } } {
+  return { head: { repo: repo === null ? null : { full_name: repo } } };
+}
 
 function comment(body: string, opts: { user?: string; repo?: string; onPull?: boolean; action?: string } = {}): unknown {
   const full = opts.repo ?? 'acme/infra';
@@ -55,7 +61,7 @@ describe('routeEvent', () => {
 
   it.each(['opened', 'synchronize', 'reopened', 'ready_for_review'])('autoplans on pull_request %s', (action) => {
     const c = comment('') as { repository: unknown };
-    const routed = routeEvent(ctx, 'pull_request', 'd', { action, number: 7, pull_request: { number: 7, draft: false }, repository: c.repository, sender: { login: 'bob' } });
+    const routed = routeEvent(ctx, 'pull_request', 'd', { action, number: 7, pull_request: { number: 7, draft: false, ...headIn('acme/infra') }, repository: c.repository, sender: { login: 'bob' } });
     expect(routed).toMatchObject({ kind: 'jobs', jobs: [{ type: 'command', payload: { autoplan: true, actor: 'bob', command: { name: 'plan', selector: {} } } }] });
   });
 
@@ -63,6 +69,31 @@ describe('routeEvent', () => {
     const c = comment('') as { repository: unknown };
     const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'opened', number: 7, pull_request: { number: 7, draft: true }, repository: c.repository });
     expect(routed).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/draft/) });
+  });
+
+  it.each([
+    ['a fork', 'stranger/infra'],
+    ['a deleted fork', null],
+  ])('does not autoplan a pull request from %s unless TIDELINE_ALLOW_FORK_PRS is set', (_what, headRepo) => {
+    const c = comment('') as { repository: unknown };
+    const event = { action: 'opened', number: 7, pull_request: { number: 7, draft: false, ...headIn(headRepo) }, repository: c.repository, sender: { login: 'stranger' } };
+    expect(routeEvent(ctx, 'pull_request', 'd', event)).toEqual({
+      kind: 'ignored',
+      reason: `pull_request opened from a fork (${headRepo ?? 'a deleted repository'}): set TIDELINE_ALLOW_FORK_PRS=true to plan pull requests from forks`,
+    });
+    expect(routeEvent({ ...ctx, allowForkPulls: true }, 'pull_request', 'd', event)).toMatchObject({ kind: 'jobs', jobs: [{ type: 'command', payload: { autoplan: true } }] });
+  });
+
+  it('takes a head branch of the base repository in any letter case for the same repository', () => {
+    const c = comment('') as { repository: unknown };
+    const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'synchronize', number: 7, pull_request: { number: 7, ...headIn('Acme/Infra') }, repository: c.repository });
+    expect(routed.kind).toBe('jobs');
+  });
+
+  it('releases a fork\'s pull request when it closes: what it holds is freed whatever the setting', () => {
+    const c = comment('') as { repository: unknown };
+    const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'closed', number: 7, pull_request: { number: 7, merged: false, ...headIn('stranger/infra') }, repository: c.repository });
+    expect(routed).toMatchObject({ kind: 'jobs', jobs: [{ type: 'release' }] });
   });
 
   it('queues a release job when a pull request closes', () => {
