@@ -21,7 +21,7 @@ import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus
 import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
-import { liveOutput, mapLimit, stepVariables } from './run-project.js';
+import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { JobInterruptedError } from './worker-pool.js';
 import type { CommandJob } from './types.js';
 
@@ -40,6 +40,16 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     const reason = `the plan was made from ${first.headSha.slice(0, 7)} but the pull request's head is now ${pr.headSha.slice(0, 7)}: the plan is stale, run plan again`;
     await reply(ctx, repo, pull, renderStalePlan(ctx.render, stale.length === 1 ? first.project : null, reason));
     await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: the plan is stale, run plan again');
+    return;
+  }
+  // Saved, but its reply never reached the PR (a shutdown, a crash, a reply GitHub refused):
+  // nobody has reviewed it, so it is not applied.
+  const unseen = pending.filter((p) => !p.shown);
+  if (unseen.length > 0) {
+    const first = unseen[0] as SavedPlan;
+    const reason = 'the plan was made but never posted to this pull request (the server stopped, or GitHub refused the reply), so nobody has reviewed it: run plan again';
+    await reply(ctx, repo, pull, renderStalePlan(ctx.render, unseen.length === 1 ? first.project : null, reason));
+    await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: the plan was never shown, run plan again');
     return;
   }
 
@@ -93,7 +103,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
           for (const project of wave) results.push({ project, outcome: skipped('not applied: an earlier execution group failed and abort_on_execution_order_fail is set') });
           continue;
         }
-        const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+        const done = await mapByProjectDir(wave, ctx.parallelism, async (project) => {
           const plan = byKey.get(lockKey(repo.fullName, project));
           if (plan === undefined) return { project, outcome: skipped('not applied: its saved plan could not be matched') };
           return { project, outcome: await applyOne(ctx, job, pr, git, loaded.setup, plan) };

@@ -16,11 +16,11 @@ import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
-import { deletePlan, planFilePath, savePlan } from './plan-store.js';
+import { deletePlan, markShown, planFilePath, savePlan } from './plan-store.js';
 import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
-import { liveOutput, mapLimit, stepVariables } from './run-project.js';
+import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { JobInterruptedError } from './worker-pool.js';
 import type { CommandJob, Prepared } from './types.js';
 
@@ -67,7 +67,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
       const results: ProjectPlanResult[] = [];
       const conflicts: string[] = [];
       for (const wave of executionWaves(projects)) {
-        const done = await mapLimit(wave, ctx.parallelism, async (project) => {
+        const done = await mapByProjectDir(wave, ctx.parallelism, async (project) => {
           const tree = trees.get(project.workspace) ?? root;
           // Kubernetes manifests are validated before anything is locked or touches a cluster.
           let bundle: RenderedBundle | undefined;
@@ -108,6 +108,8 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
       if (results.length > 0) {
         const warnings = renderWarnings([...setup.warnings, ...chosen.warnings]);
         await reply(ctx, repo, pull, warnings === '' ? renderPlan(ctx.render, results) : `${warnings}\n\n${renderPlan(ctx.render, results)}`);
+        // Shown now, so appliable: a plan whose reply never went out cannot be applied unseen.
+        markShown(ctx.db, repo.fullName, pull, pr.headSha, results.map((r) => lockKey(repo.fullName, r.project)));
       }
     },
     (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`),

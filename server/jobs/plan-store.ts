@@ -18,6 +18,8 @@ export interface SavedPlan {
   planFile: string;
   summary: ChangeSummary | null;
   hasChanges: boolean;
+  /** False until the reply that shows this plan was posted: only a shown plan can be applied. */
+  shown: boolean;
   appliedAt: string | null;
   createdAt: string;
 }
@@ -35,6 +37,7 @@ interface PlanRow {
   plan_file: string;
   summary: string | null;
   has_changes: number;
+  shown: number;
   applied_at: string | null;
   created_at: string;
 }
@@ -49,16 +52,19 @@ export function pullPlansDir(plansDir: string, repo: string, pull: number): stri
   return join(plansDir, repo, String(pull));
 }
 
-/** Records a fresh plan, replacing (and deleting the file of) the project's previous one. */
-export function savePlan(db: Db, plan: Omit<SavedPlan, 'projectKey' | 'appliedAt' | 'createdAt'>): void {
+/**
+ * Records a fresh plan, replacing (and deleting the file of) the project's previous one. It is
+ * not shown yet: `markShown` once the reply carrying it is posted.
+ */
+export function savePlan(db: Db, plan: Omit<SavedPlan, 'projectKey' | 'appliedAt' | 'createdAt' | 'shown'>): void {
   const key = lockKey(plan.repo, plan.project);
   const previous = getPlan(db, plan.repo, plan.pull, key);
   db.prepare(
-    `INSERT INTO plans (repo, pull, project_key, dir, workspace, project, kind, project_json, head_sha, plan_file, summary, has_changes, applied_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+    `INSERT INTO plans (repo, pull, project_key, dir, workspace, project, kind, project_json, head_sha, plan_file, summary, has_changes, shown, applied_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)
      ON CONFLICT (repo, pull, project_key) DO UPDATE SET
        project_json = excluded.project_json, head_sha = excluded.head_sha, plan_file = excluded.plan_file, summary = excluded.summary,
-       has_changes = excluded.has_changes, applied_at = NULL, created_at = excluded.created_at`,
+       has_changes = excluded.has_changes, shown = 0, applied_at = NULL, created_at = excluded.created_at`,
   ).run(
     plan.repo,
     plan.pull,
@@ -89,6 +95,14 @@ export function plansOfPull(db: Db, repo: string, pull: number): SavedPlan[] {
     .prepare('SELECT * FROM plans WHERE repo = ? AND pull = ? ORDER BY dir, workspace, project')
     .all(repo, pull) as PlanRow[];
   return rows.map(fromRow);
+}
+
+/** The reply showing these plans (of `headSha`) was posted: they may now be applied. */
+export function markShown(db: Db, repo: string, pull: number, headSha: string, projectKeys: readonly string[]): void {
+  const mark = db.prepare('UPDATE plans SET shown = 1 WHERE repo = ? AND pull = ? AND project_key = ? AND head_sha = ?');
+  db.transaction(() => {
+    for (const key of projectKeys) mark.run(repo, pull, key, headSha);
+  })();
 }
 
 export function markApplied(db: Db, repo: string, pull: number, projectKey: string): void {
@@ -127,6 +141,7 @@ function fromRow(row: PlanRow): SavedPlan {
     planFile: row.plan_file,
     summary: row.summary === null ? null : (JSON.parse(row.summary) as ChangeSummary),
     hasChanges: row.has_changes === 1,
+    shown: row.shown === 1,
     appliedAt: row.applied_at,
     createdAt: row.created_at,
   };

@@ -233,4 +233,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 7,
+    name: 'plans not yet shown on their pull request',
+    // A plan is saved as each project finishes, but people see it only once the reply is
+    // posted; until then (a shutdown, a crash, a reply GitHub refused) apply must not take it.
+    // Plans saved before this migration were shown.
+    sql: `ALTER TABLE plans ADD COLUMN shown INTEGER NOT NULL DEFAULT 1;`,
+  },
 ];

@@ -3,7 +3,7 @@
 // status for good; the job fails with GitHub's reason, and the error comment that follows says
 // that the run itself ran.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectedFailure } from '../../sandbox/github/index.js';
@@ -56,6 +56,15 @@ describe('a reply GitHub refuses', () => {
     expect(h.double.violations).toEqual([]);
   });
 
+  it('does not apply the plan nobody saw: its reply never reached the pull request', async () => {
+    const before = botComments().length;
+    await h.double.sendComment(REPO, pull, 'tideline apply -d app');
+    const refusal = await h.double.waitFor('the apply refusal', () => botComments().slice(before).find((b) => b.includes('Apply Failed')));
+    expect(refusal).toContain('the plan was made but never posted to this pull request (the server stopped, or GitHub refused the reply), so nobody has reviewed it: run plan again');
+    expect(await finalStatus('tideline/apply', 1)).toMatchObject({ state: 'failure', description: 'apply refused: the plan was never shown, run plan again' });
+    expect(existsSync(stateFile)).toBe(false);
+  });
+
   it('keeps what ran as the job error when GitHub refuses the error comment too', async () => {
     const before = botComments().length;
     h.double.failNext('issues/create-comment', { ...SECONDARY_LIMIT, times: 2 });
@@ -75,15 +84,17 @@ describe('a reply GitHub refuses', () => {
   });
 
   it('still sets the apply status after an apply whose reply was refused: the apply happened', async () => {
+    const before = botComments().length;
     h.double.failNext('issues/create-comment', SECONDARY_LIMIT);
     await h.double.sendComment(REPO, pull, 'tideline apply -d app');
-    const status = await finalStatus('tideline/apply', 1);
+    // The second apply status of this head: the first was the refusal of the plan nobody saw.
+    const status = await finalStatus('tideline/apply', 2);
     expect(status).toMatchObject({ state: 'success', description: '1/1 projects applied successfully. The reply could not be posted.' });
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { resources: { instances: { attributes: { input: { value: string } } }[] }[] };
     expect(state.resources[0]?.instances[0]?.attributes.input.value).toBe('two');
     await h.double.waitFor('the job to finish', () => lastJob().state !== 'running' || undefined);
     expect(lastJob()).toMatchObject({ state: 'failed', error: expect.stringContaining('secondary rate limit') });
-    expect(botComments().some((b) => b.includes('Ran Apply'))).toBe(false);
+    expect(botComments().slice(before).some((b) => b.includes('Ran Apply'))).toBe(false);
     expect(botComments().at(-1)).toContain('The apply ran (1/1 projects applied successfully), but its reply could not be posted');
   });
 });
