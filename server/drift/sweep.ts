@@ -12,7 +12,7 @@ import { DEFAULT_DRIFT_SETTINGS } from '../../config/drift-settings.js';
 import { SERVER_ACTOR } from '../audit/index.js';
 import { refOf } from '../jobs/post.js';
 import { loadProjectSetup } from '../jobs/project-setup.js';
-import { mapLimit } from '../jobs/run-project.js';
+import { mapByProjectDir } from '../jobs/run-project.js';
 import { JobInterruptedError } from '../jobs/worker-pool.js';
 import type { RepoInfo } from '../jobs/types.js';
 import { lockKey } from '../locks/locks.js';
@@ -131,7 +131,7 @@ async function sweepLeased(deps: DriftDeps, repo: RepoInfo, opts: SweepOptions, 
   }
 
   const checkers = projectCheckers(opts.checkers);
-  const results = await mapLimit(due, ctx.parallelism, async (project): Promise<ProjectResult> => {
+  const results = await mapByProjectDir(due, ctx.parallelism, async (project): Promise<ProjectResult> => {
     const tree = trees.get(project.workspace) ?? { error: `no working tree for workspace ${project.workspace}` };
     try {
       const outcome = await sweepProject({

@@ -56,3 +56,21 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker()));
   return results;
 }
+
+/**
+ * mapLimit over projects, but projects that share a working directory (one dir in one
+ * workspace, declared twice under different names) run one after another: two terraform runs
+ * in one directory would share its `.terraform` and its state lock. Results keep `projects`' order.
+ */
+export async function mapByProjectDir<P extends { dir: string; workspace: string }, R>(projects: readonly P[], limit: number, fn: (project: P) => Promise<R>): Promise<R[]> {
+  const groups = new Map<string, number[]>();
+  projects.forEach((project, index) => {
+    const key = `${project.workspace}\u0000${project.dir}`;
+    groups.set(key, [...(groups.get(key) ?? []), index]);
+  });
+  const results: R[] = new Array<R>(projects.length);
+  await mapLimit([...groups.values()], limit, async (indexes) => {
+    for (const index of indexes) results[index] = await fn(projects[index] as P);
+  });
+  return results;
+}
