@@ -9,14 +9,14 @@ import type { PlanOutcome } from '../../runners/types.js';
 import { runPlanWorkflow } from '../../runners/workflow.js';
 import { projectLabel, renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
-import { DEFAULT_BRANCH_PULL, lockKey, tryLock } from '../locks/locks.js';
+import { DEFAULT_BRANCH_PULL, lockKey, locksOfPull, projectOf, releaseKey, tryLock } from '../locks/locks.js';
 import { executionWaves, projectsForSelector, selectProjects, type Project } from '../projects/index.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
-import { deletePlan, markShown, planFilePath, savePlan } from './plan-store.js';
+import { deletePlan, markShown, planFilePath, plansOfPull, savePlan } from './plan-store.js';
 import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { planKubernetes, renderProject } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
@@ -44,6 +44,9 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
     return;
   }
   const projects = chosen.projects;
+  // A plan of the whole pull request replaces its earlier plans, as in Atlantis: a project it no
+  // longer changes keeps neither a plan (which would make every apply stale) nor a lock.
+  const discarded = chosen.changed === undefined ? [] : discardUnchanged(ctx, job, chosen.changed);
   if (projects.length === 0) {
     // Atlantis stays quiet when a push touches no project; a comment gets an answer.
     if (job.autoplan !== true) await reply(ctx, repo, pull, renderError(ctx.render, 'plan', 'this pull request changes no project, so there is nothing to plan: name one with `-d dir` or `-p project`'));
@@ -106,8 +109,8 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
     async () => {
       for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
       if (results.length > 0) {
-        const warnings = renderWarnings([...setup.warnings, ...chosen.warnings]);
-        await reply(ctx, repo, pull, warnings === '' ? renderPlan(ctx.render, results) : `${warnings}\n\n${renderPlan(ctx.render, results)}`);
+        const notes = [renderWarnings([...setup.warnings, ...chosen.warnings]), renderDiscarded(discarded)].filter((n) => n !== '');
+        await reply(ctx, repo, pull, [...notes, renderPlan(ctx.render, results)].join('\n\n'));
         // Shown now, so appliable: a plan whose reply never went out cannot be applied unseen.
         markShown(ctx.db, repo.fullName, pull, pr.headSha, results.map((r) => lockKey(repo.fullName, r.project)));
       }
@@ -116,23 +119,55 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
   );
 }
 
-type Chosen = { ok: true; projects: Project[]; warnings: string[] } | { ok: false; message: string };
+/** `changed`: for a plan of the whole pull request, the lock keys of every project it changes. */
+type Chosen = { ok: true; projects: Project[]; warnings: string[]; changed?: Set<string> } | { ok: false; message: string };
+
+/** Autoplan, or a plan comment that names no project: it plans what the pull request changes. */
+function isWholePull(job: CommandJob): boolean {
+  const sel = job.command.selector;
+  return job.autoplan === true || (sel.project === undefined && sel.dir === undefined && sel.workspace === undefined);
+}
+
+function renderDiscarded(notes: readonly string[]): string {
+  return notes.length === 0 ? '' : [':information_source: **Earlier plans discarded**', ...notes.map((n) => `* ${n}`)].join('\n');
+}
+
+/** Drops the pull request's plans and locks of projects outside `keep`; says what went. */
+function discardUnchanged(ctx: JobContext, job: CommandJob, keep: ReadonlySet<string>): string[] {
+  const repo = job.repo.fullName;
+  const reason = 'the pull request no longer changes this project';
+  const notes: string[] = [];
+  ctx.db.transaction(() => {
+    const plans = new Map(plansOfPull(ctx.db, repo, job.pull).filter((p) => !keep.has(p.projectKey)).map((p) => [p.projectKey, p.project]));
+    for (const key of plans.keys()) deletePlan(ctx.db, repo, job.pull, key);
+    const locks = locksOfPull(ctx.db, repo, job.pull).filter((l) => !keep.has(l.key));
+    for (const lock of locks) releaseKey(ctx.db, ctx.audit, lock.key, job.actor, reason);
+    const released = new Set(locks.map((l) => l.key));
+    for (const [key, project] of plans) notes.push(`the plan${released.has(key) ? ' and lock' : ''} of ${projectLabel(project)} ${released.has(key) ? 'were' : 'was'} discarded: this pull request no longer changes it`);
+    for (const lock of locks.filter((l) => !plans.has(l.key))) notes.push(`the lock of ${projectLabel(projectOf(lock))} was released: this pull request no longer changes it`);
+  })();
+  return notes;
+}
 
 async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<Chosen> {
   const sel = job.command.selector;
-  if (job.autoplan === true || (sel.project === undefined && sel.dir === undefined && sel.workspace === undefined)) {
+  if (isWholePull(job)) {
     const changedFiles = await ctx.forge.listPullFiles(refOf(job.repo), job.pull);
-    const picked = selectProjects({
-      checkoutRoot: root,
-      changedFiles,
-      config: setup.config,
-      projects: setup.projects,
-      defaults: setup.defaults,
-      trigger: job.autoplan === true ? 'autoplan' : 'command',
-      baseBranch: pr.baseRef,
-      autodiscover: setup.rules.autodiscoverMode,
-    });
-    return { ok: true, projects: picked.projects, warnings: picked.warnings };
+    const select = (trigger: 'autoplan' | 'command') =>
+      selectProjects({
+        checkoutRoot: root,
+        changedFiles,
+        config: setup.config,
+        projects: setup.projects,
+        defaults: setup.defaults,
+        trigger,
+        baseBranch: pr.baseRef,
+        autodiscover: setup.rules.autodiscoverMode,
+      });
+    const picked = select(job.autoplan === true ? 'autoplan' : 'command');
+    // Every project the PR changes, autoplanned or not: what keeps its plan and lock.
+    const changed = job.autoplan === true ? select('command').projects : picked.projects;
+    return { ok: true, projects: picked.projects, warnings: picked.warnings, changed: new Set(changed.map((p) => lockKey(job.repo.fullName, p))) };
   }
   const picked = projectsForSelector(root, setup.config, setup.projects, sel, { defaults: setup.defaults });
   return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;
