@@ -128,6 +128,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     alerts: fileConfig.drift.alerts,
     lockTimeout: fileConfig.drift.lockTimeout,
     remediate: fileConfig.drift.remediate,
+    isAllowed: (repo) => allowlisted(repo, settings.repoAllowlist),
     webhook: settings.driftWebhookUrl !== null && settings.driftWebhookSecret !== null ? { url: settings.driftWebhookUrl, secret: settings.driftWebhookSecret } : null,
   };
   const enqueueDrift = (repo: KnownRepo, trigger: 'schedule' | 'api'): void => {
@@ -135,7 +136,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     enqueue(db, { type: 'drift', repo: repo.fullName, pull: null, serialKey: driftJobKey(repo.fullName), payload: { repo: info, trigger } });
   };
   const runDriftNow = (repoFullName?: string): number => {
-    const repos = knownRepos(db).filter((r) => repoFullName === undefined || r.fullName.toLowerCase() === repoFullName.toLowerCase());
+    const repos = knownRepos(db).filter((r) => allowlisted(r.fullName, settings.repoAllowlist) && (repoFullName === undefined || r.fullName.toLowerCase() === repoFullName.toLowerCase()));
     for (const repo of repos) enqueueDrift(repo, 'api');
     pool.notify();
     return repos.length;
@@ -193,6 +194,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     db,
     schedule: settings.driftSchedule,
     perRepo: serverRuleSchedule(fileConfig.repoRules),
+    isAllowed: (repo) => allowlisted(repo, settings.repoAllowlist),
     enqueue: (repo, trigger) => {
       enqueueDrift(repo, trigger);
       setImmediate(() => pool.notify());

@@ -39,7 +39,7 @@ export function driftApi(opts: DriftApiOptions): Router {
     }
     const enqueued = opts.runNow(repo ?? undefined);
     if (repo !== null && enqueued === 0) {
-      res.status(404).json({ error: `repository ${repo} is not one this server serves (it is learned from its webhooks)` });
+      res.status(404).json({ error: `repository ${repo} is not one this server serves: it must match TIDELINE_REPO_ALLOWLIST, and the server learns it from its webhooks` });
       return;
     }
     log.info({ repo, enqueued }, 'drift sweep requested');

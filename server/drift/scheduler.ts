@@ -22,6 +22,8 @@ export interface DriftSchedulerOptions {
   perRepo?: (repo: KnownRepo) => string | null;
   /** Must enqueue synchronously (one INSERT): it runs in the transaction that records the slot. */
   enqueue: (repo: KnownRepo, trigger: 'schedule') => void;
+  /** TIDELINE_REPO_ALLOWLIST: repositories taken off it are not swept; absent: every known one is. */
+  isAllowed?: (repoFullName: string) => boolean;
   log: Logger;
   now?: () => Date;
   /** Longest sleep between looks, so new repositories and clock changes are noticed; default 60 s. */
@@ -34,6 +36,12 @@ export interface DriftScheduler {
   tick(): number;
 }
 
+/** The repositories learned from webhooks that the allowlist still admits. */
+function servedRepos(opts: DriftSchedulerOptions): KnownRepo[] {
+  const allowed = opts.isAllowed;
+  return allowed === undefined ? knownRepos(opts.db) : knownRepos(opts.db).filter((repo) => allowed(repo.fullName));
+}
+
 export function startDriftScheduler(opts: DriftSchedulerOptions): DriftScheduler {
   const now = opts.now ?? ((): Date => new Date());
   const log = opts.log.child({ component: 'drift-scheduler' });
@@ -44,7 +52,7 @@ export function startDriftScheduler(opts: DriftSchedulerOptions): DriftScheduler
   function tick(): number {
     const at = now();
     let enqueued = 0;
-    for (const repo of knownRepos(opts.db)) {
+    for (const repo of servedRepos(opts)) {
       const row = getDriftRepo(opts.db, repo.fullName);
       const main = repoSchedule(opts, repo, row);
       const last = row?.lastTick === null || row?.lastTick === undefined ? null : new Date(row.lastTick);
@@ -72,7 +80,7 @@ export function startDriftScheduler(opts: DriftSchedulerOptions): DriftScheduler
   function wakeIn(): number {
     const at = now();
     let earliest = at.getTime() + maxSleepMs;
-    for (const repo of knownRepos(opts.db)) {
+    for (const repo of servedRepos(opts)) {
       const row = getDriftRepo(opts.db, repo.fullName);
       for (const s of schedulesOf(opts.db, repo, row, repoSchedule(opts, repo, row))) {
         const next = nextSlot(s, at);

@@ -47,6 +47,11 @@ export async function runDriftSweep(deps: DriftDeps, repo: RepoInfo, opts: Sweep
   const started = now();
   const owner = randomUUID();
   const until = (): string => new Date(now().getTime() + LEASE_MS).toISOString();
+  if (deps.isAllowed !== undefined && !deps.isAllowed(repo.fullName)) {
+    // Queued before the repository left TIDELINE_REPO_ALLOWLIST: its code is no longer run.
+    deps.ctx.log.warn({ repo: repo.fullName }, 'drift sweep skipped: repository is not in TIDELINE_REPO_ALLOWLIST');
+    return summary(repo, opts.trigger, started, now, { ran: false, reason: 'the repository is not in TIDELINE_REPO_ALLOWLIST', headSha: null, projects: [] });
+  }
   if (!takeSweepLease(db, repo.fullName, owner, started.toISOString(), until())) {
     deps.ctx.log.info({ repo: repo.fullName }, 'drift sweep skipped: another sweep of this repository is running');
     return summary(repo, opts.trigger, started, now, { ran: false, reason: 'another sweep of this repository is running', headSha: null, projects: [] });

@@ -19,6 +19,8 @@ export interface DriftDeps {
   lockTimeout?: string;
   /** `drift.remediate` of the server config: the default when no repo rule says; default false. */
   remediate?: boolean;
+  /** TIDELINE_REPO_ALLOWLIST: a repository taken off it is no longer swept; absent: every one is. */
+  isAllowed?: (repoFullName: string) => boolean;
   now?: () => Date;
   fetchImpl?: typeof fetch;
 }

@@ -15,7 +15,7 @@ describe('drift scheduler', () => {
   let enqueued: string[];
   let running: DriftScheduler[];
 
-  function start(schedule: string, extra: { perRepo?: (repo: KnownRepo) => string | null } = {}): DriftScheduler {
+  function start(schedule: string, extra: { perRepo?: (repo: KnownRepo) => string | null; isAllowed?: (repo: string) => boolean } = {}): DriftScheduler {
     const scheduler = startDriftScheduler({ db, schedule, log, now: () => clock, enqueue: (repo) => enqueued.push(repo.fullName), maxSleepMs: 3_600_000, ...extra });
     running.push(scheduler);
     return scheduler;
@@ -50,6 +50,19 @@ describe('drift scheduler', () => {
     clock = new Date('2026-01-02T13:00:00Z');
     expect(scheduler.tick()).toBe(1);
     expect(enqueued).toEqual(['acme/infra', 'acme/infra']);
+  });
+
+  it('no longer sweeps a repository taken off TIDELINE_REPO_ALLOWLIST, though the server still knows it', () => {
+    clock = new Date('2026-01-01T10:30:00Z');
+    start(HOURLY).stop();
+    clock = new Date('2026-01-01T11:00:00Z');
+    const allowed = start(HOURLY, { isAllowed: (repo) => repo.startsWith('acme/') });
+    expect(enqueued).toEqual(['acme/infra']);
+    allowed.stop();
+    clock = new Date('2026-01-01T12:00:00Z');
+    const removed = start(HOURLY, { isAllowed: (repo) => repo.startsWith('other/') });
+    expect(removed.tick()).toBe(0);
+    expect(enqueued).toEqual(['acme/infra']);
   });
 
   it('wakes itself at each slot', () => {
