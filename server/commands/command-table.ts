@@ -29,7 +29,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   },
   version: {
     takesArguments: false,
-    summary: 'Shows the versions of Tideline and of the tools it runs.',
+    summary: 'Shows the version of Tideline that answers.',
   },
 };
 

@@ -98,6 +98,11 @@ function readFlags(name: CommandName, words: readonly string[], prefix: string):
     if (selector[kind] !== undefined) {
       return { message: `${codeSpan(flag)} is given twice: give it once` };
     }
+    const hidden = /\p{Cf}/u.exec(value);
+    if (hidden !== null) {
+      const code = `U+${(hidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+      return { message: `${codeSpan(flag)} ${codeSpan(value)} holds an invisible character (${code}), often pasted from chat or a document: type the value again` };
+    }
     const checked = checkedValue(kind, flag, value);
     if ('message' in checked) {
       return checked;

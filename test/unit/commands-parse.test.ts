@@ -124,6 +124,9 @@ describe('parseComment: invalid commands', () => {
     ['flags on version', 'tideline version --verbose', /^version takes no flags or arguments/],
     ['an open single quote', "tideline plan -- -var='x=1", /^a ' quote is left open: close it, or remove it$/],
     ['an open double quote', 'tideline plan -d "infra', /^a " quote is left open/],
+    ['a zero-width space pasted into -p', 'tideline apply -p billing\u200b', /^`-p` `billing\\u\{200b\}` holds an invisible character \(U\+200B\), often pasted from chat or a document: type the value again$/],
+    ['a word joiner pasted into -d', 'tideline plan -d infra\u2060/net', /^`-d` `infra\\u\{2060\}\/net` holds an invisible character \(U\+2060\)/],
+    ['a command word with a zero-width space, shown', 'tideline plan\u200b', /^`plan\\u\{200b\}` is not a command/],
   ])('refuses %s', (_case, body, message) => {
     const result = parseComment(body, 'tideline');
     expect(result.kind).toBe('invalid');
