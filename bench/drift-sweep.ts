@@ -64,6 +64,7 @@ function statusOnlyForge(statuses: CommitStatus[]): Forge {
   };
   return {
     getPull: unexpected,
+    mergePull: unexpected,
     listPullFiles: unexpected,
     listReviews: unexpected,
     createComment: unexpected,

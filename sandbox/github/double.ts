@@ -8,6 +8,7 @@ import { loadOpenApiDocument } from './openapi-document.js';
 import { closePull, createRepo, mergePull, openPull, pushToPull } from './repo-actions.js';
 import { pullDiff, restHandlers, type HandlerContext } from './rest-handlers.js';
 import { issueHandlers } from './rest-issues.js';
+import { mergeHandlers } from './rest-merge.js';
 import { commentHtmlUrl } from './rest-resources.js';
 import { startRestServer } from './rest-server.js';
 import { createState, nextId, nowIso, requirePull, requireRepo } from './state.js';
@@ -36,7 +37,7 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
   await mkdir(opts.rootDir, { recursive: true });
   const [api, examples] = await Promise.all([loadOpenApiDocument(), loadWebhookExamples()]);
   const ctx: HandlerContext = { state, api, diffs: new Map() };
-  const server = await startRestServer(ctx, createRequestChecker(api), new Map([...restHandlers(), ...issueHandlers()]));
+  const server = await startRestServer(ctx, createRequestChecker(api), new Map([...restHandlers(), ...issueHandlers(), ...mergeHandlers()]));
   state.url = server.url;
   const payloads: PayloadContext = { url: server.url, examples };
   let webhookTarget: string | null = null;
@@ -79,6 +80,10 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
       closePull(state, fullName, pull);
     },
     headSha: (fullName, pull) => requirePull(state, fullName, pull).pull.headSha,
+    pullState(fullName, pull) {
+      const found = requirePull(state, fullName, pull).pull;
+      return { state: found.state, merged: found.merged, mergeCommitSha: found.mergeCommitSha };
+    },
     setWebhookTarget(url) {
       webhookTarget = url;
     },

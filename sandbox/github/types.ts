@@ -93,6 +93,8 @@ export interface GitHubDouble {
   mergePull(fullName: string, pull: number): Promise<string>;
   closePull(fullName: string, pull: number): Promise<void>;
   headSha(fullName: string, pull: number): string;
+  /** Whether the pull request is open, and whether (and into which commit) it was merged. */
+  pullState(fullName: string, pull: number): { state: 'open' | 'closed'; merged: boolean; mergeCommitSha: string | null };
   setWebhookTarget(url: string): void;
   /** Creates the comment in state (as `user`, default 'octocat') and delivers issue_comment.created. */
   sendComment(

@@ -11,6 +11,7 @@ export const AUDIT_TYPES = [
   'lock.refused',
   'plan',
   'apply',
+  'automerge',
   'requirement.refused',
   'permission.refused',
   'drift.check',

@@ -9,6 +9,7 @@ export type {
 export { COMMENT_KINDS } from './types.js';
 export { commentMarker, parseCommentMarker, MAX_UNWRAPPED_LINES } from './markdown.js';
 export { commandFor, lockUrl, projectLabel } from './project.js';
+export { automergeWaitMessage, renderAutomerged, renderAutomergeFailed, renderAutomergeWaiting } from './automerge.js';
 export { planOutputAsDiff, planSummaryLine, applySummaryLine } from './plan-output.js';
 export { renderPlan, planCounts, NO_CHANGES } from './plan.js';
 export { renderApply, applyCounts } from './apply.js';

@@ -36,7 +36,8 @@ export type CommentKind =
   | 'interrupted'
   | 'error'
   | 'invalid'
-  | 'help';
+  | 'help'
+  | 'automerge';
 
 export const COMMENT_KINDS: readonly CommentKind[] = [
   'plan',
@@ -49,4 +50,5 @@ export const COMMENT_KINDS: readonly CommentKind[] = [
   'error',
   'invalid',
   'help',
+  'automerge',
 ];

@@ -39,6 +39,9 @@ export interface Review {
   commitId: string | null;
 }
 
+/** How a pull request is merged, as GitHub's merge API names it. */
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
+
 export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 /** An issue (not a pull request) as the server reads it back. */
@@ -83,6 +86,8 @@ export interface Forge {
   /** The newest status of `context` on commit `sha` (GitHub's combined status), or null. */
   latestStatus(repo: RepoRef, sha: string, context: string): Promise<CommitStatus | null>;
   getPermission(repo: RepoRef, login: string): Promise<RepoPermission>;
+  /** Merges the pull request only while its head is still `sha` (GitHub answers 409 otherwise). */
+  mergePull(repo: RepoRef, pull: number, merge: { sha: string; method: MergeMethod }): Promise<{ sha: string }>;
   /** The login the server acts as; its own comments are ignored. */
   whoami(): Promise<string>;
   /** Token for cloning `repo` over https, or null when auth is not token-based. */

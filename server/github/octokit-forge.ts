@@ -189,6 +189,18 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
         return { context: found.context, state, description: found.description ?? '', ...(found.target_url === null ? {} : { targetUrl: found.target_url }) };
       });
     },
+    async mergePull(repo, pull, merge): Promise<{ sha: string }> {
+      return call(`merge ${repo.owner}/${repo.name}#${pull}`, async () => {
+        const { data } = await (await client(repo)).rest.pulls.merge({
+          owner: repo.owner,
+          repo: repo.name,
+          pull_number: pull,
+          sha: merge.sha,
+          merge_method: merge.method,
+        });
+        return { sha: data.sha };
+      });
+    },
     async getPermission(repo, login): Promise<RepoPermission> {
       return call(`permission of ${login} on ${repo.owner}/${repo.name}`, async () => {
         try {

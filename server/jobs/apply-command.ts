@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import type { ApplyOutcome } from '../../runners/types.js';
 import { runApplyWorkflow } from '../../runners/workflow.js';
 import type { ProjectSelector } from '../commands/types.js';
-import { renderApply, renderApplyRefused, renderConfigProblems, renderNoPlan, renderStalePlan, type ProjectApplyResult } from '../comments/index.js';
+import { automergeWaitMessage, renderApply, renderApplyRefused, renderConfigProblems, renderNoPlan, renderStalePlan, type ProjectApplyResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
 import { getLock, lockKey } from '../locks/locks.js';
 import { executionWaves, type Project } from '../projects/index.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
+import { automergeIfDone, automergeOn, unplannedProjects } from './automerge.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
@@ -67,6 +68,17 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   if (!loaded.ok) {
     await reply(ctx, repo, pull, renderConfigProblems(ctx.render, loaded.file, loaded.problems));
     return;
+  }
+  if (automergeOn(loaded.setup)) {
+    // Atlantis: with automerge, all plans must succeed before any is applied.
+    const unplanned = await unplannedProjects(ctx, job, pr, root, loaded.setup);
+    if (unplanned.length > 0) {
+      const message = automergeWaitMessage(unplanned, pr.headSha);
+      ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: repo.fullName, pull, fields: { requirement: 'automerge', message, headSha: pr.headSha } });
+      await reply(ctx, repo, pull, renderApplyRefused(ctx.render, [], [{ rule: 'automerge', message }]));
+      await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: automerge needs every project planned first');
+      return;
+    }
   }
 
   // Requirements are checked per project, all before anything is applied.
@@ -123,6 +135,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
     (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
   );
+  if (failed === 0 && automergeOn(loaded.setup)) await automergeIfDone(ctx, job, pr, root, loaded.setup);
 }
 
 async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, setup: ProjectSetup, plan: SavedPlan): Promise<ApplyOutcome> {

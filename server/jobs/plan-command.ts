@@ -10,10 +10,11 @@ import { runPlanWorkflow } from '../../runners/workflow.js';
 import { projectLabel, renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
 import { DEFAULT_BRANCH_PULL, lockKey, locksOfPull, projectOf, releaseKey, tryLock } from '../locks/locks.js';
-import { executionWaves, projectsForSelector, selectProjects, type Project } from '../projects/index.js';
+import { executionWaves, projectsForSelector, type Project } from '../projects/index.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
+import { changedProjects } from './changed-projects.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, markShown, planFilePath, plansOfPull, savePlan } from './plan-store.js';
@@ -152,18 +153,7 @@ function discardUnchanged(ctx: JobContext, job: CommandJob, keep: ReadonlySet<st
 async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<Chosen> {
   const sel = job.command.selector;
   if (isWholePull(job)) {
-    const changedFiles = await ctx.forge.listPullFiles(refOf(job.repo), job.pull);
-    const select = (trigger: 'autoplan' | 'command') =>
-      selectProjects({
-        checkoutRoot: root,
-        changedFiles,
-        config: setup.config,
-        projects: setup.projects,
-        defaults: setup.defaults,
-        trigger,
-        baseBranch: pr.baseRef,
-        autodiscover: setup.rules.autodiscoverMode,
-      });
+    const select = await changedProjects(ctx, job.repo, job.pull, pr, root, setup);
     const picked = select(job.autoplan === true ? 'autoplan' : 'command');
     // Every project the PR changes, autoplanned or not: what keeps its plan and lock.
     const changed = job.autoplan === true ? select('command').projects : picked.projects;
