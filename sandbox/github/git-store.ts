@@ -117,10 +117,13 @@ export async function writeCommit(
   }
 }
 
-/** A two-parent merge commit of `head` into `base`; throws when the trees conflict. */
+/**
+ * A two-parent merge commit of `head` into `base` (with `squash`, the same tree as one commit on
+ * `base`, as GitHub's squash merge); throws when the trees conflict.
+ */
 export async function mergeCommit(
   gitDir: string,
-  opts: { base: string; head: string; message: string; author: GitIdentity },
+  opts: { base: string; head: string; message: string; author: GitIdentity; squash?: boolean },
 ): Promise<string> {
   const { stdout, code } = await git(['merge-tree', '--write-tree', '--name-only', opts.base, opts.head], {
     gitDir,
@@ -128,7 +131,7 @@ export async function mergeCommit(
   });
   if (code !== 0) throw new Error(`merge conflict: ${stdout.trim().split('\n').slice(1).join(', ')}`);
   const tree = stdout.trim().split('\n')[0] ?? '';
-  return commitTree(gitDir, tree, [opts.base, opts.head], opts.message, opts.author);
+  return commitTree(gitDir, tree, opts.squash === true ? [opts.base] : [opts.base, opts.head], opts.message, opts.author);
 }
 
 export async function isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {

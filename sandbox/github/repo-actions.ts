@@ -128,15 +128,16 @@ export async function pushToPull(state: DoubleState, fullName: string, number: n
 }
 
 /** A merge commit on the default branch (GitHub's "Create a merge commit"); throws on conflicts. */
-export async function mergePull(state: DoubleState, fullName: string, number: number, merger: string): Promise<string> {
+export async function mergePull(state: DoubleState, fullName: string, number: number, merger: string, method: 'merge' | 'squash' = 'merge'): Promise<string> {
   const { repo, pull } = requirePull(state, fullName, number);
   if (pull.state !== 'open') throw new Error(`GitHub double: ${fullName}#${number} is not open`);
   const base = await defaultBranchTip(repo);
   const sha = await mergeCommit(repo.gitDir, {
     base,
     head: pull.headSha,
-    message: `Merge pull request #${number} from ${repo.owner}/${pull.branch}\n\n${pull.title}`,
+    message: method === 'squash' ? `${pull.title} (#${number})` : `Merge pull request #${number} from ${repo.owner}/${pull.branch}\n\n${pull.title}`,
     author: identityFor(merger),
+    squash: method === 'squash',
   });
   repo.commits.add(sha);
   await updateRef(repo.gitDir, `refs/heads/${repo.defaultBranch}`, sha);

@@ -25,6 +25,8 @@ export function helpText(prefix: string): string {
     '| `-d DIR`, `--dir DIR` | the project in directory `DIR`, relative to the repository root (`.` is the root) |',
     '| `-w NAME`, `--workspace NAME` | the Terraform workspace (default `default`) |',
     '| `--verbose` | adds more of the tool output to the reply |',
+    '| `--auto-merge-disabled` | `apply` only: with `automerge: true` in the repo config, this apply does not merge the pull request |',
+    '| `--auto-merge-method M` | `apply` only: merges with `merge` (default), `squash` or `rebase` when `automerge` merges |',
     '| `-- ARGS` | everything after `--` is passed on to terraform or kubectl as extra arguments |',
     '',
     'Flag values may also be written `-d=DIR` or `--dir=DIR`. Quote values that hold spaces: `\'a b\'` or `"a b"`.',

@@ -1,6 +1,7 @@
 // The comment grammar (Atlantis-compatible): a single-line comment whose first word is the prefix.
 //
 //   <prefix> plan|apply [-p project | -d dir [-w workspace]] [--verbose] [-- extra args]
+//   apply also takes --auto-merge-disabled and --auto-merge-method merge|squash|rebase
 //   <prefix> unlock | help | version
 //   <prefix>                      (alone: help)
 //
@@ -11,13 +12,13 @@ import { codeSpan } from './code-span.js';
 import { COMMANDS, commandNames, isCommandName } from './command-table.js';
 import { normaliseDir } from './repo-dir.js';
 import { tokenize } from './tokenize.js';
-import type { Command, CommandName, ParseResult, ProjectSelector } from './types.js';
+import type { AutoMergeMethod, Command, CommandName, ParseResult, ProjectSelector } from './types.js';
 import { validateWorkspaceName } from './workspace-name.js';
 
 type SelectorFlag = 'project' | 'dir' | 'workspace';
 
 // A Map, not an object literal: a word like `constructor` must not find Object.prototype.
-const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose'> = new Map([
+const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose' | 'auto-merge-disabled' | 'auto-merge-method'> = new Map([
   ['-p', 'project'],
   ['--project', 'project'],
   ['-d', 'dir'],
@@ -25,7 +26,11 @@ const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose'> = new Map([
   ['-w', 'workspace'],
   ['--workspace', 'workspace'],
   ['--verbose', 'verbose'],
+  ['--auto-merge-disabled', 'auto-merge-disabled'],
+  ['--auto-merge-method', 'auto-merge-method'],
 ]);
+
+const AUTO_MERGE_METHODS: readonly AutoMergeMethod[] = ['merge', 'squash', 'rebase'];
 
 const VALUE_HINT: Readonly<Record<SelectorFlag, string>> = {
   project: 'a project name, e.g. -p billing',
@@ -36,6 +41,7 @@ const VALUE_HINT: Readonly<Record<SelectorFlag, string>> = {
 interface ReadFlags {
   selector: ProjectSelector;
   verbose: boolean;
+  autoMerge: NonNullable<Command['autoMerge']>;
 }
 
 function invalid(message: string): ParseResult {
@@ -64,6 +70,7 @@ function checkedValue(kind: SelectorFlag, flag: string, value: string): { value:
 function readFlags(name: CommandName, words: readonly string[], prefix: string): ReadFlags | { message: string } {
   const selector: ProjectSelector = {};
   let verbose = false;
+  const autoMerge: NonNullable<Command['autoMerge']> = {};
   for (let index = 0; index < words.length; index += 1) {
     const word = words[index] ?? '';
     const { flag, value: joined } = splitFlag(word);
@@ -73,8 +80,27 @@ function readFlags(name: CommandName, words: readonly string[], prefix: string):
         return { message: `${codeSpan(word)} is not a flag of ${name}: to pass it to terraform, put it after --, e.g. ${codeSpan(`${prefix} ${name} -- ${word}`)}` };
       }
       return {
-        message: `${codeSpan(flag)} is not a flag of ${name} (those are -p, -d, -w and --verbose): to pass it to terraform, put it after --, e.g. ${codeSpan(`${prefix} ${name} -- ${word}`)}`,
+        message: `${codeSpan(flag)} is not a flag of ${name} (those are ${name === 'apply' ? '-p, -d, -w, --verbose, --auto-merge-disabled and --auto-merge-method' : '-p, -d, -w and --verbose'}): to pass it to terraform, put it after --, e.g. ${codeSpan(`${prefix} ${name} -- ${word}`)}`,
       };
+    }
+    if ((kind === 'auto-merge-disabled' || kind === 'auto-merge-method') && name !== 'apply') {
+      return { message: `${codeSpan(flag)} is a flag of apply: it says how an apply merges the pull request when the repo config sets \`automerge: true\`` };
+    }
+    if (kind === 'auto-merge-disabled') {
+      if (joined !== undefined) return { message: `${codeSpan(flag)} takes no value: write --auto-merge-disabled on its own` };
+      if (autoMerge.disabled === true) return { message: `${codeSpan(flag)} is given twice: give it once` };
+      autoMerge.disabled = true;
+      continue;
+    }
+    if (kind === 'auto-merge-method') {
+      const method = joined ?? words[index + 1];
+      if (joined === undefined) index += 1;
+      if (method === undefined || !AUTO_MERGE_METHODS.includes(method as AutoMergeMethod)) {
+        return { message: `${codeSpan(flag)} needs one of merge, squash or rebase${method === undefined ? '' : `, got ${codeSpan(method)}`}: e.g. --auto-merge-method squash` };
+      }
+      if (autoMerge.method !== undefined) return { message: `${codeSpan(flag)} is given twice: give it once` };
+      autoMerge.method = method as AutoMergeMethod;
+      continue;
     }
     if (kind === 'verbose') {
       if (joined !== undefined) {
@@ -112,11 +138,15 @@ function readFlags(name: CommandName, words: readonly string[], prefix: string):
   if (selector.project !== undefined && (selector.dir !== undefined || selector.workspace !== undefined)) {
     return { message: '-p cannot be combined with -d/-w: a project name already fixes dir and workspace' };
   }
-  return { selector, verbose };
+  if (autoMerge.disabled === true && autoMerge.method !== undefined) {
+    return { message: '--auto-merge-disabled cannot be combined with --auto-merge-method: give one of them' };
+  }
+  return { selector, verbose, autoMerge };
 }
 
-function command(name: CommandName, selector: ProjectSelector, extraArgs: string[], verbose: boolean): ParseResult {
+function command(name: CommandName, selector: ProjectSelector, extraArgs: string[], verbose: boolean, autoMerge: NonNullable<Command['autoMerge']> = {}): ParseResult {
   const parsed: Command = verbose ? { name, selector, extraArgs, verbose } : { name, selector, extraArgs };
+  if (autoMerge.disabled === true || autoMerge.method !== undefined) parsed.autoMerge = autoMerge;
   return { kind: 'command', command: parsed };
 }
 
@@ -158,5 +188,5 @@ export function parseComment(body: string, prefix: string): ParseResult {
   if ('message' in read) {
     return invalid(read.message);
   }
-  return command(name, read.selector, extraArgs, read.verbose);
+  return command(name, read.selector, extraArgs, read.verbose, read.autoMerge);
 }

@@ -19,7 +19,11 @@ export interface Command {
   extraArgs: string[];
   /** `--verbose` (plan and apply, as in Atlantis): present and true only when given. */
   verbose?: boolean;
+  /** apply only, as Atlantis: `--auto-merge-disabled` (true when given) and `--auto-merge-method`. */
+  autoMerge?: { disabled?: true; method?: AutoMergeMethod };
 }
+
+export type AutoMergeMethod = 'merge' | 'squash' | 'rebase';
 
 /**
  * The outcome of reading one comment:

@@ -19,8 +19,9 @@ export function renderAutomergeWaiting(projects: readonly Project[]): string {
   return finishComment([`:hourglass: **Not merged yet** (\`automerge\` is on): ${labels(projects)} ${one ? 'is' : 'are'} not applied. The pull request is merged once every project it changes is.`], 'automerge');
 }
 
-export function renderAutomerged(mergeSha: string): string {
-  return finishComment([`:twisted_rightwards_arrows: **Automatically merged** because every plan has been applied (\`automerge\` is on): merge commit ${inlineCode(mergeSha.slice(0, 7))}.`], 'automerge');
+export function renderAutomerged(mergeSha: string, method: 'merge' | 'squash' | 'rebase'): string {
+  const how = method === 'merge' ? 'merge commit' : `${method === 'squash' ? 'squashed' : 'rebased'} onto the base branch, now at`;
+  return finishComment([`:twisted_rightwards_arrows: **Automatically merged** because every plan has been applied (\`automerge\` is on): ${how} ${inlineCode(mergeSha.slice(0, 7))}.`], 'automerge');
 }
 
 /** `headMoved`: GitHub answered 409, the head is no longer the one applied. */

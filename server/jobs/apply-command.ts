@@ -69,7 +69,9 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     await reply(ctx, repo, pull, renderConfigProblems(ctx.render, loaded.file, loaded.problems));
     return;
   }
-  if (automergeOn(loaded.setup)) {
+  // --auto-merge-disabled: this apply merges nothing, so it need not wait for every plan.
+  const automerge = automergeOn(loaded.setup) && command.autoMerge?.disabled !== true;
+  if (automerge) {
     // Atlantis: with automerge, all plans must succeed before any is applied.
     const unplanned = await unplannedProjects(ctx, job, pr, root, loaded.setup);
     if (unplanned.length > 0) {
@@ -135,7 +137,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
     (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
   );
-  if (failed === 0 && automergeOn(loaded.setup)) await automergeIfDone(ctx, job, pr, root, loaded.setup);
+  if (failed === 0 && automerge) await automergeIfDone(ctx, job, pr, root, loaded.setup, command.autoMerge?.method ?? 'merge');
 }
 
 async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, setup: ProjectSetup, plan: SavedPlan): Promise<ApplyOutcome> {

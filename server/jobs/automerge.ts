@@ -5,7 +5,7 @@
 // refuse it (409) rather than merge unapplied code.
 
 import { renderAutomerged, renderAutomergeFailed, renderAutomergeWaiting } from '../comments/index.js';
-import { ForgeError, type PullInfo } from '../github/forge.js';
+import { ForgeError, type MergeMethod, type PullInfo } from '../github/forge.js';
 import { lockKey } from '../locks/locks.js';
 import type { Project } from '../projects/index.js';
 import { changedProjects } from './changed-projects.js';
@@ -44,7 +44,7 @@ export async function unplannedProjects(ctx: JobContext, job: CommandJob, pr: Pu
  * After an apply in which every project succeeded: merges the pull request when every changed
  * project, and every other plan of the head, is applied or had no changes. Says what it did.
  */
-export async function automergeIfDone(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<void> {
+export async function automergeIfDone(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup, method: MergeMethod): Promise<void> {
   const { repo, pull } = job;
   const plans = plansByKey(ctx, job);
   const done = (plan: SavedPlan | undefined): boolean => plan !== undefined && plan.headSha === pr.headSha && plan.shown && (plan.appliedAt !== null || !plan.hasChanges);
@@ -58,13 +58,13 @@ export async function automergeIfDone(ctx: JobContext, job: CommandJob, pr: Pull
     return;
   }
   try {
-    const merged = await ctx.forge.mergePull(refOf(repo), pull, { sha: pr.headSha, method: 'merge' });
-    ctx.audit.append({ type: 'automerge', actor: job.actor, repo: repo.fullName, pull, fields: { result: 'merged', headSha: pr.headSha, method: 'merge', mergeSha: merged.sha } });
-    await reply(ctx, repo, pull, renderAutomerged(merged.sha));
+    const merged = await ctx.forge.mergePull(refOf(repo), pull, { sha: pr.headSha, method });
+    ctx.audit.append({ type: 'automerge', actor: job.actor, repo: repo.fullName, pull, fields: { result: 'merged', headSha: pr.headSha, method, mergeSha: merged.sha } });
+    await reply(ctx, repo, pull, renderAutomerged(merged.sha, method));
   } catch (err: unknown) {
     if (!(err instanceof ForgeError)) throw err;
     ctx.log.warn({ err }, 'automerge failed');
-    ctx.audit.append({ type: 'automerge', actor: job.actor, repo: repo.fullName, pull, fields: { result: 'failed', headSha: pr.headSha, method: 'merge', status: err.status, reason: err.message } });
+    ctx.audit.append({ type: 'automerge', actor: job.actor, repo: repo.fullName, pull, fields: { result: 'failed', headSha: pr.headSha, method, status: err.status, reason: err.message } });
     await reply(ctx, repo, pull, renderAutomergeFailed(err.message, err.status === 409));
   }
 }

@@ -3,7 +3,9 @@
 // (naming the head it applied, so a later push cannot slip in). GitHub's refusal to merge is
 // reported, and nothing else is lost.
 
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, terraformProject, type Harness } from '../support/harness.js';
 
@@ -73,6 +75,33 @@ describe('automerge', () => {
     expect(failed).toContain('**Automerge Failed**: GitHub would not merge this pull request: GitHub: could not merge acme/automerge-blocked#1: Pull Request is not mergeable');
     expect(failed).toContain('Everything planned was applied; merge it by hand once GitHub allows it.');
     expect(h.double.pullState(repo, pr.number).merged).toBe(false);
+    expect(h.double.violations).toEqual([]);
+  });
+
+  it('merges with the method an apply names, and not at all with --auto-merge-disabled', async () => {
+    const repo = 'acme/automerge-flags';
+    const state = join(h.stateDir, 'flags.tfstate');
+    const { cloneUrl } = await h.double.createRepo(repo, { 'tideline.yaml': 'version: 3\nautomerge: true\nprojects:\n  - dir: a\n', 'a/main.tf': terraformProject(state, 'one') });
+    const pr = await h.double.openPull(repo, { branch: 'x', files: { 'a/main.tf': terraformProject(state, 'two') } });
+    await h.double.sendComment(repo, pr.number, 'tideline plan');
+    await next(repo, pr.number, 'the plan', 0);
+    await h.double.sendComment(repo, pr.number, 'tideline apply --auto-merge-disabled');
+    expect(await next(repo, pr.number, 'the apply', 1)).toContain('Apply complete!');
+    await h.server.pool.idle();
+    expect(bot(repo, pr.number)).toHaveLength(2);
+    expect(h.double.pullState(repo, pr.number).merged).toBe(false);
+
+    // Planned and applied again (nothing to change), this time merged by squashing.
+    await h.double.sendComment(repo, pr.number, 'tideline plan');
+    await next(repo, pr.number, 'the second plan', 2);
+    await h.double.sendComment(repo, pr.number, 'tideline apply --auto-merge-method squash');
+    await next(repo, pr.number, 'the second apply', 3);
+    const merged = await next(repo, pr.number, 'the merge note', 4);
+    const record = h.double.pullState(repo, pr.number);
+    expect(record.merged).toBe(true);
+    expect(merged).toContain(`squashed onto the base branch, now at \`${record.mergeCommitSha?.slice(0, 7)}\``);
+    const parents = execFileSync('git', ['-C', fileURLToPath(cloneUrl), 'rev-list', '--parents', '-n', '1', record.mergeCommitSha ?? ''], { encoding: 'utf8' }).trim().split(' ');
+    expect(parents).toHaveLength(2); // the commit and its one parent: a squash, not a merge commit
     expect(h.double.violations).toEqual([]);
   });
 });

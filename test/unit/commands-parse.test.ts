@@ -28,6 +28,22 @@ describe('parseComment: comments not addressed to us', () => {
   });
 });
 
+describe('parseComment: automerge flags of apply', () => {
+  it.each([
+    ['tideline apply --auto-merge-disabled', { disabled: true }],
+    ['tideline apply -p app --auto-merge-method squash', { method: 'squash' }],
+    ['tideline apply --auto-merge-method=rebase -- -parallelism=2', { method: 'rebase' }],
+  ] as const)('reads %s', (body, autoMerge) => {
+    const result = parseComment(body, 'tideline');
+    expect(result.kind === 'command' ? result.command.autoMerge : null).toEqual(autoMerge);
+  });
+
+  it('leaves autoMerge out when neither is given', () => {
+    const result = parseComment('tideline apply', 'tideline');
+    expect(result.kind === 'command' && 'autoMerge' in result.command).toBe(false);
+  });
+});
+
 describe('parseComment: commands', () => {
   it.each([
     ['tideline', cmd('help')],
@@ -124,6 +140,11 @@ describe('parseComment: invalid commands', () => {
     ['flags on version', 'tideline version --verbose', /^version takes no flags or arguments/],
     ['an open single quote', "tideline plan -- -var='x=1", /^a ' quote is left open: close it, or remove it$/],
     ['an open double quote', 'tideline plan -d "infra', /^a " quote is left open/],
+    ['--auto-merge-disabled on plan', 'tideline plan --auto-merge-disabled', /^`--auto-merge-disabled` is a flag of apply: it says how an apply merges the pull request when the repo config sets `automerge: true`$/],
+    ['an unknown merge method', 'tideline apply --auto-merge-method fast-forward', /^`--auto-merge-method` needs one of merge, squash or rebase, got `fast-forward`: e.g. --auto-merge-method squash$/],
+    ['a merge method missing', 'tideline apply --auto-merge-method', /^`--auto-merge-method` needs one of merge, squash or rebase: e.g./],
+    ['both automerge flags', 'tideline apply --auto-merge-disabled --auto-merge-method squash', /^--auto-merge-disabled cannot be combined with --auto-merge-method: give one of them$/],
+    ['--auto-merge-disabled twice', 'tideline apply --auto-merge-disabled --auto-merge-disabled', /is given twice/],
     ['a zero-width space pasted into -p', 'tideline apply -p billing\u200b', /^`-p` `billing\\u\{200b\}` holds an invisible character \(U\+200B\), often pasted from chat or a document: type the value again$/],
     ['a word joiner pasted into -d', 'tideline plan -d infra\u2060/net', /^`-d` `infra\\u\{2060\}\/net` holds an invisible character \(U\+2060\)/],
     ['a command word with a zero-width space, shown', 'tideline plan\u200b', /^`plan\\u\{200b\}` is not a command/],

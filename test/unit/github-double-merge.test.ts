@@ -45,8 +45,8 @@ describe('GitHub double: merging a pull request through the REST API', () => {
 
   it('records a violation for a merge method it does not implement', async () => {
     const pr = await fx.double.openPull(REPO, { branch: 'c', files: { 'main.tf': '# c\n' } });
-    await status(() => fx.octokit.rest.pulls.merge({ owner: 'acme', repo: 'merging', pull_number: pr.number, merge_method: 'squash' }));
-    expect(fx.double.violations.at(-1)).toContain('merge_method squash is valid on GitHub but not implemented by the double');
+    await status(() => fx.octokit.rest.pulls.merge({ owner: 'acme', repo: 'merging', pull_number: pr.number, merge_method: 'rebase' }));
+    expect(fx.double.violations.at(-1)).toContain('merge_method rebase is valid on GitHub but not implemented by the double');
     fx.double.violations.length = 0;
   });
 });
