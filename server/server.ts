@@ -30,6 +30,7 @@ import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { loadServerFileConfig, type ServerFileConfig } from './file-config.js';
+import { recoverDriftAfterRestart } from './drift/recovery.js';
 import { startWalCheckpointer } from './store/checkpointer.js';
 import { openDb, type Db } from './store/db.js';
 import { knownRepos, type KnownRepo } from './store/repos.js';
@@ -150,6 +151,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
 
   tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran'));
+  recoverDriftAfterRestart(db, audit, log);
 
   const app = createApp({
     db,

@@ -138,7 +138,8 @@ function releasedRecord(lock: Lock, actor: string, reason: string): AuditInput {
     type: 'lock.released',
     actor,
     repo: lock.repo,
-    pull: lock.pull,
+    // Drift remediation's lock (pull 0) belongs to no pull request: the record names none.
+    ...(lock.pull === DEFAULT_BRANCH_PULL ? {} : { pull: lock.pull }),
     project: lock.key,
     fields: { dir: lock.dir, workspace: lock.workspace, name: lock.project === '' ? null : lock.project, reason, heldSince: lock.lockedAt, holder: { pull: lock.pull, user: lock.lockedBy } },
   };

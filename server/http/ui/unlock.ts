@@ -9,7 +9,7 @@ import type { AuditLog } from '../../audit/index.js';
 import { commandFor } from '../../comments/project.js';
 import { finishComment, inlineCode } from '../../comments/markdown.js';
 import { enqueue } from '../../jobs/queue.js';
-import { getLock, projectOf, releaseKey, type Lock } from '../../locks/locks.js';
+import { DEFAULT_BRANCH_PULL, getLock, projectOf, releaseKey, type Lock } from '../../locks/locks.js';
 import type { Db } from '../../store/db.js';
 import { knownRepos } from '../../store/repos.js';
 import { pullKey } from '../route-event.js';
@@ -58,7 +58,7 @@ export function releasedNotice(prefix: string, lock: Lock, actor: string): strin
 export function releaseFromWeb(ctx: Pick<UnlockContext, 'db' | 'audit' | 'commandPrefix'>, key: string, actor: string): { lock: Lock | null; notified: boolean } {
   return ctx.db.transaction((): { lock: Lock | null; notified: boolean } => {
     const lock = releaseKey(ctx.db, ctx.audit, key, actor, UNLOCK_REASON);
-    if (lock === null) return { lock, notified: false };
+    if (lock === null || lock.pull === DEFAULT_BRANCH_PULL) return { lock, notified: false };
     const repo = knownRepos(ctx.db).find((r) => r.fullName === lock.repo);
     if (repo === undefined) return { lock, notified: false };
     enqueue(ctx.db, { type: 'reply', repo: repo.fullName, pull: lock.pull, serialKey: pullKey(repo, lock.pull), payload: { repo, pull: lock.pull, body: releasedNotice(ctx.commandPrefix, lock, actor) } });
