@@ -2,6 +2,7 @@
 // cluster: every *.yaml / *.yml under the project dir (nested, sorted, multi-document), or the
 // output of `kubectl kustomize DIR` when the dir holds a kustomization.
 
+import { kustomizeEscapes } from './kustomize-paths.js';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
@@ -27,6 +28,8 @@ export interface RenderOptions {
   timeoutMs?: number;
   /** Aborted on server shutdown: a running `kubectl kustomize` is killed. */
   signal?: AbortSignal;
+  /** The checkout holding the project: no kustomization may reach outside it. Default: the project dir. */
+  checkoutRoot?: string;
 }
 
 export type RenderResult = { ok: true; bundle: RenderedBundle } | { ok: false; problems: ManifestProblem[] };
@@ -54,6 +57,8 @@ export async function renderBundle(
     // Syntax first, file by file, so a typo gets its file and line rather than kustomize's words.
     const syntax = await parseFiles(root, files.names);
     if (syntax.problems.length > 0) return failed(...syntax.problems);
+    const escapes = await kustomizeEscapes(root, opts.checkoutRoot ?? root);
+    if (escapes.length > 0) return failed(...escapes);
     const rendered = await kustomize(execCtx, kubectlBin, root, kustomization, opts);
     if (!rendered.ok) return failed(...rendered.problems);
     documents = rendered.documents;

@@ -16,6 +16,7 @@ export type Rendered = { ok: true; bundle: RenderedBundle } | { ok: false; outco
 /** Renders and validates; a problem becomes an error outcome naming file and line or document. */
 export async function renderProject(ctx: JobContext, project: Project, tree: string): Promise<Rendered> {
   const rendered = await renderBundle(ctx.exec, ctx.kubectlBin, join(tree, project.dir), {
+    checkoutRoot: tree,
     ...(project.kubernetes?.namespace === undefined ? {} : { namespace: project.kubernetes.namespace }),
     ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   });

@@ -34,8 +34,9 @@ function execContext(extraEnv: Record<string, string> = {}): { baseEnv: Record<s
   return { baseEnv: { PATH: process.env.PATH ?? '', HOME: tmp, ...extraEnv }, masker: new SecretMasker() };
 }
 
+/** The project sits at `repo/k8s` of a checkout at `repo`, as in a pull request's tree. */
 function render(opts: { namespace?: string } = {}, extraEnv: Record<string, string> = {}): Promise<RenderResult> {
-  return renderBundle(execContext(extraEnv), 'kubectl', projectDir, opts);
+  return renderBundle(execContext(extraEnv), 'kubectl', projectDir, { checkoutRoot: path.join(tmp, 'repo'), ...opts });
 }
 
 function problems(result: RenderResult): string[] {
@@ -157,5 +158,46 @@ describe('renderBundle: kustomize', () => {
     expect(problem).toMatch(/^kustomization\.yaml: kubectl kustomize failed: /);
     expect(problem).toContain('missing.yaml');
     expect(problem).not.toContain(projectDir);
+  });
+});
+
+describe('renderBundle: kustomizations stay inside the checkout', () => {
+  const checkout = (): string => path.join(tmp, 'repo');
+  const renderIn = (): Promise<RenderResult> => renderBundle(execContext(), 'kubectl', projectDir, { checkoutRoot: checkout() });
+
+  beforeEach(async () => {
+    // Another repository's tree on the same server, with something worth taking.
+    await files(path.join(tmp, 'other-tenant', 'app'), { 'kustomization.yaml': 'resources: [cm.yaml]\n', 'cm.yaml': cm('theirs', '') });
+  });
+
+  it('renders an overlay whose base is elsewhere in the repository', async () => {
+    await files(path.join(checkout(), 'base'), { 'kustomization.yaml': 'resources: [cm.yaml]\n', 'cm.yaml': cm('shared') });
+    await files(projectDir, { 'kustomization.yaml': 'resources:\n  - ../base\n' });
+    const result = await renderIn();
+    expect(result.ok && result.bundle.objects.map((o) => o.ref.name)).toEqual(['shared']);
+  });
+
+  it.each([
+    ['a relative path', 'resources:\n  - ../../other-tenant/app\n', 'resources', '../../other-tenant/app'],
+    ['a component', 'components:\n  - ../../other-tenant/app\n', 'components', '../../other-tenant/app'],
+    ['an absolute path', 'bases:\n  - OTHER\n', 'bases', 'OTHER'],
+  ])('refuses %s out of the checkout, before kustomize reads it', async (_case, text, field, entry) => {
+    const other = path.join(tmp, 'other-tenant', 'app');
+    await files(projectDir, { 'kustomization.yaml': text.replace('OTHER', other) });
+    expect(problems(await renderIn())).toEqual([
+      `kustomization.yaml: \`${field}\` entry ${JSON.stringify(entry.replace('OTHER', other))} leads outside the repository: kustomize may read only the pull request's own files (or a remote base by URL)`,
+    ]);
+  });
+
+  it('refuses a symlink in the repository that points out of it', async () => {
+    await symlink(path.join(tmp, 'other-tenant', 'app'), path.join(projectDir, 'linked'));
+    await files(projectDir, { 'kustomization.yaml': 'resources:\n  - linked\n' });
+    expect(problems(await renderIn())).toEqual([expect.stringMatching(/^kustomization\.yaml: `resources` entry "linked" leads outside the repository/)]);
+  });
+
+  it('follows bases through the repository and refuses the one that leaves it, naming its file', async () => {
+    await files(path.join(checkout(), 'base'), { 'kustomization.yaml': 'resources:\n  - ../../other-tenant/app\n' });
+    await files(projectDir, { 'kustomization.yaml': 'resources:\n  - ../base\n' });
+    expect(problems(await renderIn())).toEqual([expect.stringMatching(/^\.\.\/base\/kustomization\.yaml: `resources` entry "\.\.\/\.\.\/other-tenant\/app" leads outside/)]);
   });
 });

@@ -1,0 +1,81 @@
+// kustomize loads other kustomizations by directory (`resources`, `bases`, `components`, and
+// the plugin configs of `generators`, `transformers`, `validators`) wherever they are: its load
+// restrictor only keeps each kustomization's *files* under that kustomization's own directory.
+// So a pull request's kustomization could render another repository's tree on this server
+// (`resources: [../../../other/repo/app]`, or a symlink to it) into its plan comment and its
+// cluster. Before kustomize runs, every such directory reference, followed from the project's
+// kustomization through the ones it names, must resolve (symlinks too) inside the checkout.
+// Remote bases (URLs) are left to kustomize: they are not files of this server.
+
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { ManifestProblem } from './manifests.js';
+
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+const DIRECTORY_FIELDS = ['resources', 'bases', 'components', 'generators', 'transformers', 'validators'] as const;
+
+/** A remote base (`https://…`, `git@…`, `github.com/org/repo//path?ref=…`), not a local path. */
+function isRemote(entry: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || entry.startsWith('git@') || /^[\w.-]+\.[a-z]{2,}\/[^/]/i.test(entry);
+}
+
+function inside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+async function realOrNull(p: string): Promise<string | null> {
+  try {
+    return await realpath(p);
+  } catch {
+    return null;
+  }
+}
+
+async function kustomizationIn(dir: string): Promise<string | null> {
+  for (const name of KUSTOMIZATION_FILES) {
+    const file = path.join(dir, name);
+    if ((await stat(file).catch(() => null))?.isFile() === true) return file;
+  }
+  return null;
+}
+
+/** Problems (by kustomization file, relative to `projectRoot`) for references that leave `checkoutRoot`. */
+export async function kustomizeEscapes(projectRoot: string, checkoutRoot: string): Promise<ManifestProblem[]> {
+  const boundary = (await realOrNull(checkoutRoot)) ?? checkoutRoot;
+  const problems: ManifestProblem[] = [];
+  const seen = new Set<string>();
+  const queue = [projectRoot];
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const file = await kustomizationIn(dir);
+    if (file === null) continue;
+    let doc: unknown;
+    try {
+      doc = parse(await readFile(file, 'utf8'));
+    } catch {
+      continue; // kustomize reports the syntax error itself, by file
+    }
+    if (typeof doc !== 'object' || doc === null) continue;
+    const shown = path.relative(projectRoot, file).split(path.sep).join('/');
+    for (const field of DIRECTORY_FIELDS) {
+      const entries: unknown = (doc as Record<string, unknown>)[field];
+      if (!Array.isArray(entries)) continue;
+      for (const entry of entries) {
+        // Inline plugin configs (a YAML document in the list) and remote bases name no local path.
+        if (typeof entry !== 'string' || entry.includes('\n') || isRemote(entry)) continue;
+        const real = await realOrNull(path.resolve(dir, entry));
+        if (real === null) continue; // kustomize says it is missing
+        if (!inside(boundary, real)) {
+          problems.push({ file: shown, message: `\`${field}\` entry ${JSON.stringify(entry)} leads outside the repository: kustomize may read only the pull request's own files (or a remote base by URL)` });
+          continue;
+        }
+        if ((await stat(real)).isDirectory()) queue.push(real);
+      }
+    }
+  }
+  return problems;
+}
