@@ -120,7 +120,7 @@ export function useKubeRunnerFixture(): KubeRunnerFixture {
 
   async function bundle(namespace: string | undefined = 'default'): Promise<RenderedBundle> {
     const exec = { baseEnv: { PATH: process.env.PATH ?? '', HOME: path.join(tmp, 'home') }, masker: new SecretMasker() };
-    const result = await renderBundle(exec, KUBECTL, projectDir, namespace === undefined ? {} : { namespace });
+    const result = await renderBundle(exec, KUBECTL, projectDir, { checkoutRoot: path.dirname(projectDir), ...(namespace === undefined ? {} : { namespace }) });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     return result.bundle;
   }
