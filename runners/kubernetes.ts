@@ -48,6 +48,11 @@ export interface KubeRunContext extends RunContext {
   prune: boolean;
   /** What this project applied last time (ApplyOutcome.remember). */
   previouslyApplied: readonly ObjectRef[];
+  /**
+   * Objects other projects declare (what they applied, or a saved plan of theirs would apply):
+   * never pruned by this one, and forgotten by it, since they have moved to the other project.
+   */
+  claimedElsewhere?: readonly ObjectRef[];
   /** Whether the server lets a commenter pass `--force-conflicts`. */
   allowForceConflicts: boolean;
 }
@@ -220,7 +225,8 @@ export class KubernetesRunner {
       warnings.push(`${formatRef(ref)}: ${conflict}. Apply will fail unless forced: comment apply with \`-- --force-conflicts\` (the server must allow it).`);
     }
 
-    const candidates = pruneCandidates(bundle.objects.map((o) => o.ref), ctx.previouslyApplied);
+    const { candidates, claimed } = unclaimedCandidates(bundle.objects.map((o) => o.ref), ctx);
+    if (claimed.length > 0) warnings.push(movedNote(claimed));
     if (!ctx.prune) {
       if (candidates.length > 0) {
         warnings.push(`not pruned (prune is off): ${candidates.map(formatRef).join(', ')} ${candidates.length === 1 ? 'is' : 'are'} no longer in Git`);
@@ -263,7 +269,7 @@ export class KubernetesRunner {
     }
     const refs = parsed.objects.map((o) => o.ref);
     const bundleSha256 = sha256(text);
-    const candidates = pruneCandidates(refs, ctx.previouslyApplied);
+    const { candidates, claimed } = unclaimedCandidates(refs, ctx);
     const keepAll = { remember: [...refs, ...candidates], bundleSha256 };
 
     const session = await openSession(this.#cacheRoot);
@@ -295,7 +301,8 @@ export class KubernetesRunner {
         return fail([...outputs, `Prune failed:\n${message}`].join('\n\n'), deleted.exitCode ?? NO_EXIT_CODE, { applied: refs, ...keepAll });
       }
       if (deleted !== null) outputs.push(`Pruned (no longer in Git):\n${deleted.output.trimEnd()}`);
-      if (check.notes.length > 0) outputs.push(check.notes.map((n) => `Note: ${n}`).join('\n'));
+      const notes = claimed.length > 0 ? [...check.notes, movedNote(claimed)] : check.notes;
+      if (notes.length > 0) outputs.push(notes.map((n) => `Note: ${n}`).join('\n'));
       return this.#applied(started, outputs, { applied: refs, pruned, remember: refs, bundleSha256 });
     } finally {
       await closeSession(session);
@@ -350,4 +357,16 @@ function planText(
   if (warnings.length > 0) parts.push(warnings.map((w) => `Warning: ${w}`).join('\n'));
   if (diff !== '') parts.push(diff.trimEnd());
   return `${parts.join('\n\n')}\n`;
+}
+
+/** Prune candidates of this project, less those another project now declares. */
+function unclaimedCandidates(refs: readonly ObjectRef[], ctx: KubeRunContext): { candidates: ObjectRef[]; claimed: ObjectRef[] } {
+  const all = pruneCandidates(refs, ctx.previouslyApplied);
+  const elsewhere = new Set((ctx.claimedElsewhere ?? []).map(refKey));
+  return { candidates: all.filter((r) => !elsewhere.has(refKey(r))), claimed: all.filter((r) => elsewhere.has(refKey(r))) };
+}
+
+function movedNote(claimed: readonly ObjectRef[]): string {
+  const one = claimed.length === 1;
+  return `not pruned: ${claimed.map(formatRef).join(', ')} ${one ? 'is' : 'are'} no longer in this project but another project declares ${one ? 'it' : 'them'} now`;
 }

@@ -4,11 +4,11 @@
 
 import { join } from 'node:path';
 import { formatManifestProblem, renderBundle, type KubeRunContext, type RenderedBundle } from '../../runners/kubernetes.js';
-import type { ApplyOutcome, PlanOutcome } from '../../runners/types.js';
+import type { ApplyOutcome, ObjectRef, PlanOutcome } from '../../runners/types.js';
 import { lockKey } from '../locks/locks.js';
 import type { Project } from '../projects/index.js';
 import type { JobContext } from './context.js';
-import { previouslyApplied, rememberApplied } from './kube-applied.js';
+import { claimedByOthers, previouslyApplied, rememberApplied } from './kube-applied.js';
 import { liveOutput } from './run-project.js';
 
 export type Rendered = { ok: true; bundle: RenderedBundle } | { ok: false; outcome: PlanOutcome };
@@ -47,6 +47,7 @@ function kubeContext(ctx: JobContext, repo: string, project: Project, tree: stri
       fieldManager: project.kubernetes?.fieldManager ?? 'tideline',
       prune: project.kubernetes?.prune ?? true,
       previouslyApplied: previouslyApplied(ctx.db, lockKey(repo, project)),
+      claimedElsewhere: claimedByOthers(ctx.db, lockKey(repo, project)),
       allowForceConflicts: ctx.kube.allowForceConflicts,
       ...liveOutput(ctx, project),
       ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
@@ -54,10 +55,11 @@ function kubeContext(ctx: JobContext, repo: string, project: Project, tree: stri
   };
 }
 
-export async function planKubernetes(ctx: JobContext, repo: string, project: Project, tree: string, bundle: RenderedBundle, planFile: string, extraArgs: readonly string[]): Promise<PlanOutcome> {
+/** `declaredBesides`: what the other projects planned in the same run declare (never pruned here). */
+export async function planKubernetes(ctx: JobContext, repo: string, project: Project, tree: string, bundle: RenderedBundle, planFile: string, extraArgs: readonly string[], declaredBesides: readonly ObjectRef[] = []): Promise<PlanOutcome> {
   const kube = kubeContext(ctx, repo, project, tree, extraArgs);
   if (!kube.ok) return { result: 'error', summary: null, output: kube.message, exitCode: -1, durationMs: 0 };
-  return ctx.kubernetes.plan(kube.run, planFile, bundle);
+  return ctx.kubernetes.plan({ ...kube.run, claimedElsewhere: [...(kube.run.claimedElsewhere ?? []), ...declaredBesides] }, planFile, bundle);
 }
 
 export interface KubeApplyOptions {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RenderedBundle } from '../../runners/kubernetes.js';
-import type { PlanOutcome } from '../../runners/types.js';
+import type { ObjectRef, PlanOutcome } from '../../runners/types.js';
 import { runPlanWorkflow } from '../../runners/workflow.js';
 import { projectLabel, renderConfigProblems, renderError, renderLockConflict, renderPlan, renderWarnings, type ProjectPlanResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
@@ -19,7 +19,7 @@ import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, markShown, planFilePath, plansOfPull, savePlan } from './plan-store.js';
 import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
-import { planKubernetes, renderProject } from './kube-project.js';
+import { planKubernetes, renderProject, type Rendered } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { JobInterruptedError } from './worker-pool.js';
@@ -68,17 +68,25 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
         if (!trees.has(ws)) trees.set(ws, await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: ws, headSha: pr.headSha }));
       }
 
+      // Kubernetes manifests are rendered and validated before anything is locked or touches a
+      // cluster, all of them first: an object one project declares is one no other may prune.
+      const rendered = new Map<Project, Rendered>();
+      for (const project of projects) {
+        if (project.kind === 'kubernetes') rendered.set(project, await renderProject(ctx, project, trees.get(project.workspace) ?? root));
+      }
+      const declaredBesides = (project: Project): ObjectRef[] =>
+        [...rendered].flatMap(([other, r]) => (other === project || !r.ok ? [] : r.bundle.objects.map((o) => o.ref)));
+
       const results: ProjectPlanResult[] = [];
       const conflicts: string[] = [];
       for (const wave of executionWaves(projects)) {
         const done = await mapByProjectDir(wave, ctx.parallelism, async (project) => {
           const tree = trees.get(project.workspace) ?? root;
-          // Kubernetes manifests are validated before anything is locked or touches a cluster.
           let bundle: RenderedBundle | undefined;
-          if (project.kind === 'kubernetes') {
-            const rendered = await renderProject(ctx, project, tree);
-            if (!rendered.ok) return { project, outcome: rendered.outcome };
-            bundle = rendered.bundle;
+          const kube = rendered.get(project);
+          if (kube !== undefined) {
+            if (!kube.ok) return { project, outcome: kube.outcome };
+            bundle = kube.bundle;
           }
           const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
           if (!lock.acquired) {
@@ -92,7 +100,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
             conflicts.push(renderLockConflict(ctx.render, project, holder));
             return null;
           }
-          return { project, outcome: await planProject(ctx, job, pr, setup, project, tree, bundle) };
+          return { project, outcome: await planProject(ctx, job, pr, setup, project, tree, bundle, declaredBesides(project)) };
         });
         for (const r of done) if (r !== null) results.push(r);
       }
@@ -163,7 +171,7 @@ async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, ro
   return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;
 }
 
-async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup: ProjectSetup, project: Project, tree: string, bundle: RenderedBundle | undefined): Promise<PlanOutcome> {
+async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup: ProjectSetup, project: Project, tree: string, bundle: RenderedBundle | undefined, declaredBesides: readonly ObjectRef[]): Promise<PlanOutcome> {
   const repo = job.repo.fullName;
   const key = lockKey(repo, project);
   const log = ctx.log.child({ project: key, sha: pr.headSha });
@@ -177,7 +185,7 @@ async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup
     outcome = { result: 'error', summary: null, output: refusal, exitCode: -1, durationMs: 0 };
   } else if (bundle !== undefined) {
     log.info('plan started');
-    outcome = await planKubernetes(ctx, repo, project, tree, bundle, planFile, job.command.extraArgs);
+    outcome = await planKubernetes(ctx, repo, project, tree, bundle, planFile, job.command.extraArgs, declaredBesides);
     log.info({ result: outcome.result, summary: outcome.summary, ms: outcome.durationMs }, 'plan finished');
   } else {
     log.info('plan started');
