@@ -3,6 +3,7 @@
 // anything is compared or shown; server-owned noise (managedFields, uid, resourceVersion, …)
 // left out of the diff, as Argo CD and Flux leave it out.
 
+import { READ_YAML } from './manifests.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -36,7 +37,7 @@ async function readObjects(dir: string): Promise<Map<string, KubeObject>> {
   }
   for (const name of names) {
     // kubectl writes `null` for the live side of a Secret that does not exist yet.
-    const value: unknown = parse(await readFile(path.join(dir, name), 'utf8'), { version: '1.1' });
+    const value: unknown = parse(await readFile(path.join(dir, name), 'utf8'), READ_YAML);
     if (isRecord(value)) objects.set(name, value);
   }
   return objects;

@@ -3,7 +3,7 @@
 // that kubectl reads the same values (YAML 1.1 quoting), multi-document, one object per document.
 
 import { createHash } from 'node:crypto';
-import { LineCounter, parseAllDocuments, stringify } from 'yaml';
+import { LineCounter, parseAllDocuments, stringify, type Tags } from 'yaml';
 import type { ObjectRef } from './types.js';
 
 export type { ObjectRef } from './types.js';
@@ -76,6 +76,16 @@ const FIRST_KINDS = [
 const LAST_KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
 
 const YAML_VERSION = '1.1';
+
+/**
+ * How manifests and kubectl's diff files are read: YAML 1.1 as kubectl reads it, except that a
+ * timestamp-like scalar stays the string it is (kubectl's YAML-to-JSON keeps it verbatim; the
+ * 1.1 timestamp tag would turn it into a Date, shown as `{}` and applied reformatted).
+ */
+export const READ_YAML = {
+  version: YAML_VERSION,
+  customTags: (tags: Tags): Tags => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:timestamp'),
+} as const;
 /** A namespace name (an RFC 1123 label), as the API server requires it. */
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -131,7 +141,7 @@ export function parseManifestText(file: string, text: string): { documents: Pars
   const documents: ParsedDocument[] = [];
   const problems: ManifestProblem[] = [];
   // An empty stream is an empty array too.
-  const parsed = parseAllDocuments(text, { lineCounter, version: YAML_VERSION, prettyErrors: true });
+  const parsed = parseAllDocuments(text, { ...READ_YAML, lineCounter, prettyErrors: true });
   for (const [documentIndex, doc] of parsed.entries()) {
     // The first line of content (not the `---` before it).
     const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;

@@ -84,6 +84,17 @@ describe('KubernetesRunner plan and apply', () => {
     expect(spec(WEB)).toMatchObject({ replicas: 5 });
   });
 
+  it('plans and applies a timestamp-like value exactly as written in Git', async () => {
+    await project({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamps\ndata:\n  at: 2001-12-14t21:59:43.10-05:00\n' });
+    const r = runner();
+    const outcome = await plan(r);
+    expect(outcome.diff).toMatch(/^\+\s+at: "?2001-12-14t21:59:43\.10-05:00"?$/m);
+    expect(outcome.diff).not.toContain('{}');
+    expect((await r.apply(ctx(), kube.planFile)).result).toBe('applied');
+    const live = kube.double.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'stamps' });
+    expect(live?.['data']).toEqual({ at: '2001-12-14t21:59:43.10-05:00' });
+  });
+
   it('shows drift in a field nobody else took over as a plain ~', async () => {
     await project({ 'app.yaml': deployment(2) });
     const r = runner();

@@ -93,6 +93,14 @@ describe('parseManifestText', () => {
     expect(bundle.yaml).toContain('octal: "0777"');
     expect(parse(bundle.yaml.replace(/^---\n/, ''), { version: '1.1' })).toMatchObject({ data: { quoted: 'yes', octal: '0777' } });
   });
+
+  it('keeps a timestamp-like value the string it is, as kubectl does, and writes it back quoted', () => {
+    const [doc] = docs('cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  at: 2001-12-14t21:59:43.10-05:00\n  day: 2024-05-01 10:00:00\n');
+    expect(doc?.value['data']).toEqual({ at: '2001-12-14t21:59:43.10-05:00', day: '2024-05-01 10:00:00' });
+    const bundle = bundleOf(checkDocuments([doc as ParsedDocument], {}).objects);
+    expect(bundle.yaml).toContain('at: "2001-12-14t21:59:43.10-05:00"');
+    expect(bundle.yaml).toContain('day: "2024-05-01 10:00:00"');
+  });
 });
 
 describe('checkDocuments', () => {
