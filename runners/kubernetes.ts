@@ -23,6 +23,7 @@ import {
   type KubernetesTimeouts,
   type Session,
 } from './kubernetes-kubectl.js';
+import { clusterScopedKinds, rescopeBundle, rescopeRefs } from './kubernetes-scope.js';
 import { checkPrune, pruneCandidates, serverDiff } from './kubernetes-plan.js';
 import { formatManifestProblem, formatRef, parseBundle, refKey, sha256, type RenderedBundle } from './manifests.js';
 import { elapsed, preparePlanFile } from './terraform.js';
@@ -147,9 +148,13 @@ export class KubernetesRunner {
     const session = await openSession(this.#cacheRoot);
     try {
       const call = this.#call(ctx, session);
-      const planned = await this.#planEntries(call, ctx, bundle);
+      // Cluster-scoped kinds the render could not know lose the namespace it gave them.
+      const clusterKinds = await clusterScopedKinds(call, [...bundle.objects.map((o) => o.ref), ...ctx.previouslyApplied, ...(ctx.claimedElsewhere ?? [])], this.#timeouts.getMs);
+      if (clusterKinds instanceof ExecError) return fail(failureText(call, 'api-resources', clusterKinds, this.#timeouts.getMs), clusterKinds.exitCode ?? NO_EXIT_CODE);
+      const scoped = rescopeBundle(bundle, clusterKinds);
+      const planned = await this.#planEntries(call, rescopeContext(ctx, clusterKinds), scoped);
       if (!planned.ok) return fail(planned.output, planned.exitCode);
-      await writeFile(planPath, bundle.yaml);
+      await writeFile(planPath, scoped.yaml);
       const { entries, warnings } = planned;
       const count = (action: ObjectAction): number => entries.filter((e) => e.action === action).length;
       const summary = { add: count('+'), change: count('~'), destroy: count('-') };
@@ -167,7 +172,7 @@ export class KubernetesRunner {
         durationMs: elapsed(started),
         objects,
         diff: this.#exec.masker.mask(diff),
-        bundleSha256: bundle.sha256,
+        bundleSha256: scoped.sha256,
         warnings: warnings.map((w) => this.#exec.masker.mask(w)),
       };
     } finally {
@@ -269,12 +274,15 @@ export class KubernetesRunner {
     }
     const refs = parsed.objects.map((o) => o.ref);
     const bundleSha256 = sha256(text);
-    const { candidates, claimed } = unclaimedCandidates(refs, ctx);
-    const keepAll = { remember: [...refs, ...candidates], bundleSha256 };
 
     const session = await openSession(this.#cacheRoot);
     try {
       const call = this.#call(ctx, session);
+      // As in plan: what was applied before under a namespace its cluster-scoped kind has not.
+      const clusterKinds = await clusterScopedKinds(call, [...refs, ...ctx.previouslyApplied, ...(ctx.claimedElsewhere ?? [])], this.#timeouts.getMs);
+      if (clusterKinds instanceof ExecError) return fail(failureText(call, 'api-resources', clusterKinds, this.#timeouts.getMs), clusterKinds.exitCode ?? NO_EXIT_CODE);
+      const { candidates, claimed } = unclaimedCandidates(rescopeRefs(refs, clusterKinds), rescopeContext(ctx, clusterKinds));
+      const keepAll = { remember: [...refs, ...candidates], bundleSha256 };
       const outputs: string[] = [];
       if (refs.length > 0) {
         const args = ['apply', '--server-side', `--field-manager=${ctx.fieldManager}`, '--validate=false'];
@@ -369,4 +377,10 @@ function unclaimedCandidates(refs: readonly ObjectRef[], ctx: KubeRunContext): {
 function movedNote(claimed: readonly ObjectRef[]): string {
   const one = claimed.length === 1;
   return `not pruned: ${claimed.map(formatRef).join(', ')} ${one ? 'is' : 'are'} no longer in this project but another project declares ${one ? 'it' : 'them'} now`;
+}
+
+/** The prune inputs with cluster-scoped objects out of any namespace (see kubernetes-scope.ts). */
+function rescopeContext(ctx: KubeRunContext, clusterKinds: ReadonlySet<string> | null): KubeRunContext {
+  if (clusterKinds === null) return ctx;
+  return { ...ctx, previouslyApplied: rescopeRefs(ctx.previouslyApplied, clusterKinds), claimedElsewhere: rescopeRefs(ctx.claimedElsewhere ?? [], clusterKinds) };
 }

@@ -84,6 +84,30 @@ describe('KubernetesRunner plan and apply', () => {
     expect(spec(WEB)).toMatchObject({ replicas: 5 });
   });
 
+  it('takes a kind the cluster serves as cluster-scoped out of the project namespace, so no change of it prunes the object', async () => {
+    kube.double.registerGroup({ group: 'cert-manager.io', version: 'v1', resources: [{ kind: 'ClusterIssuer', plural: 'clusterissuers', namespaced: false }] });
+    const issuer = (email: string): string => `apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: letsencrypt\nspec:\n  acme:\n    email: ${email}\n`;
+    const ref = { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', namespace: null, name: 'letsencrypt' };
+    await project({ 'issuer.yaml': issuer('old@example.com') });
+    const r = runner();
+    // The project namespace does not exist: nothing in this bundle lives in it, so no warning.
+    const first = await plan(r, ctx(), 'platform');
+    expect(actions(first)).toEqual(['+ ClusterIssuer /letsencrypt']);
+    expect(first.warnings).toEqual([]);
+    const applied = await r.apply(ctx(), kube.planFile);
+    expect(applied).toMatchObject({ result: 'applied', remember: [ref] });
+    expect(kube.double.get(ref)).not.toBeNull();
+
+    // The project namespace changes; the object is the same one, changed, and nothing is pruned.
+    await project({ 'issuer.yaml': issuer('new@example.com') });
+    const next = await plan(r, ctx({ previouslyApplied: [{ ...ref, namespace: 'platform' }] }), 'infra');
+    expect(actions(next)).toEqual(['~ ClusterIssuer /letsencrypt']);
+    expect(next.diff).toMatch(/^\+\s+email: new@example.com$/m);
+    const again = await r.apply(ctx({ previouslyApplied: [{ ...ref, namespace: 'platform' }] }), kube.planFile);
+    expect(again).toMatchObject({ result: 'applied', pruned: [] });
+    expect((kube.double.get(ref)?.['spec'] as { acme: { email: string } }).acme.email).toBe('new@example.com');
+  });
+
   it('plans and applies a timestamp-like value exactly as written in Git', async () => {
     await project({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamps\ndata:\n  at: 2001-12-14t21:59:43.10-05:00\n' });
     const r = runner();
