@@ -15,14 +15,18 @@ import type { ManifestProblem } from './manifests.js';
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const DIRECTORY_FIELDS = ['resources', 'bases', 'components', 'generators', 'transformers', 'validators'] as const;
 
-/** A remote base (`https://…`, `git@…`, `github.com/org/repo//path?ref=…`), not a local path. */
-function isRemote(entry: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || entry.startsWith('git@') || /^[\w.-]+\.[a-z]{2,}\/[^/]/i.test(entry);
+/**
+ * A remote base by URL (`https://…`, `ssh://…`, `git@…`). A scheme-less `github.com/org/repo`
+ * is remote only when no such local path exists, and kustomize tries the local path first
+ * (`github.com/../../x` is a local path), so those are resolved and checked like any other.
+ */
+function isUrl(entry: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || entry.startsWith('git@');
 }
 
 function inside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 async function realOrNull(p: string): Promise<string | null> {
@@ -66,9 +70,9 @@ export async function kustomizeEscapes(projectRoot: string, checkoutRoot: string
       if (!Array.isArray(entries)) continue;
       for (const entry of entries) {
         // Inline plugin configs (a YAML document in the list) and remote bases name no local path.
-        if (typeof entry !== 'string' || entry.includes('\n') || isRemote(entry)) continue;
+        if (typeof entry !== 'string' || entry.includes('\n') || isUrl(entry)) continue;
         const real = await realOrNull(path.resolve(dir, entry));
-        if (real === null) continue; // kustomize says it is missing
+        if (real === null) continue; // missing (kustomize says so), or a remote base without a scheme
         if (!inside(boundary, real)) {
           problems.push({ file: shown, message: `\`${field}\` entry ${JSON.stringify(entry)} leads outside the repository: kustomize may read only the pull request's own files (or a remote base by URL)` });
           continue;

@@ -181,6 +181,7 @@ describe('renderBundle: kustomizations stay inside the checkout', () => {
     ['a relative path', 'resources:\n  - ../../other-tenant/app\n', 'resources', '../../other-tenant/app'],
     ['a component', 'components:\n  - ../../other-tenant/app\n', 'components', '../../other-tenant/app'],
     ['an absolute path', 'bases:\n  - OTHER\n', 'bases', 'OTHER'],
+    ['a local path dressed as a remote base', 'resources:\n  - github.com/../../../other-tenant/app\n', 'resources', 'github.com/../../../other-tenant/app'],
   ])('refuses %s out of the checkout, before kustomize reads it', async (_case, text, field, entry) => {
     const other = path.join(tmp, 'other-tenant', 'app');
     await files(projectDir, { 'kustomization.yaml': text.replace('OTHER', other) });
@@ -193,6 +194,19 @@ describe('renderBundle: kustomizations stay inside the checkout', () => {
     await symlink(path.join(tmp, 'other-tenant', 'app'), path.join(projectDir, 'linked'));
     await files(projectDir, { 'kustomization.yaml': 'resources:\n  - linked\n' });
     expect(problems(await renderIn())).toEqual([expect.stringMatching(/^kustomization\.yaml: `resources` entry "linked" leads outside the repository/)]);
+  });
+
+  it('refuses a symlink named like a remote host that points out of the repository', async () => {
+    await symlink(path.join(tmp, 'other-tenant'), path.join(projectDir, 'evil.io'));
+    await files(projectDir, { 'kustomization.yaml': 'resources:\n  - evil.io/app\n' });
+    expect(problems(await renderIn())).toEqual([expect.stringMatching(/^kustomization\.yaml: `resources` entry "evil\.io\/app" leads outside the repository/)]);
+  });
+
+  it('takes a directory whose name starts with two dots for the repository directory it is', async () => {
+    await files(path.join(checkout(), '..shared'), { 'kustomization.yaml': 'resources: [cm.yaml]\n', 'cm.yaml': cm('dotted') });
+    await files(projectDir, { 'kustomization.yaml': 'resources:\n  - ../..shared\n' });
+    const result = await renderIn();
+    expect(result.ok && result.bundle.objects.map((o) => o.ref.name)).toEqual(['dotted']);
   });
 
   it('follows bases through the repository and refuses the one that leaves it, naming its file', async () => {
