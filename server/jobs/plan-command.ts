@@ -128,8 +128,12 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
   );
 }
 
-/** `changed`: for a plan of the whole pull request, the lock keys of every project it changes. */
-type Chosen = { ok: true; projects: Project[]; warnings: string[]; changed?: Set<string> } | { ok: false; message: string };
+/**
+ * `changed`: for a plan of the whole pull request, the lock keys and dirs of every project it
+ * changes. A dir it changes keeps its plans and locks in every workspace (`-d dir -w staging`).
+ */
+type Changed = { keys: ReadonlySet<string>; dirs: ReadonlySet<string> };
+type Chosen = { ok: true; projects: Project[]; warnings: string[]; changed?: Changed } | { ok: false; message: string };
 
 /** Autoplan, or a plan comment that names no project: it plans what the pull request changes. */
 function isWholePull(job: CommandJob): boolean {
@@ -141,15 +145,16 @@ function renderDiscarded(notes: readonly string[]): string {
   return notes.length === 0 ? '' : [':information_source: **Earlier plans discarded**', ...notes.map((n) => `* ${n}`)].join('\n');
 }
 
-/** Drops the pull request's plans and locks of projects outside `keep`; says what went. */
-function discardUnchanged(ctx: JobContext, job: CommandJob, keep: ReadonlySet<string>): string[] {
+/** Drops the pull request's plans and locks of projects it no longer changes; says what went. */
+function discardUnchanged(ctx: JobContext, job: CommandJob, changed: Changed): string[] {
   const repo = job.repo.fullName;
   const reason = 'the pull request no longer changes this project';
   const notes: string[] = [];
   ctx.db.transaction(() => {
-    const plans = new Map(plansOfPull(ctx.db, repo, job.pull).filter((p) => !keep.has(p.projectKey)).map((p) => [p.projectKey, p.project]));
+    const kept = (key: string, dir: string): boolean => changed.keys.has(key) || changed.dirs.has(dir);
+    const plans = new Map(plansOfPull(ctx.db, repo, job.pull).filter((p) => !kept(p.projectKey, p.project.dir)).map((p) => [p.projectKey, p.project]));
     for (const key of plans.keys()) deletePlan(ctx.db, repo, job.pull, key);
-    const locks = locksOfPull(ctx.db, repo, job.pull).filter((l) => !keep.has(l.key));
+    const locks = locksOfPull(ctx.db, repo, job.pull).filter((l) => !kept(l.key, l.dir));
     for (const lock of locks) releaseKey(ctx.db, ctx.audit, lock.key, job.actor, reason);
     const released = new Set(locks.map((l) => l.key));
     for (const [key, project] of plans) notes.push(`the plan${released.has(key) ? ' and lock' : ''} of ${projectLabel(project)} ${released.has(key) ? 'were' : 'was'} discarded: this pull request no longer changes it`);
@@ -165,7 +170,7 @@ async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, ro
     const picked = select(job.autoplan === true ? 'autoplan' : 'command');
     // Every project the PR changes, autoplanned or not: what keeps its plan and lock.
     const changed = job.autoplan === true ? select('command').projects : picked.projects;
-    return { ok: true, projects: picked.projects, warnings: picked.warnings, changed: new Set(changed.map((p) => lockKey(job.repo.fullName, p))) };
+    return { ok: true, projects: picked.projects, warnings: picked.warnings, changed: { keys: new Set(changed.map((p) => lockKey(job.repo.fullName, p))), dirs: new Set(changed.map((p) => p.dir)) } };
   }
   const picked = projectsForSelector(root, setup.config, setup.projects, sel, { defaults: setup.defaults });
   return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;

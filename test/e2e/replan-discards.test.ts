@@ -50,4 +50,19 @@ describe('a plan of the whole pull request', () => {
     expect(otherPlan).toContain('Ran Plan');
     expect(h.double.violations).toEqual([]);
   });
+
+  it('keeps the plans and locks of other workspaces of a dir the pull request still changes', async () => {
+    const repo = 'acme/replan-ws';
+    const state = join(h.stateDir, 'ws.tfstate');
+    await h.double.createRepo(repo, { 'a/main.tf': terraformProject(state, 'one') });
+    const pr = await h.double.openPull(repo, { branch: 'ws', files: { 'a/main.tf': terraformProject(state, 'two') } });
+    const bot = (): string[] => h.double.comments(repo, pr.number).filter((c) => c.user === h.double.botLogin).map((c) => c.body);
+    const locks = (): string[] => (h.server.db.prepare('SELECT workspace FROM locks WHERE repo = ? ORDER BY workspace').all(repo) as { workspace: string }[]).map((l) => l.workspace);
+    await h.double.sendComment(repo, pr.number, 'tideline plan -d a -w staging');
+    await h.double.waitFor('the staging plan', () => bot().find((b) => b.includes('Ran Plan')));
+    await h.double.sendComment(repo, pr.number, 'tideline plan');
+    const whole = await h.double.waitFor('the whole plan', () => bot().filter((b) => b.includes('Ran Plan'))[1]);
+    expect(whole).not.toContain('Earlier plans discarded');
+    expect(locks()).toEqual(['default', 'staging']);
+  });
 });
