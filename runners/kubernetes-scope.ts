@@ -7,7 +7,6 @@
 // groups beyond the built-in ones are looked up (`kubectl api-resources --namespaced=false`),
 // and objects of cluster-scoped kinds lose their namespace everywhere: bundle, prune lists, claims.
 
-import { ExecError } from './exec.js';
 import { kubectl, type KubectlCall } from './kubernetes-kubectl.js';
 import { bundleOf, CLUSTER_SCOPED_KINDS, groupOf, type RenderedBundle } from './manifests.js';
 import type { ObjectRef } from './types.js';
@@ -36,11 +35,17 @@ export function parseApiResources(stdout: string): Set<string> {
   return kinds;
 }
 
-/** Null when every ref is of a built-in group: nothing to ask the cluster. */
-export async function clusterScopedKinds(call: KubectlCall, refs: readonly ObjectRef[], timeoutMs: number): Promise<Set<string> | null | ExecError> {
+/**
+ * Null when every ref is of a built-in group (nothing to ask the cluster), or when the cluster
+ * listed nothing: then objects keep the scope the render gave them, as before this lookup.
+ * kubectl exits 1 when one API group's discovery fails (an aggregated API such as
+ * metrics.k8s.io that is down) yet prints every other group: that partial list is used.
+ */
+export async function clusterScopedKinds(call: KubectlCall, refs: readonly ObjectRef[], timeoutMs: number): Promise<Set<string> | null> {
   if (refs.every((ref) => BUILTIN_GROUPS.has(groupOf(ref.apiVersion)))) return null;
   const listed = await kubectl(call, ['api-resources', '--namespaced=false', '--no-headers'], { timeoutMs });
-  return listed instanceof ExecError ? listed : parseApiResources(listed.stdout);
+  const kinds = parseApiResources(listed.stdout);
+  return kinds.size === 0 ? null : kinds;
 }
 
 export function rescopeRef(ref: ObjectRef, clusterKinds: ReadonlySet<string> | null): ObjectRef {

@@ -50,10 +50,15 @@ export interface KubeRunContext extends RunContext {
   /** What this project applied last time (ApplyOutcome.remember). */
   previouslyApplied: readonly ObjectRef[];
   /**
-   * Objects other projects declare (what they applied, or a saved plan of theirs would apply):
-   * never pruned by this one, and forgotten by it, since they have moved to the other project.
+   * Objects another project on the same cluster applied: never pruned by this one, and
+   * forgotten by it, since they have moved to that project, which prunes them when it drops them.
    */
   claimedElsewhere?: readonly ObjectRef[];
+  /**
+   * Objects another project is about to apply (a saved plan of it, or planned in the same run):
+   * not pruned now, but still remembered, since that plan may never be applied.
+   */
+  plannedElsewhere?: readonly ObjectRef[];
   /** Whether the server lets a commenter pass `--force-conflicts`. */
   allowForceConflicts: boolean;
 }
@@ -149,8 +154,7 @@ export class KubernetesRunner {
     try {
       const call = this.#call(ctx, session);
       // Cluster-scoped kinds the render could not know lose the namespace it gave them.
-      const clusterKinds = await clusterScopedKinds(call, [...bundle.objects.map((o) => o.ref), ...ctx.previouslyApplied, ...(ctx.claimedElsewhere ?? [])], this.#timeouts.getMs);
-      if (clusterKinds instanceof ExecError) return fail(failureText(call, 'api-resources', clusterKinds, this.#timeouts.getMs), clusterKinds.exitCode ?? NO_EXIT_CODE);
+      const clusterKinds = await clusterScopedKinds(call, [...bundle.objects.map((o) => o.ref), ...ctx.previouslyApplied], this.#timeouts.getMs);
       const scoped = rescopeBundle(bundle, clusterKinds);
       const planned = await this.#planEntries(call, rescopeContext(ctx, clusterKinds), scoped);
       if (!planned.ok) return fail(planned.output, planned.exitCode);
@@ -279,10 +283,9 @@ export class KubernetesRunner {
     try {
       const call = this.#call(ctx, session);
       // As in plan: what was applied before under a namespace its cluster-scoped kind has not.
-      const clusterKinds = await clusterScopedKinds(call, [...refs, ...ctx.previouslyApplied, ...(ctx.claimedElsewhere ?? [])], this.#timeouts.getMs);
-      if (clusterKinds instanceof ExecError) return fail(failureText(call, 'api-resources', clusterKinds, this.#timeouts.getMs), clusterKinds.exitCode ?? NO_EXIT_CODE);
-      const { candidates, claimed } = unclaimedCandidates(rescopeRefs(refs, clusterKinds), rescopeContext(ctx, clusterKinds));
-      const keepAll = { remember: [...refs, ...candidates], bundleSha256 };
+      const clusterKinds = await clusterScopedKinds(call, [...refs, ...ctx.previouslyApplied], this.#timeouts.getMs);
+      const { candidates, claimed, held } = unclaimedCandidates(rescopeRefs(refs, clusterKinds), rescopeContext(ctx, clusterKinds));
+      const keepAll = { remember: [...refs, ...candidates, ...held], bundleSha256 };
       const outputs: string[] = [];
       if (refs.length > 0) {
         const args = ['apply', '--server-side', `--field-manager=${ctx.fieldManager}`, '--validate=false'];
@@ -311,7 +314,7 @@ export class KubernetesRunner {
       if (deleted !== null) outputs.push(`Pruned (no longer in Git):\n${deleted.output.trimEnd()}`);
       const notes = claimed.length > 0 ? [...check.notes, movedNote(claimed)] : check.notes;
       if (notes.length > 0) outputs.push(notes.map((n) => `Note: ${n}`).join('\n'));
-      return this.#applied(started, outputs, { applied: refs, pruned, remember: refs, bundleSha256 });
+      return this.#applied(started, outputs, { applied: refs, pruned, remember: [...refs, ...held], bundleSha256 });
     } finally {
       await closeSession(session);
     }
@@ -368,10 +371,20 @@ function planText(
 }
 
 /** Prune candidates of this project, less those another project now declares. */
-function unclaimedCandidates(refs: readonly ObjectRef[], ctx: KubeRunContext): { candidates: ObjectRef[]; claimed: ObjectRef[] } {
+/**
+ * Prune candidates of this project, less those another project declares (`claimed`: both
+ * kinds; `held`: those only planned elsewhere, which this project keeps remembering).
+ */
+function unclaimedCandidates(refs: readonly ObjectRef[], ctx: KubeRunContext): { candidates: ObjectRef[]; claimed: ObjectRef[]; held: ObjectRef[] } {
   const all = pruneCandidates(refs, ctx.previouslyApplied);
-  const elsewhere = new Set((ctx.claimedElsewhere ?? []).map(refKey));
-  return { candidates: all.filter((r) => !elsewhere.has(refKey(r))), claimed: all.filter((r) => elsewhere.has(refKey(r))) };
+  const applied = new Set((ctx.claimedElsewhere ?? []).map(refKey));
+  const planned = new Set((ctx.plannedElsewhere ?? []).map(refKey));
+  const claimedBy = (r: ObjectRef): boolean => applied.has(refKey(r)) || planned.has(refKey(r));
+  return {
+    candidates: all.filter((r) => !claimedBy(r)),
+    claimed: all.filter(claimedBy),
+    held: all.filter((r) => planned.has(refKey(r)) && !applied.has(refKey(r))),
+  };
 }
 
 function movedNote(claimed: readonly ObjectRef[]): string {
@@ -382,5 +395,10 @@ function movedNote(claimed: readonly ObjectRef[]): string {
 /** The prune inputs with cluster-scoped objects out of any namespace (see kubernetes-scope.ts). */
 function rescopeContext(ctx: KubeRunContext, clusterKinds: ReadonlySet<string> | null): KubeRunContext {
   if (clusterKinds === null) return ctx;
-  return { ...ctx, previouslyApplied: rescopeRefs(ctx.previouslyApplied, clusterKinds), claimedElsewhere: rescopeRefs(ctx.claimedElsewhere ?? [], clusterKinds) };
+  return {
+    ...ctx,
+    previouslyApplied: rescopeRefs(ctx.previouslyApplied, clusterKinds),
+    claimedElsewhere: rescopeRefs(ctx.claimedElsewhere ?? [], clusterKinds),
+    plannedElsewhere: rescopeRefs(ctx.plannedElsewhere ?? [], clusterKinds),
+  };
 }

@@ -8,7 +8,7 @@ import type { ApplyOutcome, ObjectRef, PlanOutcome } from '../../runners/types.j
 import { lockKey } from '../locks/locks.js';
 import type { Project } from '../projects/index.js';
 import type { JobContext } from './context.js';
-import { claimedByOthers, previouslyApplied, rememberApplied } from './kube-applied.js';
+import { claimedByOthers, clusterOf, previouslyApplied, rememberApplied } from './kube-applied.js';
 import { liveOutput } from './run-project.js';
 
 export type Rendered = { ok: true; bundle: RenderedBundle } | { ok: false; outcome: PlanOutcome };
@@ -26,6 +26,12 @@ export async function renderProject(ctx: JobContext, project: Project, tree: str
 }
 
 type KubeContext = { ok: true; run: KubeRunContext } | { ok: false; message: string };
+
+/** What other projects on this project's cluster declare, for prune (see claimedByOthers). */
+function claims(ctx: JobContext, repo: string, project: Project): { claimedElsewhere: ObjectRef[]; plannedElsewhere: ObjectRef[] } {
+  const { applied, planned } = claimedByOthers(ctx.db, lockKey(repo, project), clusterOf(project));
+  return { claimedElsewhere: applied, plannedElsewhere: planned };
+}
 
 function kubeContext(ctx: JobContext, repo: string, project: Project, tree: string, extraArgs: readonly string[]): KubeContext {
   const cluster = project.kubernetes?.cluster;
@@ -47,7 +53,7 @@ function kubeContext(ctx: JobContext, repo: string, project: Project, tree: stri
       fieldManager: project.kubernetes?.fieldManager ?? 'tideline',
       prune: project.kubernetes?.prune ?? true,
       previouslyApplied: previouslyApplied(ctx.db, lockKey(repo, project)),
-      claimedElsewhere: claimedByOthers(ctx.db, lockKey(repo, project)),
+      ...claims(ctx, repo, project),
       allowForceConflicts: ctx.kube.allowForceConflicts,
       ...liveOutput(ctx, project),
       ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
@@ -59,7 +65,7 @@ function kubeContext(ctx: JobContext, repo: string, project: Project, tree: stri
 export async function planKubernetes(ctx: JobContext, repo: string, project: Project, tree: string, bundle: RenderedBundle, planFile: string, extraArgs: readonly string[], declaredBesides: readonly ObjectRef[] = []): Promise<PlanOutcome> {
   const kube = kubeContext(ctx, repo, project, tree, extraArgs);
   if (!kube.ok) return { result: 'error', summary: null, output: kube.message, exitCode: -1, durationMs: 0 };
-  return ctx.kubernetes.plan({ ...kube.run, claimedElsewhere: [...(kube.run.claimedElsewhere ?? []), ...declaredBesides] }, planFile, bundle);
+  return ctx.kubernetes.plan({ ...kube.run, plannedElsewhere: [...(kube.run.plannedElsewhere ?? []), ...declaredBesides] }, planFile, bundle);
 }
 
 export interface KubeApplyOptions {
@@ -76,6 +82,6 @@ export async function applyKubernetes(ctx: JobContext, repo: string, pull: numbe
   if (!kube.ok) return { result: 'error', output: kube.message, exitCode: -1, durationMs: 0 };
   const outcome = await ctx.kubernetes.apply(force ? { ...kube.run, allowForceConflicts: true } : kube.run, planFile);
   // Remembered even after a failed apply: what did get applied must be prunable later.
-  if (outcome.remember !== undefined) rememberApplied(ctx.db, repo, lockKey(repo, project), pull, outcome.remember);
+  if (outcome.remember !== undefined) rememberApplied(ctx.db, repo, lockKey(repo, project), pull, outcome.remember, clusterOf(project));
   return outcome;
 }

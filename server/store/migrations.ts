@@ -241,4 +241,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // Plans saved before this migration were shown.
     sql: `ALTER TABLE plans ADD COLUMN shown INTEGER NOT NULL DEFAULT 1;`,
   },
+  {
+    version: 8,
+    name: 'the cluster each kubernetes project applied to',
+    // What one project applied claims its objects from another project's prune only on the
+    // same cluster ('' is the server's default). Rows from before this migration say NULL:
+    // their cluster is unknown, so they claim on every cluster.
+    sql: `ALTER TABLE kube_applied ADD COLUMN cluster TEXT;`,
+  },
 ];

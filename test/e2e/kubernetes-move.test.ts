@@ -72,13 +72,22 @@ describe('an object moved between kubernetes projects', () => {
     expect(applied).not.toContain('Apply Error');
     expect(kube.get(shared)).not.toBeNull();
 
-    // And a's later plans no longer list it: it forgot the object it handed over.
+    // a applied while b's plan was only a plan, so it still remembers the object; once b has
+    // applied it, a's next apply leaves it alone again and forgets it.
     await h.double.mergePull(REPO, move.number);
     await h.double.sendPullRequestEvent(REPO, move.number, 'closed');
     await h.server.pool.idle();
+    const remembered = (): string => (h.server.db.prepare("SELECT objects FROM kube_applied WHERE project_key LIKE '%k8s/a%'").get() as { objects: string }).objects;
+    expect(remembered()).toContain('"shared"');
     const later = await h.double.openPull(REPO, { branch: 'later', files: { 'k8s/a/a-only.yaml': `${cm('a-only')}  k3: v3\n` } });
     await h.double.sendComment(REPO, later.number, 'tideline plan -p a');
     await h.server.pool.idle();
-    expect(bot(later.number).find((b) => b.includes('Ran Plan'))).not.toContain('shared');
+    const laterPlan = bot(later.number).find((b) => b.includes('Ran Plan')) ?? '';
+    expect(laterPlan).toContain('not pruned: v1 ConfigMap default/shared');
+    expect(laterPlan).not.toMatch(/^- .*ConfigMap default\/shared/m);
+    await h.double.sendComment(REPO, later.number, 'tideline apply -p a');
+    await h.server.pool.idle();
+    expect(kube.get(shared)).not.toBeNull();
+    expect(remembered()).not.toContain('"shared"');
   });
 });

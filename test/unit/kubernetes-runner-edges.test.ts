@@ -108,6 +108,18 @@ describe('KubernetesRunner plan and apply', () => {
     expect((kube.double.get(ref)?.['spec'] as { acme: { email: string } }).acme.email).toBe('new@example.com');
   });
 
+  it('still plans a custom kind when one API group\'s discovery fails, as kubectl itself would', async () => {
+    await kube.double.close();
+    kube.double = await startKubernetesDouble({ token: kube.TOKEN, deny: (r) => r.path.startsWith('/apis/metrics.k8s.io') });
+    kube.double.kubeconfig(kube.kubeconfig);
+    kube.double.registerGroup({ group: 'metrics.k8s.io', version: 'v1beta1', resources: [{ kind: 'NodeMetrics', plural: 'nodes', namespaced: false }] });
+    kube.double.registerGroup({ group: 'example.com', version: 'v1', resources: [{ kind: 'Widget', plural: 'widgets', namespaced: true }] });
+    await project({ 'widget.yaml': 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 1\n' });
+    const outcome = await plan(runner(), ctx(), 'default');
+    expect(outcome.result).toBe('changes');
+    expect(actions(outcome)).toEqual(['+ Widget default/w1']);
+  });
+
   it('plans and applies a timestamp-like value exactly as written in Git', async () => {
     await project({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamps\ndata:\n  at: 2001-12-14t21:59:43.10-05:00\n' });
     const r = runner();
