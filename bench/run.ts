@@ -347,12 +347,19 @@ async function main(): Promise<void> {
     const bodyFile = join(dir, 'intake-body.json');
     writeFileSync(bodyFile, body);
     const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-    const load = JSON.parse(
-      await execFileText(tsx, [fileURLToPath(new URL('intake-load.ts', import.meta.url)), `${server.url}/events`, bodyFile, signBody(SECRET, body), String(DELIVERIES), String(CONCURRENCY)]),
-    ) as { refused: number; seconds: number; latencies: number[] };
-    const latencies = load.latencies.sort((a, b) => a - b);
-    const seconds = load.seconds;
-    const refused = load.refused;
+    // Two rounds of DELIVERIES each, from a fresh sender process each time. The first finds the
+    // intake code not yet optimised by V8 (the server has so far run plans, and 50 warm-up
+    // deliveries); the second is the steady state a long-running server works in. The target
+    // is judged on the second; the first is printed beside it.
+    const intakeRound = async (): Promise<{ perSecond: number; p50Ms: number; p99Ms: number; refused: number }> => {
+      const load = JSON.parse(
+        await execFileText(tsx, [fileURLToPath(new URL('intake-load.ts', import.meta.url)), `${server.url}/events`, bodyFile, signBody(SECRET, body), String(DELIVERIES), String(CONCURRENCY)]),
+      ) as { refused: number; seconds: number; latencies: number[] };
+      const sorted = load.latencies.sort((a, b) => a - b);
+      return { perSecond: Math.round(DELIVERIES / load.seconds), p50Ms: Number(percentile(sorted, 50).toFixed(2)), p99Ms: Number(percentile(sorted, 99).toFixed(2)), refused: load.refused };
+    };
+    const firstIntake = await intakeRound();
+    const steadyIntake = await intakeRound();
 
     await server.close();
     closed = true;
@@ -372,12 +379,10 @@ async function main(): Promise<void> {
           webhookIntake: {
             deliveries: DELIVERIES,
             concurrency: CONCURRENCY,
-            refused,
-            perSecond: Math.round(DELIVERIES / seconds),
-            p50Ms: Number(percentile(latencies, 50).toFixed(2)),
-            p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+            ...steadyIntake,
             target: { perSecond: 500, p99Ms: 50 },
-            meetsTarget: DELIVERIES / seconds >= 500 && percentile(latencies, 99) < 50,
+            meetsTarget: steadyIntake.perSecond >= 500 && steadyIntake.p99Ms < 50,
+            firstRound: { ...firstIntake, meetsTarget: firstIntake.perSecond >= 500 && firstIntake.p99Ms < 50 },
           },
         },
         null,
