@@ -105,6 +105,9 @@ export function startWalCheckpointer(db: Db, opts: CheckpointerOptions = {}): Wa
       stopping = true;
       // On before the worker's last checkpoint: no commit from here on grows an unwatched WAL.
       fallBack('stopped');
+      // Held until it has exited: unref'd, a process with nothing else left to do would exit
+      // inside this await, before the caller closes the database.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

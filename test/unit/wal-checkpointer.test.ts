@@ -1,4 +1,6 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -100,6 +102,28 @@ describe('WAL checkpointer', () => {
     // The last connection to close checkpoints and removes the WAL: nothing held it open.
     expect(existsSync(`${dbPath(dir)}-wal`)).toBe(false);
     expect(statSync(dbPath(dir)).size).toBeGreaterThan(0);
+  });
+
+  it('keeps a process with nothing else to do alive until stop has finished', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-ckpt-exit-'));
+    dirs.push(dir);
+    const script = join(dir, 'stop.mts');
+    const store = (name: string): string => fileURLToPath(new URL(`../../server/store/${name}`, import.meta.url));
+    writeFileSync(
+      script,
+      [
+        `import { openDb } from ${JSON.stringify(store('db.ts'))};`,
+        `import { startWalCheckpointer } from ${JSON.stringify(store('checkpointer.ts'))};`,
+        `const db = openDb({ dataDir: ${JSON.stringify(join(dir, 'data'))} });`,
+        'const checkpointer = startWalCheckpointer(db, { intervalMs: 50 });',
+        'await checkpointer?.ready;',
+        'await checkpointer?.stop();',
+        'db.close();',
+        "process.stdout.write('closed\\n');",
+      ].join('\n'),
+    );
+    const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+    expect(execFileSync(tsx, [script], { encoding: 'utf8' })).toBe('closed\n');
   });
 
   it('puts automatic checkpoints back and says so when the worker cannot open the database', async () => {
