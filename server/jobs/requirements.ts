@@ -54,11 +54,14 @@ export async function checkRequirements(ctx: JobContext, input: RequirementInput
             : 'the pull request is not mergeable (conflicts or failing required checks): resolve them, then plan and apply again',
       });
     }
-    if (rule === 'undiverged' && !(await containsBase(input.git, input.checkoutDir, repo.cloneUrl, pr.baseRef, pr.baseSha, pr.headSha))) {
-      refusals.push({
-        rule,
-        message: `the pull request does not contain the latest \`${pr.baseRef}\` (${pr.baseSha.slice(0, 7)}): merge or rebase \`${pr.baseRef}\` into it, then plan again`,
-      });
+    if (rule === 'undiverged') {
+      const base = await containsBase(input.git, input.checkoutDir, repo.cloneUrl, pr.baseRef, pr.headSha);
+      if (!base.contains) {
+        refusals.push({
+          rule,
+          message: `the pull request does not contain the latest \`${pr.baseRef}\` (${base.baseTip.slice(0, 7)}): merge or rebase \`${pr.baseRef}\` into it, then plan again`,
+        });
+      }
     }
   }
   return refusals;

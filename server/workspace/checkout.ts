@@ -115,18 +115,21 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutReques
 
 /**
  * Whether `headSha` contains the base branch's current head (Atlantis's `undiverged`): fetches
- * the base branch into the working tree and asks git for the merge base. The ref is under
- * `refs/worktree/`, which each worktree keeps to itself, so two pull requests never race for it.
+ * the base branch into the working tree and asks git whether that tip is an ancestor of the
+ * head. The tip is the one fetched now, never the pull request's `base.sha`, which GitHub
+ * leaves at the base it was opened against. The ref is under `refs/worktree/`, which each
+ * worktree keeps to itself, so two pull requests never race for it.
  */
-export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, baseSha: string, headSha: string): Promise<boolean> {
+export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, headSha: string): Promise<{ contains: boolean; baseTip: string }> {
   const git = gitAt(ctx, dir, cloneUrl);
   try {
     // A worktree's fetch writes into the cache it shares, and walks every tree's HEAD.
     const common = await commonDirOf(dir);
     const fetch = (): Promise<string> => timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]));
     await (common === null ? fetch() : ctx.locks.of(common).shared(fetch));
-    const mergeBase = (await git.raw(['merge-base', baseSha, headSha])).trim();
-    return mergeBase === baseSha;
+    const baseTip = (await git.raw(['rev-parse', '--verify', `refs/worktree/base/${baseRef}^{commit}`])).trim();
+    const mergeBase = (await git.raw(['merge-base', baseTip, headSha])).trim();
+    return { contains: mergeBase === baseTip, baseTip };
   } catch (err: unknown) {
     throw new GitError(`could not compare ${headSha.slice(0, 7)} with ${baseRef}: ${describeGitError(ctx, err)}`, { cause: err });
   }

@@ -137,10 +137,10 @@ describe('pull request working trees', () => {
     git(origin, 'update-ref', 'refs/pull/10/head', first);
     const other = await checkoutPull(ctx, { ...req, pull: 10, headSha: first });
     const answers = await Promise.all([
-      containsBase(ctx, one, req.cloneUrl, 'main', base, git(one, 'rev-parse', 'HEAD')),
-      containsBase(ctx, other, req.cloneUrl, 'main', base, first),
+      containsBase(ctx, one, req.cloneUrl, 'main', git(one, 'rev-parse', 'HEAD')),
+      containsBase(ctx, other, req.cloneUrl, 'main', first),
     ]);
-    expect(answers).toEqual([true, true]);
+    expect(answers).toEqual([{ contains: true, baseTip: base }, { contains: true, baseTip: base }]);
     expect(git(one, 'rev-parse', 'refs/worktree/base/main')).toBe(base);
   });
 

@@ -76,9 +76,22 @@ describe('apply requirements', () => {
     expect(await rules(context([]), pull({ mergeable }), ['mergeable'])).toEqual(expected);
   });
 
-  it('undiverged: holds while the head contains the base head, fails once the base moves on', async () => {
-    expect(await rules(context([]), pull({ baseSha: base1 }), ['undiverged'])).toEqual([]);
-    expect(await rules(context([]), pull({ baseSha: base2 }), ['undiverged'])).toEqual(['undiverged']);
+  it('undiverged: compares with the base branch as fetched now, not the base.sha GitHub left at the fork point', async () => {
+    // GitHub's base.sha is still base1, but main has moved on to base2: the head is behind.
+    const ctx = context([]);
+    const gitCtx = { root: dir, baseEnv: { PATH: process.env['PATH'] ?? '', HOME: dir }, masker: new SecretMasker(), token: null, githubHost: 'github.com', locks: new CacheLocks() };
+    const refused = await checkRequirements(ctx, { repo, pr: pull({ baseSha: base1 }), requirements: ['undiverged'], git: gitCtx, checkoutDir: tree });
+    expect(refused).toEqual([{ rule: 'undiverged', message: `the pull request does not contain the latest \`main\` (${base2.slice(0, 7)}): merge or rebase \`main\` into it, then plan again` }]);
+
+    // main merged into the branch: the new head contains base2, and undiverged holds.
+    git(origin, 'checkout', '-q', 'feature');
+    git(origin, 'merge', '-q', '--no-edit', 'main');
+    const merged = git(origin, 'rev-parse', 'HEAD');
+    git(origin, 'checkout', '-q', 'main');
+    git(tree, 'fetch', '-q', 'origin', 'feature');
+    git(tree, 'checkout', '-q', merged);
+    expect(await rules(ctx, pull({ headSha: merged, baseSha: base1 }), ['undiverged'])).toEqual([]);
+    git(tree, 'checkout', '-q', head);
   });
 
   it.each([
