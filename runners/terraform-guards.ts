@@ -15,6 +15,7 @@ const REFUSED_FLAGS: ReadonlyMap<string, string> = new Map([
   ['state-out', 'state stays where the backend keeps it'],
   ['backup', 'state backups stay where the backend keeps them'],
   ['generate-config-out', 'it writes generated configuration to a path of its own'],
+  ['detailed-exitcode', 'Tideline reads the plan result from that exit code: it is always on'],
 ]);
 
 /**

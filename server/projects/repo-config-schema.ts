@@ -126,6 +126,8 @@ export const ProjectSchema = z
   }));
 
 export const UNSUPPORTED_PROJECT_KEYS = [
+  // Atlantis downloads and runs that terraform version; Tideline runs the server's one.
+  'terraform_version',
   'terraform_distribution',
   'plan_requirements',
   'import_requirements',

@@ -185,6 +185,11 @@ describe('parseRepoConfig on realistic files', () => {
     });
   });
 
+  it('warns that a terraform_version is not run: the server runs its own terraform', () => {
+    const config = configOf(parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    terraform_version: v0.12.31\n', 'tideline.yaml', root));
+    expect(config.warnings).toEqual(['`projects[0].terraform_version` is not supported by Tideline yet and is ignored']);
+  });
+
   it('warns about stages and steps it does not run, naming each', () => {
     const config = configOf(parseRepoConfig(MONOREPO, 'tideline.yaml', root));
     expect(config.workflows['plan-only']?.plan).toEqual([
@@ -193,6 +198,8 @@ describe('parseRepoConfig on realistic files', () => {
     ]);
     expect(config.workflows['plan-only']?.apply).toEqual([{ kind: 'apply', extraArgs: [] }]);
     expect(config.warnings).toEqual([
+      '`projects[0].terraform_version` is not supported by Tideline yet and is ignored',
+      '`projects[1].terraform_version` is not supported by Tideline yet and is ignored',
       '`workflows.plan-only.policy_check` is not supported by Tideline yet: the stage is ignored',
       '`workflows.plan-only.plan.steps[2]` (`show`) is not supported by Tideline yet: the step is skipped',
     ]);
@@ -218,10 +225,11 @@ describe('parseRepoConfig on realistic files', () => {
       '`projects[0].repo_locks`',
       '`projects[0].custom_policy_check`',
       '`projects[0].silence_pr_comments`',
+      '`projects[0].terraform_version`',
     ]) {
       expect(warned).toContain(key);
     }
-    expect(config.warnings).toHaveLength(11);
+    expect(config.warnings).toHaveLength(12);
   });
 
   it.each([

@@ -189,6 +189,8 @@ describe('TerraformRunner with the real terraform', () => {
     ['-state-out=/tmp/s', '-state-out'],
     ['-backup=/tmp/b', '-backup'],
     ['-generate-config-out=/tmp/g.tf', '-generate-config-out'],
+    // Would turn a plan with changes into exit code 0, read as "No changes".
+    ['-detailed-exitcode=false', '-detailed-exitcode'],
   ])('refuses the extra arg %s before running terraform', async (arg, flag) => {
     const planFile = path.join(tmp, 'refused.tfplan');
     const ctx = run({ extraArgs: ['-refresh=false', arg] });
