@@ -3,8 +3,11 @@
 
 import { simpleGit } from 'simple-git';
 
-/** Worktrees with per-worktree refs (2.20) and `fetch --no-auto-maintenance` (2.29). */
-export const MIN_GIT_VERSION = { major: 2, minor: 29 } as const;
+/**
+ * Worktrees with per-worktree refs (2.20), `fetch --no-auto-maintenance` (2.29), and config
+ * from the environment (GIT_CONFIG_COUNT, 2.31), which carries the token's header.
+ */
+export const MIN_GIT_VERSION = { major: 2, minor: 31 } as const;
 
 const NEEDED = `${MIN_GIT_VERSION.major}.${MIN_GIT_VERSION.minor}`;
 

@@ -204,20 +204,25 @@ export async function refValue(gitDir: string, ref: string): Promise<string | nu
   }
 }
 
+/**
+ * simple-git for `dir`. The token, for a clone URL on the GitHub host, goes to git as an HTTP
+ * header through git's environment (GIT_CONFIG_COUNT/KEY/VALUE, git 2.31), never in its
+ * arguments: those are world-readable in /proc/<pid>/cmdline and in `ps` while git runs.
+ */
 export function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
-  const config: string[] = [];
   const token = tokenFor(ctx, cloneUrl);
-  if (token !== null) {
-    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-    config.push(`http.extraHeader=Authorization: Basic ${basic}`);
-  }
+  const header: Record<string, string> =
+    token === null
+      ? {}
+      : { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
   return simpleGit({
     baseDir: dir,
     binary: 'git',
-    config,
     timeout: { block: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS },
-    allowEnvironment: Object.keys(GIT_ENV),
-  }).env({ ...ctx.baseEnv, ...GIT_ENV });
+    allowEnvironment: [...Object.keys(GIT_ENV), ...Object.keys(header)],
+    // simple-git refuses GIT_CONFIG_COUNT unless told: here the server sets it, to one key.
+    ...(token === null ? {} : { unsafe: { allowUnsafeConfigEnvCount: true } }),
+  }).env({ ...ctx.baseEnv, ...GIT_ENV, ...header });
 }
 
 /** The token goes only to `https://` URLs on the configured GitHub host. */

@@ -81,7 +81,7 @@ describe('server start-up', () => {
         timeout: 30_000,
       });
       expect(res.status).toBe(1);
-      expect(res.stderr).toContain('git 2.25.1 on PATH is too old: Tideline needs git 2.29 or newer');
+      expect(res.stderr).toContain('git 2.25.1 on PATH is too old: Tideline needs git 2.31 or newer');
       expect(res.stderr).not.toContain('s3cret-value');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -2,11 +2,14 @@
 // checkout that needs no second fetch; a later checkout fetches into the same tree. Trees are
 // worktrees of one object cache per repository; trees of the older layout keep working.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkoutPull, containsBase, prefetchPull, prepareCheckout, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
-import { cacheDir, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
+import { cacheDir, gitAt, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
+import { CacheLocks } from '../../server/workspace/cache-lock.js';
+import { SecretMasker } from '../../runners/secrets.js';
 import { gitOrigin } from '../support/git-origin.js';
 
 const { origin, first, ctx, git, commit } = gitOrigin('tideline-checkout-');
@@ -201,5 +204,26 @@ describe('pull request working trees', () => {
     ['file:///srv/git/infra.git', 'github.com', null],
   ])('sends the token for %s (host %s): %s', (url, host, expected) => {
     expect(tokenFor({ token: 'tok', githubHost: host }, url)).toBe(expected);
+  });
+
+  it('hands git the token as a header in its environment, never in its arguments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-git-token-'));
+    try {
+      const ctx = { root: dir, baseEnv: { PATH: process.env['PATH'] ?? '', HOME: dir }, masker: new SecretMasker(), token: 'ghs_tokenvalue', githubHost: 'github.com', locks: new CacheLocks() };
+      const header = `Authorization: Basic ${Buffer.from('x-access-token:ghs_tokenvalue').toString('base64')}`;
+      // The real git reads it as configuration ...
+      expect((await gitAt(ctx, dir, 'https://github.com/acme/infra.git').raw(['config', '--get', 'http.extraHeader'])).trim()).toBe(header);
+      // ... and a git that logs its command line never sees it there.
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${join(dir, 'argv.log')}\n`, { mode: 0o755 });
+      await gitAt({ ...ctx, baseEnv: { ...ctx.baseEnv, PATH: `${bin}:${ctx.baseEnv.PATH}` } }, dir, 'https://github.com/acme/infra.git').raw(['fetch', 'origin']);
+      const argv = readFileSync(join(dir, 'argv.log'), 'utf8');
+      expect(argv).toContain('fetch origin');
+      expect(argv).not.toContain('Authorization');
+      expect(argv).not.toContain(Buffer.from('x-access-token:ghs_tokenvalue').toString('base64'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
