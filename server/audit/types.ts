@@ -14,6 +14,7 @@ export const AUDIT_TYPES = [
   'automerge',
   'requirement.refused',
   'permission.refused',
+  'command.refused',
   'drift.check',
   'drift.transition',
   'drift.remediation',

@@ -39,6 +39,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   if (stale.length > 0) {
     const first = stale[0] as SavedPlan;
     const reason = `the plan was made from ${first.headSha.slice(0, 7)} but the pull request's head is now ${pr.headSha.slice(0, 7)}: the plan is stale, run plan again`;
+    ctx.audit.append({ type: 'command.refused', actor: job.actor, repo: repo.fullName, pull, fields: { command: 'apply', reason: 'the plan is stale', planHeadSha: first.headSha, headSha: pr.headSha } });
     await reply(ctx, repo, pull, renderStalePlan(ctx.render, stale.length === 1 ? first.project : null, reason));
     await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: the plan is stale, run plan again');
     return;
@@ -49,6 +50,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   if (unseen.length > 0) {
     const first = unseen[0] as SavedPlan;
     const reason = 'the plan was made but never posted to this pull request (the server stopped, or GitHub refused the reply), so nobody has reviewed it: run plan again';
+    ctx.audit.append({ type: 'command.refused', actor: job.actor, repo: repo.fullName, pull, fields: { command: 'apply', reason: 'the plan was never posted', headSha: pr.headSha } });
     await reply(ctx, repo, pull, renderStalePlan(ctx.render, unseen.length === 1 ? first.project : null, reason));
     await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: the plan was never shown, run plan again');
     return;

@@ -51,12 +51,14 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const prepared = await preparing;
       if (pr.state !== 'open') {
         log.info('pull request is closed: command ignored');
+        ctx.audit.append({ type: 'command.refused', actor: payload.actor, repo: payload.repo.fullName, pull: payload.pull, fields: { command: payload.command.name, reason: 'the pull request is closed', headSha: pr.headSha, deliveryId: payload.deliveryId } });
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, 'this pull request is closed: commands run only on open pull requests'));
         return;
       }
       // As Atlantis without --allow-fork-prs: a fork's code never runs unless the operator allows it.
       if ((payload.command.name === 'plan' || payload.command.name === 'apply') && ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo)) {
         log.warn({ headRepo: pr.headRepo }, 'command on a pull request from a fork refused');
+        ctx.audit.append({ type: 'command.refused', actor: payload.actor, repo: payload.repo.fullName, pull: payload.pull, fields: { command: payload.command.name, reason: 'the pull request is from a fork', headRepo: pr.headRepo, headSha: pr.headSha, deliveryId: payload.deliveryId } });
         const from = pr.headRepo === null ? 'a repository that has been deleted' : `the fork ${pr.headRepo}`;
         await reply(jctx, payload.repo, payload.pull, renderError(ctx.render, payload.command.name, `this pull request's branch is in ${from}, and this server does not run pull requests from forks: an operator can set TIDELINE_ALLOW_FORK_PRS=true to allow it`));
         return;

@@ -46,6 +46,11 @@ describe('pull requests from forks', () => {
     expect(h.double.statuses(REPO, pr.headSha)).toEqual([]);
     expect(h.server.db.prepare('SELECT COUNT(*) AS n FROM plans').get()).toEqual({ n: 0 });
     expect(h.server.db.prepare('SELECT COUNT(*) AS n FROM locks').get()).toEqual({ n: 0 });
+    const refused = h.server.db.prepare("SELECT actor, fields FROM audit WHERE type = 'command.refused' ORDER BY seq").all() as { actor: string; fields: string }[];
+    expect(refused.map((r) => ({ actor: r.actor, ...(JSON.parse(r.fields) as Record<string, unknown>) }))).toEqual([
+      expect.objectContaining({ actor: 'stranger', command: 'plan', reason: 'the pull request is from a fork', headRepo: 'stranger/public-infra' }),
+      expect.objectContaining({ actor: 'stranger', command: 'apply', reason: 'the pull request is from a fork' }),
+    ]);
     expect(h.double.violations).toEqual([]);
   });
 });

@@ -63,6 +63,8 @@ describe('a reply GitHub refuses', () => {
     expect(refusal).toContain('the plan was made but never posted to this pull request (the server stopped, or GitHub refused the reply), so nobody has reviewed it: run plan again');
     expect(await finalStatus('tideline/apply', 1)).toMatchObject({ state: 'failure', description: 'apply refused: the plan was never shown, run plan again' });
     expect(existsSync(stateFile)).toBe(false);
+    const refused = h.server.db.prepare("SELECT fields FROM audit WHERE type = 'command.refused'").all() as { fields: string }[];
+    expect(refused.map((r) => JSON.parse(r.fields) as Record<string, unknown>)).toEqual([expect.objectContaining({ command: 'apply', reason: 'the plan was never posted' })]);
   });
 
   it('keeps what ran as the job error when GitHub refuses the error comment too', async () => {

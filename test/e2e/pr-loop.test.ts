@@ -97,6 +97,9 @@ describe('pull request loop', () => {
     expect(stale).toContain('run plan again');
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { resources: { instances: { attributes: { input: { value: string } } }[] }[] };
     expect(state.resources[0]?.instances[0]?.attributes.input.value).toBe('two');
+    const refused = h.server.db.prepare("SELECT pull, fields FROM audit WHERE type = 'command.refused' ORDER BY seq DESC LIMIT 1").get() as { pull: number; fields: string };
+    expect(refused.pull).toBe(2);
+    expect(JSON.parse(refused.fields)).toMatchObject({ command: 'apply', reason: 'the plan is stale', headSha: h.double.headSha(REPO, 2) });
   });
 
   it('plans a push that adds a module: the warm tree skipped init, terraform asked for it, and got it', async () => {
