@@ -2,13 +2,14 @@
 // machines are noisy: the comment→plan latency is divided by a raw `terraform init && terraform
 // plan` of the same directory timed in the same run.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { signBody, startGitHubDouble, type StartedGitHubDouble } from '../sandbox/github/index.js';
+import { startGitHubDouble, type StartedGitHubDouble } from '../sandbox/github/index.js';
+import { measureIntake, percentile } from './intake-rounds.js';
 import { WRITE_PACING } from '../server/github/octokit-forge.js';
 
 const REPO = 'acme/bench';
@@ -29,13 +30,6 @@ const SIZES = (process.env['BENCH_SIZES'] ?? '1,200,1000').split(',').map((text)
 /** A root module of `resources` built-in resources; more resources mean more terraform work. */
 function tfModule(stateFile: string, value: string, resources: number): string {
   return `terraform {\n  backend "local" { path = ${JSON.stringify(stateFile)} }\n}\nresource "terraform_data" "x" {\n  count = ${resources}\n  input = "${value}-\${count.index}"\n}\n`;
-}
-
-/** Runs a command without blocking the event loop (the server under test lives in it). */
-function execFileText(file: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err === null ? resolve(stdout) : reject(err)));
-  });
 }
 
 interface ServerProcess {
@@ -130,11 +124,6 @@ function versusRaw(viaServer: readonly number[], raw: readonly number[]): Record
     ratio: Number(ratio.toFixed(3)),
     meetsTarget: ratio <= RATIO_TARGET,
   };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
 }
 
 function median(values: readonly number[]): number {
@@ -340,26 +329,10 @@ async function main(): Promise<void> {
     // run starts after the pacers have been idle long enough to hold full buckets.
     const shippedWritePacing = await measureWritePacing(double, server.url, { ...serverEnv, BENCH_GITHUB_PACING: '1', TIDELINE_DATA_DIR: join(dir, 'data-paced') }, stateDir);
 
-    // 3. Webhook intake: signed deliveries at fixed concurrency from a separate process (GitHub
-    // is another machine), each with its own delivery id, acknowledged by the server here.
+    // 3. Webhook intake, a first round and a steady one (intake-rounds.ts).
     const pr = await double.openPull(REPO, { branch: 'intake', files: { 'notes.md': 'x\n' } });
     const body = JSON.stringify(double.commentPayload(REPO, pr.number, 'looks good to me'));
-    const bodyFile = join(dir, 'intake-body.json');
-    writeFileSync(bodyFile, body);
-    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-    // Two rounds of DELIVERIES each, from a fresh sender process each time. The first finds the
-    // intake code not yet optimised by V8 (the server has so far run plans, and 50 warm-up
-    // deliveries); the second is the steady state a long-running server works in. The target
-    // is judged on the second; the first is printed beside it.
-    const intakeRound = async (): Promise<{ perSecond: number; p50Ms: number; p99Ms: number; refused: number }> => {
-      const load = JSON.parse(
-        await execFileText(tsx, [fileURLToPath(new URL('intake-load.ts', import.meta.url)), `${server.url}/events`, bodyFile, signBody(SECRET, body), String(DELIVERIES), String(CONCURRENCY)]),
-      ) as { refused: number; seconds: number; latencies: number[] };
-      const sorted = load.latencies.sort((a, b) => a - b);
-      return { perSecond: Math.round(DELIVERIES / load.seconds), p50Ms: Number(percentile(sorted, 50).toFixed(2)), p99Ms: Number(percentile(sorted, 99).toFixed(2)), refused: load.refused };
-    };
-    const firstIntake = await intakeRound();
-    const steadyIntake = await intakeRound();
+    const webhookIntake = await measureIntake(`${server.url}/events`, SECRET, body, join(dir, 'intake-body.json'), DELIVERIES, CONCURRENCY);
 
     await server.close();
     closed = true;
@@ -376,14 +349,7 @@ async function main(): Promise<void> {
           projectSelection,
           driftSweep,
           auditExport,
-          webhookIntake: {
-            deliveries: DELIVERIES,
-            concurrency: CONCURRENCY,
-            ...steadyIntake,
-            target: { perSecond: 500, p99Ms: 50 },
-            meetsTarget: steadyIntake.perSecond >= 500 && steadyIntake.p99Ms < 50,
-            firstRound: { ...firstIntake, meetsTarget: firstIntake.perSecond >= 500 && firstIntake.p99Ms < 50 },
-          },
+          webhookIntake,
         },
         null,
         2,

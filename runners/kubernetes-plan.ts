@@ -183,3 +183,30 @@ export async function checkPrune(
   }
   return check;
 }
+
+/**
+ * Prune candidates of a project, less those another project declares (`claimed`: applied or
+ * planned elsewhere; `held`: only planned elsewhere, which the project keeps remembering, since
+ * that plan may never be applied).
+ */
+export function unclaimedCandidates(
+  refs: readonly ObjectRef[],
+  previouslyApplied: readonly ObjectRef[],
+  claimedElsewhere: readonly ObjectRef[] = [],
+  plannedElsewhere: readonly ObjectRef[] = [],
+): { candidates: ObjectRef[]; claimed: ObjectRef[]; held: ObjectRef[] } {
+  const all = pruneCandidates(refs, previouslyApplied);
+  const applied = new Set(claimedElsewhere.map(refKey));
+  const planned = new Set(plannedElsewhere.map(refKey));
+  const claimedBy = (r: ObjectRef): boolean => applied.has(refKey(r)) || planned.has(refKey(r));
+  return {
+    candidates: all.filter((r) => !claimedBy(r)),
+    claimed: all.filter(claimedBy),
+    held: all.filter((r) => planned.has(refKey(r)) && !applied.has(refKey(r))),
+  };
+}
+
+export function movedNote(claimed: readonly ObjectRef[]): string {
+  const one = claimed.length === 1;
+  return `not pruned: ${claimed.map(formatRef).join(', ')} ${one ? 'is' : 'are'} no longer in this project but another project declares ${one ? 'it' : 'them'} now`;
+}

@@ -8,7 +8,7 @@
 // and objects of cluster-scoped kinds lose their namespace everywhere: bundle, prune lists, claims.
 
 import { kubectl, type KubectlCall } from './kubernetes-kubectl.js';
-import { bundleOf, CLUSTER_SCOPED_KINDS, groupOf, type RenderedBundle } from './manifests.js';
+import { bundleOf, groupOf, type RenderedBundle } from './manifests.js';
 import type { ObjectRef } from './types.js';
 
 /** API groups of Kubernetes itself: CLUSTER_SCOPED_KINDS already says which of their kinds are cluster-scoped. */
@@ -49,7 +49,7 @@ export async function clusterScopedKinds(call: KubectlCall, refs: readonly Objec
 }
 
 export function rescopeRef(ref: ObjectRef, clusterKinds: ReadonlySet<string> | null): ObjectRef {
-  if (clusterKinds === null || ref.namespace === null || CLUSTER_SCOPED_KINDS.has(groupKind(ref)) || !clusterKinds.has(groupKind(ref))) return ref;
+  if (clusterKinds === null || ref.namespace === null || !clusterKinds.has(groupKind(ref))) return ref;
   return { ...ref, namespace: null };
 }
 

@@ -24,7 +24,7 @@ import {
   type Session,
 } from './kubernetes-kubectl.js';
 import { clusterScopedKinds, rescopeBundle, rescopeRefs } from './kubernetes-scope.js';
-import { checkPrune, pruneCandidates, serverDiff } from './kubernetes-plan.js';
+import { checkPrune, movedNote, serverDiff, unclaimedCandidates } from './kubernetes-plan.js';
 import { formatManifestProblem, formatRef, parseBundle, refKey, sha256, type RenderedBundle } from './manifests.js';
 import { elapsed, preparePlanFile } from './terraform.js';
 import type { ApplyOutcome, ObjectAction, ObjectRef, PlanOutcome, PlannedObjectChange, RunContext } from './types.js';
@@ -234,7 +234,7 @@ export class KubernetesRunner {
       warnings.push(`${formatRef(ref)}: ${conflict}. Apply will fail unless forced: comment apply with \`-- --force-conflicts\` (the server must allow it).`);
     }
 
-    const { candidates, claimed } = unclaimedCandidates(bundle.objects.map((o) => o.ref), ctx);
+    const { candidates, claimed } = unclaimedCandidates(bundle.objects.map((o) => o.ref), ctx.previouslyApplied, ctx.claimedElsewhere, ctx.plannedElsewhere);
     if (claimed.length > 0) warnings.push(movedNote(claimed));
     if (!ctx.prune) {
       if (candidates.length > 0) {
@@ -284,7 +284,8 @@ export class KubernetesRunner {
       const call = this.#call(ctx, session);
       // As in plan: what was applied before under a namespace its cluster-scoped kind has not.
       const clusterKinds = await clusterScopedKinds(call, [...refs, ...ctx.previouslyApplied], this.#timeouts.getMs);
-      const { candidates, claimed, held } = unclaimedCandidates(rescopeRefs(refs, clusterKinds), rescopeContext(ctx, clusterKinds));
+      const scoped = rescopeContext(ctx, clusterKinds);
+      const { candidates, claimed, held } = unclaimedCandidates(rescopeRefs(refs, clusterKinds), scoped.previouslyApplied, scoped.claimedElsewhere, scoped.plannedElsewhere);
       const keepAll = { remember: [...refs, ...candidates, ...held], bundleSha256 };
       const outputs: string[] = [];
       if (refs.length > 0) {
@@ -368,28 +369,6 @@ function planText(
   if (warnings.length > 0) parts.push(warnings.map((w) => `Warning: ${w}`).join('\n'));
   if (diff !== '') parts.push(diff.trimEnd());
   return `${parts.join('\n\n')}\n`;
-}
-
-/** Prune candidates of this project, less those another project now declares. */
-/**
- * Prune candidates of this project, less those another project declares (`claimed`: both
- * kinds; `held`: those only planned elsewhere, which this project keeps remembering).
- */
-function unclaimedCandidates(refs: readonly ObjectRef[], ctx: KubeRunContext): { candidates: ObjectRef[]; claimed: ObjectRef[]; held: ObjectRef[] } {
-  const all = pruneCandidates(refs, ctx.previouslyApplied);
-  const applied = new Set((ctx.claimedElsewhere ?? []).map(refKey));
-  const planned = new Set((ctx.plannedElsewhere ?? []).map(refKey));
-  const claimedBy = (r: ObjectRef): boolean => applied.has(refKey(r)) || planned.has(refKey(r));
-  return {
-    candidates: all.filter((r) => !claimedBy(r)),
-    claimed: all.filter(claimedBy),
-    held: all.filter((r) => planned.has(refKey(r)) && !applied.has(refKey(r))),
-  };
-}
-
-function movedNote(claimed: readonly ObjectRef[]): string {
-  const one = claimed.length === 1;
-  return `not pruned: ${claimed.map(formatRef).join(', ')} ${one ? 'is' : 'are'} no longer in this project but another project declares ${one ? 'it' : 'them'} now`;
 }
 
 /** The prune inputs with cluster-scoped objects out of any namespace (see kubernetes-scope.ts). */

@@ -24,6 +24,11 @@ export interface PullInfo {
   htmlUrl: string;
 }
 
+/** A pull request's head is in another repository than its base: a fork (or a deleted one, null). */
+export function isFork(baseRepo: string, headRepo: string | null): boolean {
+  return headRepo === null || headRepo.toLowerCase() !== baseRepo.toLowerCase();
+}
+
 export type StatusState = 'pending' | 'success' | 'failure' | 'error';
 
 export interface CommitStatus {

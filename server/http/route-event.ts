@@ -1,6 +1,7 @@
 // Turns one verified webhook into the jobs it asks for. Pure apart from its inputs: no I/O,
 // so the intake can commit the delivery and its jobs in one transaction and answer at once.
 
+import { isFork } from '../github/forge.js';
 import { helpText } from '../commands/help.js';
 import { parseComment } from '../commands/parse.js';
 import { renderInvalidCommand, type RenderContext } from '../comments/index.js';
@@ -149,9 +150,4 @@ export function pullKey(repo: RepoInfo, pull: number): string {
 /** A job of one pull request: jobs of the same pull run one at a time (they share its trees). */
 function pullJob<T extends JobType>(type: T, repo: RepoInfo, pull: number, payload: JobPayload<T>): NewJob<T> {
   return { type, repo: repo.fullName, pull, serialKey: pullKey(repo, pull), payload };
-}
-
-/** A pull request's head is in another repository than its base: a fork (or a deleted one, null). */
-export function isFork(baseRepo: string, headRepo: string | null): boolean {
-  return headRepo === null || headRepo.toLowerCase() !== baseRepo.toLowerCase();
 }

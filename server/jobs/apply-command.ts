@@ -14,7 +14,7 @@ import { executionWaves, type Project } from '../projects/index.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
-import { automergeIfDone, automergeOn, unplannedProjects } from './automerge.js';
+import { automergeIfDone, automergeOn, automergeProjects, unplannedProjects } from './automerge.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
@@ -73,9 +73,10 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   }
   // --auto-merge-disabled: this apply merges nothing, so it need not wait for every plan.
   const automerge = automergeOn(loaded.setup) && command.autoMerge?.disabled !== true;
+  const changed = automerge ? await automergeProjects(ctx, job, pr, root, loaded.setup) : [];
   if (automerge) {
     // Atlantis: with automerge, all plans must succeed before any is applied.
-    const unplanned = await unplannedProjects(ctx, job, pr, root, loaded.setup);
+    const unplanned = unplannedProjects(ctx, job, pr, changed);
     if (unplanned.length > 0) {
       const message = automergeWaitMessage(unplanned, pr.headSha);
       ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: repo.fullName, pull, fields: { requirement: 'automerge', message, headSha: pr.headSha } });
@@ -139,7 +140,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
     (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
   );
-  if (failed === 0 && automerge) await automergeIfDone(ctx, job, pr, root, loaded.setup, command.autoMerge?.method ?? 'merge');
+  if (failed === 0 && automerge) await automergeIfDone(ctx, job, pr, changed, command.autoMerge?.method ?? 'merge');
 }
 
 async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, setup: ProjectSetup, plan: SavedPlan): Promise<ApplyOutcome> {

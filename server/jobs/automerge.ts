@@ -19,8 +19,8 @@ export function automergeOn(setup: ProjectSetup): boolean {
   return setup.config?.automerge === true;
 }
 
-/** The projects the pull request changes (as a plan naming none would pick them). */
-async function changed(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<Project[]> {
+/** The projects the pull request changes (as a plan naming none would pick them): listed once per apply. */
+export async function automergeProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<Project[]> {
   return (await changedProjects(ctx, job.repo, job.pull, pr, root, setup))('command').projects;
 }
 
@@ -32,9 +32,9 @@ function plansByKey(ctx: JobContext, job: CommandJob): Map<string, SavedPlan> {
  * With automerge on: the changed projects without a successful, shown plan of the head. Apply
  * waits until there are none (Atlantis: "all plans must succeed").
  */
-export async function unplannedProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup): Promise<Project[]> {
+export function unplannedProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, changed: readonly Project[]): Project[] {
   const plans = plansByKey(ctx, job);
-  return (await changed(ctx, job, pr, root, setup)).filter((project) => {
+  return changed.filter((project) => {
     const plan = plans.get(lockKey(job.repo.fullName, project));
     return plan === undefined || plan.headSha !== pr.headSha || !plan.shown;
   });
@@ -44,15 +44,16 @@ export async function unplannedProjects(ctx: JobContext, job: CommandJob, pr: Pu
  * After an apply in which every project succeeded: merges the pull request when every changed
  * project, and every other plan of the head, is applied or had no changes. Says what it did.
  */
-export async function automergeIfDone(ctx: JobContext, job: CommandJob, pr: PullInfo, root: string, setup: ProjectSetup, method: MergeMethod): Promise<void> {
+export async function automergeIfDone(ctx: JobContext, job: CommandJob, pr: PullInfo, changed: readonly Project[], method: MergeMethod): Promise<void> {
   const { repo, pull } = job;
   const plans = plansByKey(ctx, job);
   const done = (plan: SavedPlan | undefined): boolean => plan !== undefined && plan.headSha === pr.headSha && plan.shown && (plan.appliedAt !== null || !plan.hasChanges);
-  const waiting = (await changed(ctx, job, pr, root, setup)).filter((p) => !done(plans.get(lockKey(repo.fullName, p))));
-  const changedKeys = new Set(waiting.map((p) => lockKey(repo.fullName, p)));
-  for (const plan of plans.values()) {
-    if (!changedKeys.has(plan.projectKey) && plan.headSha === pr.headSha && !done(plan)) waiting.push(plan.project);
-  }
+  const changedKeys = new Set(changed.map((p) => lockKey(repo.fullName, p)));
+  const waiting = [
+    ...changed.filter((p) => !done(plans.get(lockKey(repo.fullName, p)))),
+    // Any other plan of this head (e.g. `-d` of a project the pull request does not change).
+    ...[...plans.values()].filter((plan) => !changedKeys.has(plan.projectKey) && plan.headSha === pr.headSha && !done(plan)).map((plan) => plan.project),
+  ];
   if (waiting.length > 0) {
     await reply(ctx, repo, pull, renderAutomergeWaiting(waiting));
     return;

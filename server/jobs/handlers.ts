@@ -3,8 +3,7 @@
 
 import type { CommandName } from '../commands/types.js';
 import { renderError } from '../comments/index.js';
-import type { PullInfo } from '../github/forge.js';
-import { isFork } from '../http/route-event.js';
+import { isFork, type PullInfo } from '../github/forge.js';
 import { runDriftSweep, type DriftDeps } from '../drift/index.js';
 import { runApply } from './apply-command.js';
 import type { JobContext } from './context.js';

@@ -21,7 +21,7 @@ import { deletePlan, markShown, planFilePath, plansOfPull, savePlan } from './pl
 import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { planKubernetes, renderProject, type Rendered } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
-import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
+import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
 import { JobInterruptedError } from './worker-pool.js';
 import type { CommandJob, Prepared } from './types.js';
 
@@ -70,10 +70,9 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
 
       // Kubernetes manifests are rendered and validated before anything is locked or touches a
       // cluster, all of them first: an object one project declares is one no other may prune.
-      const rendered = new Map<Project, Rendered>();
-      for (const project of projects) {
-        if (project.kind === 'kubernetes') rendered.set(project, await renderProject(ctx, project, trees.get(project.workspace) ?? root));
-      }
+      const kube = projects.filter((p) => p.kind === 'kubernetes');
+      const renders = await mapLimit(kube, ctx.parallelism, (project) => renderProject(ctx, project, trees.get(project.workspace) ?? root));
+      const rendered = new Map<Project, Rendered>(kube.map((project, i) => [project, renders[i] as Rendered]));
       const declaredBesides = (project: Project): ObjectRef[] =>
         [...rendered].flatMap(([other, r]) => (other === project || !r.ok ? [] : r.bundle.objects.map((o) => o.ref)));
 
@@ -83,10 +82,10 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
         const done = await mapByProjectDir(wave, ctx.parallelism, async (project) => {
           const tree = trees.get(project.workspace) ?? root;
           let bundle: RenderedBundle | undefined;
-          const kube = rendered.get(project);
-          if (kube !== undefined) {
-            if (!kube.ok) return { project, outcome: kube.outcome };
-            bundle = kube.bundle;
+          const render = rendered.get(project);
+          if (render !== undefined) {
+            if (!render.ok) return { project, outcome: render.outcome };
+            bundle = render.bundle;
           }
           const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
           if (!lock.acquired) {
