@@ -74,7 +74,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
   const fileConfig = opts.fileConfig ?? loadServerFileConfig(settings.configFile);
-  const gitVersion = await requireGit(settings.childEnv);
+  const gitVersion = await requireGit({ baseEnv: settings.childEnv, masker });
   const repaired = await repairCaches(join(settings.dataDir, 'repos'));
   if (repaired.length > 0) log.warn({ trees: repaired }, 'removed working trees a killed `git worktree add` left half-made; the next run makes them again');
   const db = openDb({ dataDir: settings.dataDir });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ProjectKind } from '../../runners/types.js';
 import { DEFAULT_DRIFT_SETTINGS } from '../../config/drift-settings.js';
 import { SERVER_ACTOR } from '../audit/index.js';
-import { refOf } from '../jobs/post.js';
+import { jobGit, refOf } from '../jobs/post.js';
 import { loadProjectSetup } from '../jobs/project-setup.js';
 import { mapByProjectDir } from '../jobs/run-project.js';
 import { JobInterruptedError } from '../jobs/worker-pool.js';
@@ -89,7 +89,7 @@ async function sweepLeased(deps: DriftDeps, repo: RepoInfo, opts: SweepOptions, 
     return summary(repo, opts.trigger, started, now, { ran: true, reason, headSha, projects: [] });
   };
 
-  const git: GitContext = { ...ctx.git, token: await ctx.forge.cloneToken(refOf(repo)) };
+  const git = await jobGit(ctx, repo);
   const branch = { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, branch: repo.defaultBranch };
   let root: { dir: string; headSha: string };
   try {

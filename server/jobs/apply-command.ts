@@ -18,7 +18,7 @@ import { automergeIfDone, automergeOn, automergeProjects, unplannedProjects } fr
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { markApplied, plansOfPull, type SavedPlan } from './plan-store.js';
-import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
+import { postThenSettle, jobGit, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
@@ -64,7 +64,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     return;
   }
 
-  const git: GitContext = { ...ctx.git, token: await ctx.forge.cloneToken(refOf(repo)) };
+  const git = await jobGit(ctx, repo);
   const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { reuse: true });
   const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
   if (!loaded.ok) {

@@ -8,7 +8,7 @@ import { runDriftSweep, type DriftDeps } from '../drift/index.js';
 import { runApply } from './apply-command.js';
 import type { JobContext } from './context.js';
 import { runPlan } from './plan-command.js';
-import { refOf, reply, settleInterrupted } from './post.js';
+import { jobGit, refOf, reply, settleInterrupted } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
@@ -28,8 +28,7 @@ const COMMANDS: Record<CommandName, CommandHandler> = {
 /** A plan's tree is made ready beside the GitHub call that names the head (prepareCheckout). */
 async function prepareTree(ctx: JobContext, job: CommandJob): Promise<Prepared> {
   try {
-    const token = await ctx.forge.cloneToken(refOf(job.repo));
-    const resetAt = await prepareCheckout({ ...ctx.git, token }, { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' });
+    const resetAt = await prepareCheckout(await jobGit(ctx, job.repo), { owner: job.repo.owner, name: job.repo.name, cloneUrl: job.repo.cloneUrl, pull: job.pull, workspace: 'default' });
     return { resetAt };
   } catch (err: unknown) {
     ctx.log.debug({ err }, 'preparing the tree failed; the checkout does it again');

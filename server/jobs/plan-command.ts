@@ -18,7 +18,7 @@ import { changedProjects } from './changed-projects.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
 import { sha256, sha256File } from './digest.js';
 import { deletePlan, markShown, planFilePath, plansOfPull, savePlan } from './plan-store.js';
-import { postThenSettle, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
+import { postThenSettle, jobGit, refOf, reply, REPLY_FAILED_NOTE, sendPending, setStatus, settleIfThrown } from './post.js';
 import { planKubernetes, renderProject, type Rendered } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
@@ -27,7 +27,7 @@ import type { CommandJob, Prepared } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared = { resetAt: null }): Promise<void> {
   const { repo, pull, command } = job;
-  const git: GitContext = { ...ctx.git, token: await ctx.forge.cloneToken(refOf(repo)) };
+  const git = await jobGit(ctx, repo);
   const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { resetAt: prepared.resetAt });
 
   const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);

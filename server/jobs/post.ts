@@ -3,12 +3,19 @@
 import { splitComment } from '../comments/split.js';
 import type { RepoRef, StatusState } from '../github/forge.js';
 import type { JobContext } from './context.js';
+import type { GitContext } from '../workspace/git.js';
 import { forgetOpenStatus, recordOpenStatus } from './open-statuses.js';
 import { JobInterruptedError } from './worker-pool.js';
 import type { InterruptedStatus, RepoInfo } from './types.js';
 
 export function refOf(repo: RepoInfo): RepoRef {
   return { owner: repo.owner, name: repo.name };
+}
+
+/** Git for one job on `repo`: the repository's clone token, and the job's shutdown signal. */
+export async function jobGit(ctx: JobContext, repo: RepoInfo): Promise<GitContext> {
+  const token = await ctx.forge.cloneToken(refOf(repo));
+  return { ...ctx.git, token, ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) };
 }
 
 export async function reply(ctx: JobContext, repo: RepoInfo, pull: number, body: string): Promise<void> {

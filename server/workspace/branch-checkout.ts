@@ -9,11 +9,12 @@ import {
   cacheDir,
   describeGitError,
   fetchIntoCache,
-  gitAt,
   gitDirOf,
   GitError,
+  localGit,
   maintainCache,
   refValue,
+  remoteGit,
   resetTree,
   timed,
   type GitContext,
@@ -50,7 +51,7 @@ export async function checkoutBranch(ctx: GitContext, req: BranchCheckoutRequest
     const head = gitDir === null ? null : await refValue(gitDir, 'HEAD');
     const target = req.sha !== undefined && head === req.sha ? req.sha : await fetchBranch(ctx, req);
     if (gitDir === null) {
-      await addWorktree(ctx, cacheDir(ctx, req.owner, req.name), req.cloneUrl, dir, target);
+      await addWorktree(ctx, cacheDir(ctx, req.owner, req.name), dir, target);
       return { dir, headSha: target };
     }
     // Also at the same head: a sweep plans the commit, not what the last run left behind.
@@ -73,17 +74,16 @@ async function fetchBranch(ctx: GitContext, req: BranchCheckoutRequest): Promise
   if (req.sha !== undefined && (await refValue(cache, ref)) === req.sha) return req.sha;
   await fetchIntoCache(ctx, cache, req.cloneUrl, `+refs/heads/${req.branch}:${ref}`);
   await maintainCache(ctx, cache, []).catch(() => undefined);
-  return req.sha ?? (await refValue(cache, ref)) ?? (await gitAt(ctx, cache, req.cloneUrl).raw(['rev-parse', '--verify', `${ref}^{commit}`])).trim();
+  return req.sha ?? (await refValue(cache, ref)) ?? (await localGit(ctx, cache, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
 }
 
 /** A tree made before the cache: a repository of its own, fetched into directly. */
 async function checkoutOwnRepo(ctx: GitContext, dir: string, req: BranchCheckoutRequest): Promise<string> {
-  const git = gitAt(ctx, dir, req.cloneUrl);
   const tracking = `refs/remotes/origin/${req.branch}`;
   let target = req.sha;
   if (target === undefined || (await refValue(join(dir, '.git'), 'HEAD')) !== target) {
-    await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/heads/${req.branch}:${tracking}`]));
-    target ??= (await git.raw(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
+    await timed(ctx, 'fetch', () => remoteGit(ctx, dir, req.cloneUrl, ['fetch', '--no-tags', '--force', req.cloneUrl, `+refs/heads/${req.branch}:${tracking}`]));
+    target ??= (await localGit(ctx, dir, ['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
   }
   await resetTree(ctx, dir, target);
   return target;

@@ -12,11 +12,12 @@ import {
   commonDirOf,
   describeGitError,
   fetchIntoCache,
-  gitAt,
   gitDirOf,
   GitError,
+  localGit,
   maintainCache,
   refValue,
+  remoteGit,
   resetTree,
   timed,
   type GitContext,
@@ -65,7 +66,7 @@ export async function checkoutPull(ctx: GitContext, req: CheckoutRequest, opts: 
     }
     if (gitDir === null) {
       // No tree yet, or one whose link to the cache is broken: make it afresh.
-      await addWorktree(ctx, cache, req.cloneUrl, dir, req.headSha);
+      await addWorktree(ctx, cache, dir, req.headSha);
       return dir;
     }
     // Also at the same head: a plan is of the commit, not of what the last run left behind.
@@ -107,8 +108,7 @@ export async function prefetchPull(ctx: GitContext, req: Omit<CheckoutRequest, '
 /** A tree made before the cache: a repository of its own, fetched into directly. */
 async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutRequest, head: string | null): Promise<void> {
   if (head !== req.headSha) {
-    const git = gitAt(ctx, dir, req.cloneUrl);
-    await timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]));
+    await timed(ctx, 'fetch', () => remoteGit(ctx, dir, req.cloneUrl, ['fetch', '--no-tags', '--force', req.cloneUrl, `+refs/pull/${req.pull}/head:refs/remotes/pull/${req.pull}`]));
   }
   await resetTree(ctx, dir, req.headSha);
 }
@@ -121,14 +121,13 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutReques
  * worktree keeps to itself, so two pull requests never race for it.
  */
 export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, headSha: string): Promise<{ contains: boolean; baseTip: string }> {
-  const git = gitAt(ctx, dir, cloneUrl);
   try {
     // A worktree's fetch writes into the cache it shares, and walks every tree's HEAD.
     const common = await commonDirOf(dir);
-    const fetch = (): Promise<string> => timed(ctx, 'fetch', () => git.raw(['fetch', '-v', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]));
+    const fetch = (): Promise<string> => timed(ctx, 'fetch', () => remoteGit(ctx, dir, cloneUrl, ['fetch', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]));
     await (common === null ? fetch() : ctx.locks.of(common).shared(fetch));
-    const baseTip = (await git.raw(['rev-parse', '--verify', `refs/worktree/base/${baseRef}^{commit}`])).trim();
-    const mergeBase = (await git.raw(['merge-base', baseTip, headSha])).trim();
+    const baseTip = (await localGit(ctx, dir, ['rev-parse', '--verify', `refs/worktree/base/${baseRef}^{commit}`])).trim();
+    const mergeBase = (await localGit(ctx, dir, ['merge-base', baseTip, headSha])).trim();
     return { contains: mergeBase === baseTip, baseTip };
   } catch (err: unknown) {
     throw new GitError(`could not compare ${headSha.slice(0, 7)} with ${baseRef}: ${describeGitError(ctx, err)}`, { cause: err });

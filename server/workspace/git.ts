@@ -1,5 +1,6 @@
-// What every working tree shares: how git is started (an allow-listed environment, the token
-// only for the GitHub host), and the object cache of each repository,
+// What every working tree shares: how git is started (through runners/exec, the one door to
+// child processes; an allow-listed environment, the token only for the GitHub host), and the
+// object cache of each repository,
 // `<root>/<owner>/<name>/_cache.git`, a bare repository that pull request and branch trees are
 // worktrees of. Everything is fetched into the cache once; a tree is one `git worktree add`.
 
@@ -8,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { exec } from '../../runners/exec.js';
 import type { SecretMasker } from '../../runners/secrets.js';
 import type { CommandResult, GitRequest } from '../metrics/index.js';
@@ -29,14 +29,20 @@ export interface GitContext {
   locks: CacheLocks;
   /** Told how long each fetch, worktree add, checkout and upkeep took (the server's metrics). */
   onRequest?: (request: GitRequest, result: CommandResult, seconds: number) => void;
+  /** Overrides both defaults below (tests). */
   timeoutMs?: number;
+  /** Aborting kills the running git's whole process group: the server is shutting down. */
+  signal?: AbortSignal;
 }
 
 export class GitError extends Error {
   override readonly name = 'GitError';
 }
 
+/** A local command: a checkout of the largest tree takes seconds. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** A fetch: the first one of a large repository over a slow link can take many minutes. */
+const FETCH_TIMEOUT_MS = 30 * 60_000;
 /** No credential helper of the host is consulted, and no prompt can block a worker. */
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' };
 
@@ -47,21 +53,20 @@ export function cacheDir(ctx: Pick<GitContext, 'root'>, owner: string, name: str
 
 /** Fetches `refspec` into the cache, creating the cache the first time. Fetches may overlap. */
 export async function fetchIntoCache(ctx: GitContext, cache: string, cloneUrl: string, refspec: string): Promise<void> {
-  await ensureCache(ctx, cache, cloneUrl);
-  // -v: simple-git waits 50 ms after any git command that printed nothing. No automatic
-  // maintenance here, where it would delay a plan; maintainCache runs it under the lock.
-  const args = ['fetch', '-v', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, refspec];
-  await ctx.locks.of(cache).shared(() => timed(ctx, 'fetch', () => gitAt(ctx, cache, cloneUrl).raw(args)));
+  await ensureCache(ctx, cache);
+  // No automatic maintenance here, where it would delay a plan; maintainCache runs it under the lock.
+  const args = ['fetch', '--no-tags', '--force', '--no-auto-maintenance', '--no-write-fetch-head', cloneUrl, refspec];
+  await ctx.locks.of(cache).shared(() => timed(ctx, 'fetch', () => remoteGit(ctx, cache, cloneUrl, args)));
 }
 
 /** Makes `dir` a new worktree of the cache at `sha`, replacing whatever was there. */
-export async function addWorktree(ctx: GitContext, cache: string, cloneUrl: string, dir: string, sha: string): Promise<void> {
+export async function addWorktree(ctx: GitContext, cache: string, dir: string, sha: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   // -f: a tree deleted by hand stays registered until pruned; add it again anyway.
   await ctx.locks.of(cache).exclusive(async () => {
     try {
-      await timed(ctx, 'worktree_add', () => gitAt(ctx, cache, cloneUrl).raw(['worktree', 'add', '-f', '--detach', dir, sha]));
+      await timed(ctx, 'worktree_add', () => localGit(ctx, cache, ['worktree', 'add', '-f', '--detach', dir, sha]));
     } catch (err: unknown) {
       await removeHalfMadeWorktrees(cache); // a killed add must not leave the cache unfetchable
       throw err;
@@ -107,11 +112,11 @@ export async function repairCaches(root: string): Promise<string[]> {
  * Forgets trees that were deleted, drops `refs` (so their objects can go) and lets git pack the
  * cache when enough has piled up. The first two are quick and take the cache alone. A gc can
  * take minutes on a large repository, so it runs beside fetches (git's gc is made for that)
- * and only keeps new trees waiting. These commands print nothing: quietGit.
+ * and only keeps new trees waiting.
  */
 export async function maintainCache(ctx: Omit<GitContext, 'token'>, cache: string, refs: readonly string[]): Promise<void> {
   if (!existsSync(join(cache, 'HEAD'))) return;
-  const git = (args: string[]): Promise<void> => quietGit(ctx, cache, args);
+  const git = async (args: string[]): Promise<void> => void (await localGit(ctx, cache, args));
   const lock = ctx.locks.of(cache);
   await timed(ctx, 'maintenance', async () => {
     await lock.exclusive(async () => {
@@ -124,12 +129,12 @@ export async function maintainCache(ctx: Omit<GitContext, 'token'>, cache: strin
 }
 
 /** Creates the cache once: made aside and renamed into place, so racing jobs never see half of it. */
-async function ensureCache(ctx: GitContext, cache: string, cloneUrl: string): Promise<void> {
+async function ensureCache(ctx: GitContext, cache: string): Promise<void> {
   if (existsSync(join(cache, 'HEAD'))) return;
   const aside = `${cache}.new-${randomUUID()}`;
   await mkdir(aside, { recursive: true });
   try {
-    await gitAt(ctx, aside, cloneUrl).raw(['init', '--bare']);
+    await localGit(ctx, aside, ['init', '--bare']);
     await rename(aside, cache);
   } catch (err: unknown) {
     if (!existsSync(join(cache, 'HEAD'))) throw err; // not a lost race: a real failure
@@ -156,20 +161,51 @@ export async function timed<T>(ctx: Pick<GitContext, 'onRequest'>, request: GitR
  * Brings a tree to exactly `sha`: committed files as committed (a step of the last run may have
  * rewritten or deleted some), files a previous run generated gone, but what `terraform init`
  * made (its `.terraform` dir, and the lock file it writes when the repository has none) and
- * any local state kept. Both commands print nothing, so they run through exec (quietGit).
+ * any local state kept.
  */
-export async function resetTree(ctx: Pick<GitContext, 'baseEnv' | 'masker' | 'timeoutMs' | 'onRequest'>, dir: string, sha: string): Promise<void> {
-  await timed(ctx, 'checkout', () => quietGit(ctx, dir, ['checkout', '-q', '--force', '--detach', sha]));
-  await quietGit(ctx, dir, ['clean', '-ffd', '-e', '.terraform/', '-e', '.terraform.lock.hcl', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+export async function resetTree(ctx: LocalGitContext & Pick<GitContext, 'onRequest'>, dir: string, sha: string): Promise<void> {
+  await timed(ctx, 'checkout', () => localGit(ctx, dir, ['checkout', '-q', '--force', '--detach', sha]));
+  await localGit(ctx, dir, ['clean', '-ffd', '-e', '.terraform/', '-e', '.terraform.lock.hcl', '-e', '*.tfstate', '-e', '*.tfstate.backup', '-e', 'terraform.tfstate.d/']);
+}
+
+type LocalGitContext = Pick<GitContext, 'baseEnv' | 'masker' | 'timeoutMs' | 'signal'>;
+
+/**
+ * A git command that never talks to a remote, so it never gets the token. Resolves to its
+ * stdout, masked. Like every child, it runs through exec: a timeout, an output cap, and a kill
+ * of its whole process group on timeout, flood or shutdown.
+ */
+export async function localGit(ctx: LocalGitContext, cwd: string, args: string[]): Promise<string> {
+  return await runGit(ctx, cwd, args, {}, DEFAULT_TIMEOUT_MS);
 }
 
 /**
- * A local git command that may print nothing, run through exec: simple-git waits 50 ms after
- * every command that printed nothing (measured: `git clean` of a clean tree, 55 ms against 5).
- * Never for the network: the token is only ever added by gitAt.
+ * A git command that may talk to `cloneUrl`. The token, for a clone URL on the GitHub host,
+ * goes to git as an HTTP header through git's environment (GIT_CONFIG_COUNT/KEY/VALUE, git
+ * 2.31), never in its arguments: those are world-readable in /proc/<pid>/cmdline and in `ps`
+ * while git runs.
  */
-async function quietGit(ctx: Pick<GitContext, 'baseEnv' | 'masker' | 'timeoutMs'>, cwd: string, args: string[]): Promise<void> {
-  await exec(ctx, { file: 'git', args, cwd, env: GIT_ENV, timeoutMs: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+export async function remoteGit(ctx: GitContext, cwd: string, cloneUrl: string, args: string[]): Promise<string> {
+  return await runGit(ctx, cwd, args, tokenHeaderEnv(tokenFor(ctx, cloneUrl)), FETCH_TIMEOUT_MS);
+}
+
+/** git's environment for the token's header; empty without a token. */
+export function tokenHeaderEnv(token: string | null): Record<string, string> {
+  if (token === null) return {};
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+}
+
+async function runGit(ctx: LocalGitContext, cwd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<string> {
+  const result = await exec(ctx, {
+    file: 'git',
+    args,
+    cwd,
+    env: { ...GIT_ENV, ...env },
+    timeoutMs: ctx.timeoutMs ?? timeoutMs,
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+  });
+  return result.stdout;
 }
 
 /** The git dir of a tree: its own `.git`, where a worktree's `.git` file points, or null. */
@@ -202,27 +238,6 @@ export async function refValue(gitDir: string, ref: string): Promise<string | nu
   } catch {
     return null;
   }
-}
-
-/**
- * simple-git for `dir`. The token, for a clone URL on the GitHub host, goes to git as an HTTP
- * header through git's environment (GIT_CONFIG_COUNT/KEY/VALUE, git 2.31), never in its
- * arguments: those are world-readable in /proc/<pid>/cmdline and in `ps` while git runs.
- */
-export function gitAt(ctx: GitContext, dir: string, cloneUrl: string): SimpleGit {
-  const token = tokenFor(ctx, cloneUrl);
-  const header: Record<string, string> =
-    token === null
-      ? {}
-      : { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
-  return simpleGit({
-    baseDir: dir,
-    binary: 'git',
-    timeout: { block: ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS },
-    allowEnvironment: [...Object.keys(GIT_ENV), ...Object.keys(header)],
-    // simple-git refuses GIT_CONFIG_COUNT unless told: here the server sets it, to one key.
-    ...(token === null ? {} : { unsafe: { allowUnsafeConfigEnvCount: true } }),
-  }).env({ ...ctx.baseEnv, ...GIT_ENV, ...header });
 }
 
 /** The token goes only to `https://` URLs on the configured GitHub host. */

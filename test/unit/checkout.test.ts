@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkoutPull, containsBase, prefetchPull, prepareCheckout, pullDir, removePullCheckouts, tidyCache } from '../../server/workspace/checkout.js';
-import { cacheDir, gitAt, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
+import { cacheDir, localGit, remoteGit, repairCaches, tokenFor, type GitContext } from '../../server/workspace/git.js';
 import { CacheLocks } from '../../server/workspace/cache-lock.js';
 import { SecretMasker } from '../../runners/secrets.js';
 import { gitOrigin } from '../support/git-origin.js';
@@ -212,12 +212,15 @@ describe('pull request working trees', () => {
       const ctx = { root: dir, baseEnv: { PATH: process.env['PATH'] ?? '', HOME: dir }, masker: new SecretMasker(), token: 'ghs_tokenvalue', githubHost: 'github.com', locks: new CacheLocks() };
       const header = `Authorization: Basic ${Buffer.from('x-access-token:ghs_tokenvalue').toString('base64')}`;
       // The real git reads it as configuration ...
-      expect((await gitAt(ctx, dir, 'https://github.com/acme/infra.git').raw(['config', '--get', 'http.extraHeader'])).trim()).toBe(header);
+      expect((await remoteGit(ctx, dir, 'https://github.com/acme/infra.git', ['config', '--get', 'http.extraHeader'])).trim()).toBe(header);
+      // ... for the GitHub host only, and never for a command that stays local.
+      await expect(remoteGit(ctx, dir, 'https://gitlab.com/acme/infra.git', ['config', '--get', 'http.extraHeader'])).rejects.toThrow(/exit code 1/);
+      await expect(localGit(ctx, dir, ['config', '--get', 'http.extraHeader'])).rejects.toThrow(/exit code 1/);
       // ... and a git that logs its command line never sees it there.
       const bin = join(dir, 'bin');
       mkdirSync(bin);
       writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${join(dir, 'argv.log')}\n`, { mode: 0o755 });
-      await gitAt({ ...ctx, baseEnv: { ...ctx.baseEnv, PATH: `${bin}:${ctx.baseEnv.PATH}` } }, dir, 'https://github.com/acme/infra.git').raw(['fetch', 'origin']);
+      await remoteGit({ ...ctx, baseEnv: { ...ctx.baseEnv, PATH: `${bin}:${ctx.baseEnv.PATH}` } }, dir, 'https://github.com/acme/infra.git', ['fetch', 'origin']);
       const argv = readFileSync(join(dir, 'argv.log'), 'utf8');
       expect(argv).toContain('fetch origin');
       expect(argv).not.toContain('Authorization');
