@@ -37,6 +37,7 @@ import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
 import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
+import { probeToolVersions } from '../runners/tool-versions.js';
 import { repairCaches } from './workspace/git.js';
 
 export interface StartOptions {
@@ -74,7 +75,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
   const fileConfig = opts.fileConfig ?? loadServerFileConfig(settings.configFile);
-  const gitVersion = await requireGit({ baseEnv: settings.childEnv, masker });
+  const [gitVersion, toolVersions] = await Promise.all([
+    requireGit({ baseEnv: settings.childEnv, masker }),
+    probeToolVersions({ baseEnv: settings.childEnv, masker }, { terraform: settings.terraformBin, kubectl: settings.kubectlBin }),
+  ]);
   const repaired = await repairCaches(join(settings.dataDir, 'repos'));
   if (repaired.length > 0) log.warn({ trees: repaired }, 'removed working trees a killed `git worktree add` left half-made; the next run makes them again');
   const db = openDb({ dataDir: settings.dataDir });
@@ -181,6 +185,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       prefix: settings.commandPrefix,
       botLogin,
       version,
+      tools: { ...toolVersions, git: gitVersion },
       render,
       isAllowed: (repo) => allowlisted(repo, settings.repoAllowlist),
       allowForkPulls: settings.allowForkPulls,
@@ -205,7 +210,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
   audit.append({ type: 'server.start', actor: SERVER_ACTOR, fields: { version, configDigest: digest, botLogin, parallelism: settings.parallelism } });
   const retention = startRetention(audit, db, settings.audit.retentionDays, log);
-  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest, git: gitVersion, pluginCacheDir }, 'tideline started');
+  log.info({ version, url, botLogin, parallelism: settings.parallelism, configDigest: digest, git: gitVersion, terraform: toolVersions.terraform, kubectl: toolVersions.kubectl, pluginCacheDir }, 'tideline started');
 
   return {
     url,

@@ -29,7 +29,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   },
   version: {
     takesArguments: false,
-    summary: 'Shows the version of Tideline that answers.',
+    summary: 'Shows the versions of Tideline, terraform, kubectl and git that answer.',
   },
 };
 

@@ -12,6 +12,8 @@ export interface RouteContext {
   prefix: string;
   botLogin: string;
   version: string;
+  /** The programs that plan and apply, as probed at start-up; named in the `version` reply. */
+  tools?: { terraform: string; kubectl: string; git: string };
   render: RenderContext;
   isAllowed: (repoFullName: string) => boolean;
   /** TIDELINE_ALLOW_FORK_PRS: autoplan pull requests whose head is in a fork. */
@@ -68,7 +70,7 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
   }
   const command = parsed.command;
   if (command.name === 'help') return reply('help', `${helpText(ctx.prefix)}\n<!-- tideline:help -->\n`);
-  if (command.name === 'version') return reply('version', `Tideline ${ctx.version}\n<!-- tideline:version -->\n`);
+  if (command.name === 'version') return reply('version', `${versionText(ctx)}\n<!-- tideline:version -->\n`);
   return {
     kind: 'jobs',
     repo,
@@ -127,6 +129,13 @@ function routePull(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: 
     note: 'pull request closed',
     jobs: [pullJob('release', repo, pull, { repo, pull, merged: pr?.merged === true, actor, deliveryId })],
   };
+}
+
+/** Like Atlantis's `version`, which prints `terraform version`: which programs run the plans. */
+function versionText(ctx: RouteContext): string {
+  if (ctx.tools === undefined) return `Tideline ${ctx.version}`;
+  const { terraform, kubectl, git } = ctx.tools;
+  return [`Tideline ${ctx.version}`, '', `- terraform ${terraform}`, `- kubectl ${kubectl}`, `- git ${git}`].join('\n');
 }
 
 function repoInfo(r: RepositoryPayload | undefined): RepoInfo | null {

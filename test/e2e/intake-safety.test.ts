@@ -1,6 +1,7 @@
 // The edges of the foundation: health endpoints, malformed deliveries, the allowlist, what
 // reaches terraform's environment, working-tree reuse and file arguments that leave the repo.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,16 @@ describe('intake and safety', () => {
     expect(await health.json()).toMatchObject({ status: 'ok', version: h.server.version });
     const ready = await fetch(`${h.server.url}/readyz`);
     expect(ready.status).toBe(200);
+  });
+
+  it('answers version with the versions of the programs that plan and apply', async () => {
+    const pr = await h.double.openPull(REPO, { branch: 'version', files: { 'probe/main.tf': '# version\n' } });
+    const body = await replyTo(pr.number, 'tideline version', 'tideline:version');
+    const terraform = (JSON.parse(execFileSync('terraform', ['version', '-json'], { encoding: 'utf8' })) as { terraform_version: string }).terraform_version;
+    expect(body).toContain(`Tideline ${h.server.version}`);
+    expect(body).toContain(`- terraform ${terraform}\n`);
+    expect(body).toMatch(/^- kubectl v\d+\.\d+\.\d+\S* \(kustomize v\d+/m);
+    expect(body).toMatch(/^- git 2\.\d+\.\d+$/m);
   });
 
   it.each([

@@ -65,6 +65,12 @@ describe('routeEvent', () => {
     expect(routed).toMatchObject({ kind: 'jobs', jobs: [{ type: 'command', payload: { autoplan: true, actor: 'bob', command: { name: 'plan', selector: {} } } }] });
   });
 
+  it('names the programs that plan in the version reply', () => {
+    const routed = routeEvent({ ...ctx, tools: { terraform: '1.11.4', kubectl: 'not found (kubectl)', git: '2.39.5' } }, 'issue_comment', 'd', comment('tideline version'));
+    if (routed.kind !== 'jobs') throw new Error(`not routed: ${routed.reason}`);
+    expect((routed.jobs[0]?.payload as { body: string }).body).toBe('Tideline 1.2.3\n\n- terraform 1.11.4\n- kubectl not found (kubectl)\n- git 2.39.5\n<!-- tideline:version -->\n');
+  });
+
   it('does not autoplan a draft', () => {
     const c = comment('') as { repository: unknown };
     const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'opened', number: 7, pull_request: { number: 7, draft: true }, repository: c.repository });

@@ -1,0 +1,48 @@
+// The versions of the programs a plan runs, asked once at start-up: `<prefix> version` answers
+// with them (Atlantis's `version` prints `terraform version`), and the start-up log line names
+// them, so "which terraform planned this?" has an answer without a shell on the server.
+
+import { exec, ExecError, type ExecContext } from './exec.js';
+
+const PROBE_TIMEOUT_MS = 30_000;
+const PROBE_MAX_OUTPUT_BYTES = 256 * 1024;
+
+export interface ToolVersions {
+  /** e.g. `1.11.4`, or why there is none: `not found (terraform)`. */
+  terraform: string;
+  /** e.g. `v1.32.4`, with kustomize's when kubectl says it: `v1.32.4 (kustomize v5.5.0)`. */
+  kubectl: string;
+}
+
+export async function probeToolVersions(ctx: ExecContext, bins: { terraform: string; kubectl: string }): Promise<ToolVersions> {
+  const [terraform, kubectl] = await Promise.all([
+    probe(ctx, bins.terraform, ['version', '-json'], (out) => {
+      const version = (JSON.parse(out) as { terraform_version?: unknown }).terraform_version;
+      return typeof version === 'string' ? version : null;
+    }),
+    probe(ctx, bins.kubectl, ['version', '--client', '-o', 'json'], (out) => {
+      const parsed = JSON.parse(out) as { clientVersion?: { gitVersion?: unknown }; kustomizeVersion?: unknown };
+      const version = parsed.clientVersion?.gitVersion;
+      if (typeof version !== 'string') return null;
+      return typeof parsed.kustomizeVersion === 'string' ? `${version} (kustomize ${parsed.kustomizeVersion})` : version;
+    }),
+  ]);
+  return { terraform, kubectl };
+}
+
+/** The version `read` finds in the program's output, or a short reason in its place. */
+async function probe(ctx: ExecContext, bin: string, args: string[], read: (stdout: string) => string | null): Promise<string> {
+  let stdout: string;
+  try {
+    ({ stdout } = await exec(ctx, { file: bin, args, cwd: '/', timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: PROBE_MAX_OUTPUT_BYTES }));
+  } catch (err: unknown) {
+    if (err instanceof ExecError && /\(ENOENT\)/.test(err.message)) return `not found (${ctx.masker.mask(bin)})`;
+    const first = (err instanceof ExecError ? err.message : String(err)).split('\n')[0] ?? '';
+    return `unknown: ${first.slice(0, 200)}`;
+  }
+  try {
+    return read(stdout) ?? `unknown: \`${ctx.masker.mask(bin)} ${args.join(' ')}\` printed no version`;
+  } catch {
+    return `unknown: \`${ctx.masker.mask(bin)} ${args.join(' ')}\` printed something other than JSON`;
+  }
+}

@@ -1,0 +1,42 @@
+// The versions the `version` reply names come from the programs themselves, through exec; a
+// missing or odd program is named as such rather than failing the start.
+
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SecretMasker } from '../../runners/secrets.js';
+import { probeToolVersions } from '../../runners/tool-versions.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tideline-tool-versions-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ctx = { baseEnv: { PATH: process.env['PATH'] ?? '', HOME: dir }, masker: new SecretMasker() };
+
+function script(name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+describe('probeToolVersions', () => {
+  it('reads the versions of the terraform and kubectl on this machine', async () => {
+    const terraform = (JSON.parse(execFileSync('terraform', ['version', '-json'], { encoding: 'utf8' })) as { terraform_version: string }).terraform_version;
+    const versions = await probeToolVersions(ctx, { terraform: 'terraform', kubectl: 'kubectl' });
+    expect(versions.terraform).toBe(terraform);
+    expect(versions.kubectl).toMatch(/^v\d+\.\d+\.\d+\S* \(kustomize v\d+\.\d+\.\d+\)$/);
+  });
+
+  it('names a program that is missing, prints no JSON, or fails', async () => {
+    const versions = await probeToolVersions(ctx, {
+      terraform: join(dir, 'no-such-terraform'),
+      kubectl: script('kubectl-text', 'echo "Client Version: v1.2.3"'),
+    });
+    expect(versions.terraform).toBe(`not found (${join(dir, 'no-such-terraform')})`);
+    expect(versions.kubectl).toMatch(/^unknown: `.*kubectl-text version --client -o json` printed something other than JSON$/);
+    const failing = await probeToolVersions(ctx, { terraform: script('terraform-fails', 'echo boom >&2; exit 4'), kubectl: script('kubectl-empty', 'echo "{}"') });
+    expect(failing.terraform).toMatch(/^unknown: .*terraform-fails version -json failed with exit code 4:$/);
+    expect(failing.kubectl).toMatch(/printed no version$/);
+  });
+});
