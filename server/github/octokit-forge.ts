@@ -17,8 +17,11 @@ import {
   type RepoRef,
   type Review,
 } from './forge.js';
+import { CONTENT_PER_HOUR, ContentWindow, contentLimit, HOUR_MS } from './content-limit.js';
 
-const ForgeOctokit = Octokit.plugin(retry, throttling);
+// contentLimit last: its hook then runs first, so a write waits for the hour's window before
+// plugin-throttling's buckets start timing it.
+const ForgeOctokit = Octokit.plugin(retry, throttling, contentLimit);
 type ForgeOctokitClient = InstanceType<typeof ForgeOctokit>;
 
 export type GitHubAuth =
@@ -51,6 +54,9 @@ export interface WritePacing {
   intervalMs: number;
   notifyBurst: number;
   notifyIntervalMs: number;
+  /** At most this many writes in any `contentWindowMs` (content-limit.ts). */
+  contentPerWindow: number;
+  contentWindowMs: number;
 }
 
 /**
@@ -63,13 +69,20 @@ export interface WritePacing {
  * second and a comment every 3 s, but let the few writes of one plan (pending status, reply,
  * final status) go as soon as they are ready. A burst of many waits as before.
  */
-export const WRITE_PACING: Readonly<WritePacing> = { burst: 5, intervalMs: 1_000, notifyBurst: 2, notifyIntervalMs: 3_000 };
+export const WRITE_PACING: Readonly<WritePacing> = {
+  burst: 5,
+  intervalMs: 1_000,
+  notifyBurst: 2,
+  notifyIntervalMs: 3_000,
+  contentPerWindow: CONTENT_PER_HOUR,
+  contentWindowMs: HOUR_MS,
+};
 
 /** The longest retry-after of a secondary rate limit that a request waits out (GitHub's default wait). */
 const SECONDARY_LIMIT_MAX_WAIT_S = 60;
 
-/** plugin-throttling's groups for `pacing`: a reservoir that refills one write per interval. */
-function pacingGroups(pacing: WritePacing): { write: Bottleneck.Group; notifications: Bottleneck.Group } {
+/** plugin-throttling's groups for `pacing` (a reservoir that refills one write per interval), and the hour's window. */
+function pacingGroups(pacing: WritePacing, log: Logger): { write: Bottleneck.Group; notifications: Bottleneck.Group; content: ContentWindow } {
   const bucket = (burst: number, intervalMs: number): Bottleneck.Group =>
     new Bottleneck.Group({
       maxConcurrent: 1,
@@ -78,12 +91,17 @@ function pacingGroups(pacing: WritePacing): { write: Bottleneck.Group; notificat
       reservoirIncreaseInterval: intervalMs,
       reservoirIncreaseMaximum: burst,
     });
-  return { write: bucket(pacing.burst, pacing.intervalMs), notifications: bucket(pacing.notifyBurst, pacing.notifyIntervalMs) };
+  const content = new ContentWindow({
+    limit: pacing.contentPerWindow,
+    windowMs: pacing.contentWindowMs,
+    onWait: (waitMs) => log.warn({ waitMs, limit: pacing.contentPerWindow, windowMs: pacing.contentWindowMs }, 'GitHub allows 500 content-creating requests an hour: the next write waits'),
+  });
+  return { write: bucket(pacing.burst, pacing.intervalMs), notifications: bucket(pacing.notifyBurst, pacing.notifyIntervalMs), content };
 }
 
 export function createOctokitForge(options: OctokitForgeOptions): Forge {
   // One pair of pacers for every client of this forge: app, installations and token alike.
-  const opts: ForgeClientOptions = { ...options, pacers: pacingGroups(options.writePacing ?? WRITE_PACING) };
+  const opts: ForgeClientOptions = { ...options, pacers: pacingGroups(options.writePacing ?? WRITE_PACING, options.log) };
   const base = newClient(opts, opts.auth.kind === 'token' ? opts.auth.token : undefined);
   const installations = new Map<string, ForgeOctokitClient>();
 
@@ -323,6 +341,7 @@ function clientOptions(opts: ForgeClientOptions): ConstructorParameters<typeof F
     baseUrl: opts.apiUrl,
     userAgent: opts.userAgent ?? 'tideline',
     request: { retries: opts.retries ?? 3 },
+    ...(opts.throttle === false ? {} : { contentWindow: opts.pacers.content }),
     log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
     throttle: {
       enabled: opts.throttle ?? true,

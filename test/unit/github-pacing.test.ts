@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokitForge, type WritePacing } from '../../server/github/octokit-forge.js';
+import { createOctokitForge, WRITE_PACING, type WritePacing } from '../../server/github/octokit-forge.js';
 import type { Forge } from '../../server/github/forge.js';
 import { startGitHubFixture, type GitHubFixture } from '../support/github-fixture.js';
 
@@ -58,7 +58,7 @@ describe('GitHub write pacing', () => {
   });
 
   it('paces a burst of writes beyond the bucket at one an interval, without losing any', async () => {
-    const forge = forgeWith({ burst: 2, intervalMs: 400, notifyBurst: 1, notifyIntervalMs: 400 });
+    const forge = forgeWith({ ...WRITE_PACING, burst: 2, intervalMs: 400, notifyBurst: 1, notifyIntervalMs: 400 });
     const started = performance.now();
     const times = await settleTimes(
       started,
@@ -72,11 +72,23 @@ describe('GitHub write pacing', () => {
   });
 
   it('paces comments by their own bucket as well', async () => {
-    const forge = forgeWith({ burst: 5, intervalMs: 400, notifyBurst: 1, notifyIntervalMs: 400 });
+    const forge = forgeWith({ ...WRITE_PACING, burst: 5, intervalMs: 400, notifyBurst: 1, notifyIntervalMs: 400 });
     const started = performance.now();
     const [first = 0, second = 0] = await settleTimes(started, [forge.createComment(ref, pull, 'one'), forge.createComment(ref, pull, 'two')]);
     expect(Math.min(first, second)).toBeLessThan(300);
     expect(Math.max(first, second)).toBeGreaterThan(350);
+  });
+
+  it('holds a write beyond the content window until the oldest write in it has aged out; reads pass', async () => {
+    const forge = forgeWith({ ...WRITE_PACING, burst: 10, intervalMs: 10, notifyBurst: 10, notifyIntervalMs: 10, contentPerWindow: 2, contentWindowMs: 800 });
+    const started = performance.now();
+    await forge.setStatus(ref, sha, { context: 'window/a', state: 'success', description: 'a' });
+    await forge.createComment(ref, pull, 'window b');
+    for (let i = 0; i < 3; i++) await forge.getPull(ref, pull); // reads are not content
+    expect(performance.now() - started).toBeLessThan(600);
+    await forge.setStatus(ref, sha, { context: 'window/c', state: 'success', description: 'c' });
+    expect(performance.now() - started).toBeGreaterThan(780);
+    expect(fx.double.statuses(REPO, sha).filter((s) => s.context.startsWith('window/')).map((s) => s.context).sort()).toEqual(['window/a', 'window/c']);
   });
 
   it('waits out a secondary rate limit once, for the retry-after GitHub gives, then posts', async () => {
