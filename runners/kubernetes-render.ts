@@ -2,7 +2,7 @@
 // cluster: every *.yaml / *.yml under the project dir (nested, sorted, multi-document), or the
 // output of `kubectl kustomize DIR` when the dir holds a kustomization.
 
-import { kustomizeEscapes } from './kustomize-paths.js';
+import { followKustomizations } from './kustomize-paths.js';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
@@ -10,6 +10,7 @@ import type { ExecContext } from './exec.js';
 import {
   bundleOf,
   checkDocuments,
+  identityProblem,
   parseManifestText,
   type ManifestProblem,
   type ParsedDocument,
@@ -57,8 +58,12 @@ export async function renderBundle(
     // Syntax first, file by file, so a typo gets its file and line rather than kustomize's words.
     const syntax = await parseFiles(root, files.names);
     if (syntax.problems.length > 0) return failed(...syntax.problems);
-    const escapes = await kustomizeEscapes(root, opts.checkoutRoot ?? root);
-    if (escapes.length > 0) return failed(...escapes);
+    const followed = await followKustomizations(root, opts.checkoutRoot ?? root);
+    if (followed.problems.length > 0) return failed(...followed.problems);
+    // kustomize refuses an object without kind or name in words that blame the directory
+    // ("must build at directory: … file is not directory"); say which file and document.
+    const unnamed = await resourceIdentityProblems(root, followed.resourceFiles);
+    if (unnamed.length > 0) return failed(...unnamed);
     const rendered = await kustomize(execCtx, kubectlBin, root, kustomization, opts);
     if (!rendered.ok) return failed(...rendered.problems);
     documents = rendered.documents;
@@ -70,6 +75,26 @@ export async function renderBundle(
   const checked = checkDocuments(documents, opts.namespace === undefined ? {} : { namespace: opts.namespace });
   if (checked.problems.length > 0) return failed(...checked.problems);
   return { ok: true, bundle: bundleOf(checked.objects) };
+}
+
+/**
+ * Objects without apiVersion, kind or metadata.name in the files kustomizations list as
+ * resources (all inside the checkout: followKustomizations saw to it), named relative to the
+ * project dir, so a base elsewhere in the checkout shows as `../…`.
+ * Syntax errors of files outside the project are left to kustomize, as before.
+ */
+async function resourceIdentityProblems(root: string, files: readonly string[]): Promise<ManifestProblem[]> {
+  const problems: ManifestProblem[] = [];
+  for (const file of files) {
+    if ((await stat(file)).size > MAX_FILE_BYTES) continue; // refused by parseFiles, or kustomize's to refuse
+    const shown = path.relative(root, file).split(path.sep).join('/');
+    const parsed = parseManifestText(shown, await readFile(file, 'utf8'));
+    for (const doc of parsed.documents) {
+      const problem = identityProblem(doc);
+      if (problem !== null) problems.push(problem);
+    }
+  }
+  return problems;
 }
 
 function failed(...problems: ManifestProblem[]): RenderResult {

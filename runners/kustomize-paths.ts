@@ -45,10 +45,18 @@ async function kustomizationIn(dir: string): Promise<string | null> {
   return null;
 }
 
-/** Problems (by kustomization file, relative to `projectRoot`) for references that leave `checkoutRoot`. */
-export async function kustomizeEscapes(projectRoot: string, checkoutRoot: string): Promise<ManifestProblem[]> {
+export interface FollowedKustomizations {
+  /** References that leave `checkoutRoot`, by kustomization file relative to `projectRoot`. */
+  problems: ManifestProblem[];
+  /** The local files the kustomizations list as `resources`, real paths, each once. */
+  resourceFiles: string[];
+}
+
+/** Follows the project's kustomization through the ones it names, inside `checkoutRoot`. */
+export async function followKustomizations(projectRoot: string, checkoutRoot: string): Promise<FollowedKustomizations> {
   const boundary = (await realOrNull(checkoutRoot)) ?? checkoutRoot;
   const problems: ManifestProblem[] = [];
+  const resourceFiles = new Set<string>();
   const seen = new Set<string>();
   const queue = [projectRoot];
   while (queue.length > 0) {
@@ -77,9 +85,11 @@ export async function kustomizeEscapes(projectRoot: string, checkoutRoot: string
           problems.push({ file: shown, message: `\`${field}\` entry ${JSON.stringify(entry)} leads outside the repository: kustomize may read only the pull request's own files (or a remote base by URL)` });
           continue;
         }
-        if ((await stat(real)).isDirectory()) queue.push(real);
+        const info = await stat(real);
+        if (info.isDirectory()) queue.push(real);
+        else if (field === 'resources' && info.isFile()) resourceFiles.add(real);
       }
     }
   }
-  return problems;
+  return { problems, resourceFiles: [...resourceFiles] };
 }

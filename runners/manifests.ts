@@ -205,6 +205,15 @@ function describeMissing(value: Record<string, unknown>): string[] {
   return missing;
 }
 
+/** The problem of a document without apiVersion, kind or metadata.name, by file and document; else null. */
+export function identityProblem(doc: ParsedDocument): ManifestProblem | null {
+  const missing = describeMissing(doc.value);
+  if (missing.length === 0) return null;
+  const generate = isRecord(doc.value['metadata']) && doc.value['metadata']['generateName'] !== undefined;
+  const hint = generate && missing.includes('metadata.name') ? ' (generateName is not supported: apply needs a fixed name)' : '';
+  return { file: doc.file, line: doc.line, documentIndex: doc.documentIndex, message: `the object has no ${missing.join(', ')}${hint}` };
+}
+
 /**
  * Validates documents and makes them objects: apiVersion, kind and metadata.name present;
  * `namespace` given to namespaced objects without one (cluster-scoped kinds, built-in or
@@ -223,11 +232,9 @@ export function checkDocuments(
   const seen = new Map<string, ManifestObject>();
   for (const doc of documents) {
     const at = { file: doc.file, line: doc.line, documentIndex: doc.documentIndex };
-    const missing = describeMissing(doc.value);
-    if (missing.length > 0) {
-      const generate = isRecord(doc.value['metadata']) && doc.value['metadata']['generateName'] !== undefined;
-      const hint = generate && missing.includes('metadata.name') ? ' (generateName is not supported: apply needs a fixed name)' : '';
-      problems.push({ ...at, message: `the object has no ${missing.join(', ')}${hint}` });
+    const unnamed = identityProblem(doc);
+    if (unnamed !== null) {
+      problems.push(unnamed);
       continue;
     }
     const apiVersion = doc.value['apiVersion'] as string;

@@ -152,6 +152,20 @@ describe('renderBundle: kustomize', () => {
     expect(problems(await render())).toEqual([expect.stringMatching(/^cm\.yaml:\d+ \(document 1\): invalid YAML: /)]);
   });
 
+  it('names file and document of an object without kind or name, here and in a base elsewhere in the repository', async () => {
+    await files(path.join(tmp, 'repo', 'shared'), { 'kustomization.yaml': 'resources: [cm.yaml]\n', 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {a: b}}\n' });
+    await files(projectDir, {
+      'kustomization.yaml': 'resources: [ok.yaml, nokind.yaml, ../shared]\n',
+      'ok.yaml': cm('fine'),
+      'nokind.yaml': `${cm('fine-too')}---\napiVersion: v1\nmetadata:\n  name: nokind\n`,
+    });
+    const shared = path.relative(projectDir, path.join(tmp, 'repo', 'shared', 'cm.yaml'));
+    expect(problems(await renderBundle(execContext(), 'kubectl', projectDir, { checkoutRoot: path.join(tmp, 'repo') }))).toEqual([
+      expect.stringMatching(/^nokind\.yaml:\d+ \(document 2\): the object has no kind$/),
+      expect.stringMatching(new RegExp(`^${shared.replaceAll('.', '\\.')}:1 \\(document 1\\): the object has no metadata\\.name$`)),
+    ]);
+  });
+
   it('reports a kustomize failure with kustomize\'s words against the kustomization file', async () => {
     await files(projectDir, { 'kustomization.yaml': 'resources: [missing.yaml]\n' });
     const [problem] = problems(await render());
