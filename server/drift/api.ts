@@ -27,8 +27,10 @@ export function driftApi(opts: DriftApiOptions): Router {
   const router = express.Router();
   const log = opts.log.child({ route: '/api/drift' });
 
-  // The token is checked before the body is read.
+  // The token is checked before the body is read. Drift states name infrastructure and quote
+  // plans, so no answer of these routes may sit in a proxy's or browser's cache.
   const guard = (req: Request, res: Response, next: () => void): void => {
+    res.setHeader('Cache-Control', 'no-store');
     if (authorized(opts, req, res)) next();
   };
   router.post('/api/drift/run', guard, express.json({ limit: '16kb', strict: true }), (req: Request, res: Response): void => {

@@ -103,6 +103,8 @@ describe('drift API', () => {
     const url = await serve(SECRET);
     const res = await fetch(`${url}/api/drift`, { headers: { authorization: `Bearer ${SECRET}` } });
     expect(res.status).toBe(200);
+    // It carries plan excerpts: no proxy or browser cache may keep a copy, as with /api/audit.
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const { projects } = (await res.json()) as { projects: unknown[] };
     expect(projects).toEqual([
       expect.objectContaining({ repo: 'acme/infra', dir: 'app', state: 'drifted', fingerprint: 'a'.repeat(64), issue: { number: 7, url: 'https://github.example/acme/infra/issues/7' } }),
