@@ -34,6 +34,12 @@ export function driftApi(opts: DriftApiOptions): Router {
     if (authorized(opts, req, res)) next();
   };
   router.post('/api/drift/run', guard, express.json({ limit: '16kb', strict: true }), (req: Request, res: Response): void => {
+    // express.json skips a body of another type; read as "no repo", it would sweep everything.
+    // (An empty POST, as `fetch` and `curl -X POST` send it, has no type and is fine.)
+    if (req.is('application/json') === false && req.header('content-length') !== '0') {
+      res.status(415).json({ error: `the body is ${req.header('content-type') ?? 'of no type'}: send Content-Type: application/json with {"repo":"owner/name"}, or use ?repo= and no body` });
+      return;
+    }
     const repo = repoParam(req);
     if (repo === false) {
       res.status(400).json({ error: 'repo must be one owner/name, e.g. ?repo=acme/infra (or {"repo":"acme/infra"})' });

@@ -92,6 +92,17 @@ describe('drift API', () => {
     expect(runs).toEqual([undefined, 'acme/infra', 'acme/other']);
   });
 
+  it.each([
+    ['form-encoded (curl -d without a content type)', 'application/x-www-form-urlencoded'],
+    ['plain text', 'text/plain'],
+  ])('refuses a %s body with 415 rather than sweeping every repository', async (_what, type) => {
+    const url = await serve(SECRET);
+    const res = await fetch(`${url}/api/drift/run`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}`, 'content-type': type }, body: '{"repo":"acme/infra"}' });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: string }).error).toMatch(/Content-Type: application\/json.*\?repo=/);
+    expect(runs).toEqual([]);
+  });
+
   it('answers 404 for a repository the server does not serve and 400 for a malformed name', async () => {
     const url = await serve(SECRET);
     const auth = { authorization: `Bearer ${SECRET}` };
