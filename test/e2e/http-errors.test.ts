@@ -61,6 +61,18 @@ describe('malformed HTTP requests', () => {
     expect(text).toMatch(/form has more fields than this route takes/);
   });
 
+  it('keeps a refused delivery audit record small, whatever size its headers were', async () => {
+    const huge = 'e'.repeat(7_000);
+    const res = await fetch(`${h.server.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': huge, 'x-github-delivery': huge }, body: '{}' });
+    expect(res.status).toBe(400);
+    const rows = h.server.db.prepare("SELECT fields FROM audit WHERE type = 'webhook.refused'").all() as { fields: string }[];
+    expect(rows).toHaveLength(1);
+    const fields = JSON.parse(rows[0]?.fields ?? '{}') as { event: string; deliveryId: string; reason: string };
+    expect(rows[0]?.fields.length).toBeLessThan(600);
+    expect(fields.event).toBe(`${'e'.repeat(100)}… (7000 characters)`);
+    expect(fields.reason).toContain('missing x-hub-signature-256 header');
+  });
+
   it('answers a webhook body over GitHub 25 MB cap with a JSON 413', async () => {
     const res = await fetch(`${h.server.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(26 * 1024 * 1024) }, body: 'x'.repeat(26 * 1024 * 1024) });
     const text = await res.text();
