@@ -27,11 +27,19 @@ export function driftApi(opts: DriftApiOptions): Router {
   const router = express.Router();
   const log = opts.log.child({ route: '/api/drift' });
 
-  // The token is checked before the body is read.
+  // The token is checked before the body is read. Drift states name infrastructure and quote
+  // plans, so no answer of these routes may sit in a proxy's or browser's cache.
   const guard = (req: Request, res: Response, next: () => void): void => {
+    res.setHeader('Cache-Control', 'no-store');
     if (authorized(opts, req, res)) next();
   };
   router.post('/api/drift/run', guard, express.json({ limit: '16kb', strict: true }), (req: Request, res: Response): void => {
+    // express.json skips a body of another type; read as "no repo", it would sweep everything.
+    // (An empty POST, as `fetch` and `curl -X POST` send it, has no type and is fine.)
+    if (req.is('application/json') === false && req.header('content-length') !== '0') {
+      res.status(415).json({ error: `the body is ${req.header('content-type') ?? 'of no type'}: send Content-Type: application/json with {"repo":"owner/name"}, or use ?repo= and no body` });
+      return;
+    }
     const repo = repoParam(req);
     if (repo === false) {
       res.status(400).json({ error: 'repo must be one owner/name, e.g. ?repo=acme/infra (or {"repo":"acme/infra"})' });

@@ -1,11 +1,13 @@
-// The express app: the webhook route with its raw body, and the health endpoints. The webhook
-// route is mounted before any JSON parser, so the HMAC is checked on the exact bytes sent.
+// The express app: the webhook route with its raw body, the health endpoints, the API, the UI
+// and, last, the error handler that answers malformed requests.
+// The webhook route is mounted before any JSON parser, so the HMAC is checked on the exact bytes sent.
 
 import express, { type Express } from 'express';
 import type { Db } from '../store/db.js';
 import { isReachable } from '../store/db.js';
 import { driftApi } from '../drift/index.js';
 import { auditApi } from './api-audit.js';
+import { errorHandler } from './errors.js';
 import { metricsRoute } from './metrics-route.js';
 import { uiRouter, type UiContext } from './ui/index.js';
 import { webhookHandler, type WebhookContext } from './webhook.js';
@@ -36,5 +38,7 @@ export function createApp(ctx: AppContext): Express {
   });
   // Last: the UI guards its own routes, so it never puts basic auth in front of the others.
   app.use(uiRouter(ctx.ui));
+  // After every route: body-parser and router errors land here instead of express's HTML page.
+  app.use(errorHandler(ctx.log));
   return app;
 }

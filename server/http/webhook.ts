@@ -36,15 +36,18 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     const log = ctx.log.child({ delivery: deliveryId || undefined, event: event || undefined });
     const refuse = (status: number, message: string): void => {
       log.warn({ status, reason: message }, 'webhook refused');
-      // Nothing in a refused body is trusted, so the record names no actor or repository.
-      ctx.audit.append({ type: 'webhook.refused', actor: 'unknown', fields: { deliveryId, event, status, reason: message, remoteAddress: req.socket.remoteAddress ?? null } });
+      // Nothing in a refused body is trusted, so the record names no actor or repository. Anyone
+      // who reaches /events can cause one, so header values are clipped: unclipped, each request
+      // put up to 16 KB (Node's header size limit) of its own text into the append-only log.
+      const fields = { deliveryId: clip(deliveryId), event: clip(event), status, reason: message, remoteAddress: req.socket.remoteAddress ?? null };
+      ctx.audit.append({ type: 'webhook.refused', actor: 'unknown', fields });
       ctx.metrics.deliveryReceived(event, 'refused');
       res.status(status).json({ error: message });
     };
 
     const type = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
-      refuse(415, `content type must be application/json, got ${type === '' ? 'none' : type}: set the webhook's content type to application/json`);
+      refuse(415, `content type must be application/json, got ${type === undefined || type === '' ? 'none' : clip(type)}: set the webhook's content type to application/json`);
       return;
     }
     for (const [name, value] of [['x-github-event', event], ['x-github-delivery', deliveryId], ['x-hub-signature-256', signature]] as const) {
@@ -110,6 +113,14 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     res.status(202).json({ status: 'queued', jobs: outcome });
     ctx.notify();
   };
+}
+
+/** GitHub's event names and delivery ids are far shorter; anything longer is not from GitHub. */
+const MAX_UNTRUSTED_CHARS = 100;
+
+/** An untrusted header value, cut to a length the audit log can afford to keep. */
+function clip(value: string): string {
+  return value.length <= MAX_UNTRUSTED_CHARS ? value : `${value.slice(0, MAX_UNTRUSTED_CHARS)}… (${value.length} characters)`;
 }
 
 interface DeliveryFacts {

@@ -92,6 +92,17 @@ describe('drift API', () => {
     expect(runs).toEqual([undefined, 'acme/infra', 'acme/other']);
   });
 
+  it.each([
+    ['form-encoded (curl -d without a content type)', 'application/x-www-form-urlencoded'],
+    ['plain text', 'text/plain'],
+  ])('refuses a %s body with 415 rather than sweeping every repository', async (_what, type) => {
+    const url = await serve(SECRET);
+    const res = await fetch(`${url}/api/drift/run`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}`, 'content-type': type }, body: '{"repo":"acme/infra"}' });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: string }).error).toMatch(/Content-Type: application\/json.*\?repo=/);
+    expect(runs).toEqual([]);
+  });
+
   it('answers 404 for a repository the server does not serve and 400 for a malformed name', async () => {
     const url = await serve(SECRET);
     const auth = { authorization: `Bearer ${SECRET}` };
@@ -103,6 +114,8 @@ describe('drift API', () => {
     const url = await serve(SECRET);
     const res = await fetch(`${url}/api/drift`, { headers: { authorization: `Bearer ${SECRET}` } });
     expect(res.status).toBe(200);
+    // It carries plan excerpts: no proxy or browser cache may keep a copy, as with /api/audit.
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const { projects } = (await res.json()) as { projects: unknown[] };
     expect(projects).toEqual([
       expect.objectContaining({ repo: 'acme/infra', dir: 'app', state: 'drifted', fingerprint: 'a'.repeat(64), issue: { number: 7, url: 'https://github.example/acme/infra/issues/7' } }),

@@ -184,6 +184,7 @@ describe('web UI with basic auth', () => {
     ['another origin', { origin: 'https://evil.example' }],
     ['an opaque origin', { origin: 'null' }],
     ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site, whatever the Origin says', { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1' }],
   ])('refuses an unlock from %s even with a valid token', async (_what, headers) => {
     const key = lockKey('acme/infra', { dir: 'cross-site', workspace: 'default' });
     if (getLock(rig.db, key) === null) lockProject(rig, 'acme/infra', 'cross-site', 3);
@@ -234,6 +235,16 @@ describe('web UI with basic auth', () => {
     // A forged flash cookie shows nothing.
     const forged = `tideline_flash=${Buffer.from(JSON.stringify({ kind: 'ok', text: 'FORGED' })).toString('base64url')}.AAAA`;
     expect(await (await fetch(`${rig.url}/`, { headers: { authorization: AUTH, cookie: forged } })).text()).not.toContain('FORGED');
+  });
+
+  it('releases the lock behind a reverse proxy that rewrites Host, when the browser says the form is same-origin', async () => {
+    // nginx's default `proxy_set_header Host $proxy_host` sends the upstream's address, so the
+    // browser's Origin never matches Host; Sec-Fetch-Site is the browser's own word.
+    const key = lockProject(rig, 'acme/infra', 'behind-proxy', 7);
+    const headers = { origin: 'https://tideline.example.com', 'sec-fetch-site': 'same-origin' };
+    const res = await unlock(rig, key, { csrf: await formToken(rig, key), confirm: 'yes' }, headers);
+    expect(res.status).toBe(303);
+    expect(getLock(rig.db, key)).toBeNull();
   });
 
   it('says so when the lock was already released', async () => {

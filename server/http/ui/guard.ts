@@ -109,11 +109,14 @@ export function checkCsrf(secret: string, user: string | null, action: string, t
 }
 
 /**
- * True unless the browser says the request came from another site: `Sec-Fetch-Site:
- * cross-site`, or an `Origin` whose host is not this server's. A second line behind the token.
+ * Whether the browser says the request came from one of our own pages. A second line behind
+ * the token. `Sec-Fetch-Site` is the browser's own word and survives a reverse proxy that
+ * rewrites `Host` (nginx's default does), so when it is sent it decides alone; only browsers
+ * without it fall back to comparing `Origin` with `Host`.
  */
 export function sameOrigin(req: Request): boolean {
-  if (req.header('sec-fetch-site') === 'cross-site') return false;
+  const site = req.header('sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin';
   const origin = req.header('origin');
   if (origin === undefined || origin === '') return true;
   try {
