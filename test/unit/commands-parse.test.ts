@@ -28,6 +28,42 @@ describe('parseComment: comments not addressed to us', () => {
   });
 });
 
+describe('parseComment: an @-mention of the server instead of the prefix (as Atlantis)', () => {
+  const mentions = ['tideline-bot'];
+  it.each([
+    ['@tideline-bot plan -d infra', cmd('plan', { dir: 'infra' })],
+    ['@Tideline-Bot apply -p billing', cmd('apply', { project: 'billing' })],
+    ['  @tideline-bot unlock\r\n', cmd('unlock')],
+    ['@tideline-bot', cmd('help')],
+    ['tideline plan', cmd('plan')],
+  ])('reads %j', (body, expected) => {
+    expect(parseComment(body, 'tideline', { mentions })).toEqual(expected);
+  });
+
+  it.each([
+    ['another account', '@someone-else plan'],
+    ['the mention glued to punctuation', '@tideline-bot: plan'],
+    ['a bare @', '@ plan'],
+    ['the mention not first', 'thanks @tideline-bot plan'],
+  ])('ignores %s', (_case, body) => {
+    expect(parseComment(body, 'tideline', { mentions })).toEqual({ kind: 'ignore' });
+  });
+
+  it('ignores mentions when no account names are given', () => {
+    expect(parseComment('@tideline-bot plan', 'tideline')).toEqual({ kind: 'ignore' });
+  });
+});
+
+describe('parseComment: -h and --help in place of a command (as Atlantis)', () => {
+  it.each(['tideline -h', 'tideline --help'])('answers %j with the help', (body) => {
+    expect(parseComment(body, 'tideline')).toEqual(cmd('help'));
+  });
+
+  it('still refuses -h followed by more words', () => {
+    expect(parseComment('tideline -h plan', 'tideline').kind).toBe('invalid');
+  });
+});
+
 describe('parseComment: automerge flags of apply', () => {
   it.each([
     ['tideline apply --auto-merge-disabled', { disabled: true }],
