@@ -64,11 +64,10 @@ export const TerraformVersionSchema = z
   .string({ error: expected('a version in quotes', '"1.6.0"') })
   .regex(/^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/, 'is not an exact version: write one such as "1.6.0" or "v1.5.7" (a constraint like ~> 1.5 is not accepted)');
 
-export const BranchRegexSchema = z.string({ error: expected('a `/regex/` matching base branches', '`/^main$/`') }).transform((text, ctx) => {
+/** Kept as written (`/(?i)^main$/`): `onBaseBranch` compiles it, with the `(?i)` flag a bare source would lose. */
+export const BranchRegexSchema = z.string({ error: expected('a `/regex/` matching base branches', '`/^main$/`') }).superRefine((text, ctx) => {
   const parsed = slashRegex(text);
-  if (parsed.ok) return parsed.regex.source;
-  ctx.issues.push({ code: 'custom', message: parsed.message, input: text });
-  return z.NEVER;
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
 });
 
 export const ProjectDriftSchema = z.strictObject(

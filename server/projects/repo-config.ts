@@ -92,8 +92,17 @@ function toRepoConfig(raw: ValidatedRepoConfig, file: RepoConfigFile, lineOf: (p
   return config;
 }
 
+export interface RepoConfigOptions {
+  /**
+   * The pull request's base branch (the default branch for drift): project names and
+   * `depends_on` are checked among the projects whose `branch` matches it, as in Atlantis.
+   * The result still lists every project; `onBaseBranch` picks those of the branch.
+   */
+  baseBranch?: string;
+}
+
 /** Parses repo config `text` read from `file` at the root of `checkoutRoot` (which `dir`s must stay inside). */
-export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot: string): ReadRepoConfigResult {
+export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot: string, options: RepoConfigOptions = {}): ReadRepoConfigResult {
   if (text.length > MAX_BYTES) {
     return { ok: false, file, problems: [{ path: '', message: `is larger than ${MAX_BYTES / 1024} KiB: a repo config that size is not read; split it or trim it` }] };
   }
@@ -112,7 +121,7 @@ export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot
   const parsed = RepoConfigSchema.safeParse(data);
   const problems = [
     ...(parsed.success ? [] : issuesToProblems(RepoConfigSchema, parsed.error.issues, read.lineOf, NOUNS)),
-    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf),
+    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf, options.baseBranch),
   ];
   if (!parsed.success || problems.length > 0) {
     const ordered = problems.map((problem, order) => ({ problem, order }));
@@ -153,10 +162,10 @@ function findRepoConfig(checkoutRoot: string): { file: RepoConfigFile; text: str
  * is null when neither exists. Malformed YAML is one problem naming the line; otherwise every
  * problem of the file is listed with its key path.
  */
-export function readRepoConfig(checkoutRoot: string): ReadRepoConfigResult {
+export function readRepoConfig(checkoutRoot: string, options: RepoConfigOptions = {}): ReadRepoConfigResult {
   const found = findRepoConfig(checkoutRoot);
   if ('ok' in found) return found;
-  const result = parseRepoConfig(found.text, found.file, checkoutRoot);
+  const result = parseRepoConfig(found.text, found.file, checkoutRoot, options);
   if (result.ok && result.config !== null) {
     for (const ignored of found.alsoPresent) result.config.warnings.unshift(`${ignored} is ignored because ${found.file} exists: delete one of them`);
   }

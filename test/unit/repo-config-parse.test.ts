@@ -210,7 +210,7 @@ describe('parseRepoConfig on realistic files', () => {
     expect(config.file).toBe('atlantis.yaml');
     expect(config.autodiscover).toEqual({ mode: 'auto', ignorePaths: ['some/path'] });
     expect(config.allowedRegexpPrefixes).toEqual(['dev/', 'staging/']);
-    expect(config.projects[0]).toMatchObject({ name: 'my-project-name', dir: '.', branch: 'main', dependsOn: ['project-1'], applyRequirements: ['mergeable', 'approved', 'undiverged'] });
+    expect(config.projects[0]).toMatchObject({ name: 'my-project-name', dir: '.', branch: '/main/', dependsOn: ['project-1'], applyRequirements: ['mergeable', 'approved', 'undiverged'] });
     expect(config.workflows['myworkflow']?.plan[1]).toEqual({ kind: 'run', command: 'my-custom-command arg1 arg2', output: 'hide' });
     const warned = config.warnings.join('\n');
     for (const key of [
