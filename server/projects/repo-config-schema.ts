@@ -77,6 +77,20 @@ export const ProjectDriftSchema = z.strictObject(
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+const REPO_LOCK_MODES = ['disabled', 'on_plan', 'on_apply'] as const;
+const SILENCEABLE = ['plan', 'apply'] as const;
+
+/** Atlantis's `repo_locks`, at the top level and on a project (accepted, warned about). */
+export const RepoLocksSchema = z.strictObject(
+  { mode: z.enum(REPO_LOCK_MODES, { error: choiceError(REPO_LOCK_MODES) }) },
+  { error: expected('a mapping', '`repo_locks: { mode: on_plan }`') },
+);
+
+/** Atlantis's `silence_pr_comments`, at the top level and on a project (accepted, warned about). */
+export const SilencePrCommentsSchema = z.array(z.enum(SILENCEABLE, { error: choiceError(SILENCEABLE) }), {
+  error: expected('a list of stages', '`silence_pr_comments: [apply]`'),
+});
+
 export const ProjectSchema = z
   .strictObject(
     {
@@ -106,10 +120,10 @@ export const ProjectSchema = z
       import_requirements: ApplyRequirementsSchema.optional(),
       delete_source_branch_on_merge: z.boolean(BOOLEAN).optional(),
       repo_locking: z.boolean(BOOLEAN).optional(),
-      repo_locks: z.strictObject({ mode: z.enum(['disabled', 'on_plan', 'on_apply'], { error: choiceError(['disabled', 'on_plan', 'on_apply']) }) }).optional(),
+      repo_locks: RepoLocksSchema.optional(),
       policy_check: z.boolean(BOOLEAN).optional(),
       custom_policy_check: z.boolean(BOOLEAN).optional(),
-      silence_pr_comments: z.array(z.enum(['plan', 'apply'], { error: choiceError(['plan', 'apply']) })).optional(),
+      silence_pr_comments: SilencePrCommentsSchema.optional(),
       glob_file_match: z.array(z.string()).optional(),
     },
     { error: expected('a mapping with at least `dir`', '`- dir: network`') },
@@ -159,9 +173,9 @@ export const RepoConfigSchema = z.strictObject(
     drift: RepoDriftSchema.optional(),
     // Atlantis keys accepted but not acted on yet (warned about).
     delete_source_branch_on_merge: z.boolean(BOOLEAN).optional(),
-    emoji_reaction: z.string().optional(),
-    repo_locks: z.strictObject({ mode: z.enum(['disabled', 'on_plan', 'on_apply']) }).optional(),
-    silence_pr_comments: z.array(z.enum(['plan', 'apply'])).optional(),
+    emoji_reaction: z.string({ error: expected('an emoji name', '`emoji_reaction: eyes`') }).optional(),
+    repo_locks: RepoLocksSchema.optional(),
+    silence_pr_comments: SilencePrCommentsSchema.optional(),
     policies: z.unknown().optional(),
   },
   { error: expected('a mapping', '`version: 3`') },
