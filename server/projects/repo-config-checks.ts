@@ -39,7 +39,7 @@ function rawProjects(raw: unknown, baseBranch: string | undefined): RawProject[]
       fields,
       name: typeof fields['name'] === 'string' && fields['name'] !== '' ? fields['name'] : null,
       dir: dir?.ok === true ? dir.dir : null,
-      workspace: typeof fields['workspace'] === 'string' ? fields['workspace'] : 'default',
+      workspace: typeof fields['workspace'] === 'string' && fields['workspace'] !== '' ? fields['workspace'] : 'default',
       group: typeof fields['execution_order_group'] === 'number' ? fields['execution_order_group'] : 0,
       onBranch: onBaseBranch(typeof fields['branch'] === 'string' ? fields['branch'] : undefined, baseBranch),
     });

@@ -97,7 +97,8 @@ export const ProjectSchema = z
       name: ProjectNameSchema.optional(),
       branch: BranchRegexSchema.optional(),
       dir: ProjectDirSchema,
-      workspace: WorkspaceSchema.default('default'),
+      // Atlantis reads an empty `workspace: ""` as `default`, like a missing one.
+      workspace: z.preprocess((value) => (value === '' ? undefined : value), WorkspaceSchema.default('default')),
       kind: z.enum(['terraform', 'kubernetes'], { error: choiceError(['terraform', 'kubernetes']) }).default('terraform'),
       execution_order_group: z.int({ error: expected('a whole number', '`execution_order_group: 1`') }).default(0),
       depends_on: z

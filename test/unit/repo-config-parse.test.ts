@@ -239,6 +239,13 @@ describe('parseRepoConfig on realistic files', () => {
     expect(configOf(parseRepoConfig(text, 'tideline.yaml', root))).toMatchObject(expected);
   });
 
+  it('reads an empty workspace as default, as Atlantis does', () => {
+    const config = configOf(parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    workspace: ""\n', 'atlantis.yaml', root));
+    expect(config.projects.map((project) => project.workspace)).toEqual(['default']);
+    const clash = parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    workspace: ""\n  - dir: app\n', 'atlantis.yaml', root);
+    expect(clash.ok ? [] : clash.problems.map((problem) => problem.path)).toEqual(['projects[1]']);
+  });
+
   it('gives a workflow with no stages the default steps', () => {
     const config = configOf(parseRepoConfig('version: 3\nworkflows:\n  empty:\n  applies-only:\n    apply:\n      steps: [run: ./apply.sh]\n', 'tideline.yaml', root));
     expect(config.workflows['empty']).toEqual({ plan: [{ kind: 'init', extraArgs: [] }, { kind: 'plan', extraArgs: [] }], apply: [{ kind: 'apply', extraArgs: [] }] });
