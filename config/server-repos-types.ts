@@ -82,6 +82,8 @@ export interface ServerRepoRule {
   workflow?: string;
   drift?: DriftSettings;
   autodiscover?: { mode: AutodiscoverMode };
+  /** `repo_config_file`: where in the repository its Atlantis config is, instead of `atlantis.yaml`. */
+  repoConfigFile?: string;
   /** Where the entry is, for messages: `repos[1] in /etc/tideline.yaml line 4`. */
   origin: string;
 }
@@ -106,6 +108,8 @@ export interface EffectiveRepoRules {
   drift: DriftSettings;
   /** The server's autodiscover mode for this repository; null leaves it to the repo config. */
   autodiscoverMode: AutodiscoverMode | null;
+  /** The repository's Atlantis config file (`repo_config_file`, repo-relative); null: `atlantis.yaml`. */
+  repoConfigFile: string | null;
   /** Origins of the rules that matched, in order (for logs and messages). */
   matched: string[];
 }

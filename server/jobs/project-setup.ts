@@ -35,9 +35,9 @@ export type SetupResult = { ok: true; setup: ProjectSetup } | { ok: false; file:
  * not there for autoplan, `-p`, `-d` or `depends_on`.
  */
 export function loadProjectSetup(ctx: JobContext, repoFullName: string, baseBranch: string, checkoutRoot: string): SetupResult {
-  const read = readRepoConfig(checkoutRoot, { baseBranch });
-  if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
   const rules = effectiveRules(ctx.repoRules, repoFullName, { baseBranch });
+  const read = readRepoConfig(checkoutRoot, { baseBranch, atlantisFile: rules.repoConfigFile });
+  if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
   const applied = applyServerRules(read.config, rules, ctx.repoRules.workflows);
   if (!applied.ok) return { ok: false, file: read.config?.file ?? 'repo config', problems: applied.problems };
   return {

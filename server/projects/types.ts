@@ -54,7 +54,8 @@ export interface ConfigProblem {
   line?: number;
 }
 
-export type RepoConfigFile = 'tideline.yaml' | 'atlantis.yaml';
+/** `tideline.yaml`, `atlantis.yaml`, or the server's `repo_config_file` for the repository (repo-relative). */
+export type RepoConfigFile = string;
 
 /** A repo config, validated and normalised. */
 export interface RepoConfig {

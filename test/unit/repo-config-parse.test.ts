@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -288,5 +288,35 @@ describe('readRepoConfig', () => {
   it('does not silently skip a tideline.yml', () => {
     const result = readRepoConfig(checkout({ 'tideline.yml': 'version: 3\n' }));
     expect(result).toEqual({ ok: false, file: 'tideline.yml', problems: [{ path: '', message: 'is not read (only the .yaml spelling is): rename it to tideline.yaml' }] });
+  });
+
+  it('refuses an atlantis.yml rather than skip it, as Atlantis does', () => {
+    const result = readRepoConfig(checkout({ 'atlantis.yml': 'version: 3\n' }));
+    expect(result).toEqual({ ok: false, file: 'atlantis.yml', problems: [{ path: '', message: 'is not read (only the .yaml spelling is): rename it to atlantis.yaml' }] });
+  });
+
+  it("reads the server's repo_config_file instead of atlantis.yaml", () => {
+    const dir = checkout({ 'atlantis.yaml': 'version: 3\nprojects: [{ dir: root }]\n', 'infra/atlantis.yaml': 'version: 3\nprojects: [{ dir: a }]\n' });
+    const config = configOf(readRepoConfig(dir, { atlantisFile: 'infra/atlantis.yaml' }));
+    expect(config.file).toBe('infra/atlantis.yaml');
+    expect(config.projects.map((project) => project.dir)).toEqual(['a']);
+    expect(readRepoConfig(checkout({ 'atlantis.yaml': 'version: 3\n' }), { atlantisFile: 'infra/atlantis.yaml' })).toEqual({ ok: true, config: null });
+  });
+
+  it('still prefers tideline.yaml over the repo_config_file', () => {
+    const dir = checkout({ 'tideline.yaml': 'version: 3\n', 'ci/atlantis.yaml': 'version: 3\nprojects: [{ dir: a }]\n' });
+    const config = configOf(readRepoConfig(dir, { atlantisFile: 'ci/atlantis.yaml' }));
+    expect(config.file).toBe('tideline.yaml');
+    expect(config.warnings).toEqual(['ci/atlantis.yaml is ignored because tideline.yaml exists: delete one of them']);
+  });
+
+  it('refuses a repo_config_file that leads outside the checkout through a symlink', () => {
+    const dir = checkout({});
+    const outside = mkdtempSync(join(tmpdir(), 'tideline-outside-'));
+    writeFileSync(join(outside, 'atlantis.yaml'), 'version: 3\n');
+    symlinkSync(outside, join(dir, 'out'));
+    const result = readRepoConfig(dir, { atlantisFile: 'out/atlantis.yaml' });
+    expect(result).toEqual({ ok: false, file: 'out/atlantis.yaml', problems: [{ path: '', message: expect.stringContaining('leads outside the repository') }] });
+    rmSync(outside, { recursive: true, force: true });
   });
 });

@@ -31,6 +31,7 @@ repos:
   - id: /(?i)^ACME\\/SHOUTY$/
     autodiscover:
       mode: disabled
+    repo_config_file: ./ci//atlantis.yaml
 workflows:
   terragrunt:
     plan:
@@ -85,6 +86,9 @@ describe('parseServerRepoConfig', () => {
     ['a broken step', 'workflows:\n  w:\n    plan:\n      steps: [plna]\n', [`workflows.w.plan.steps[0] in ${FILE} line 4`], '`plna` is not a step'],
     ['a bad remediate flag', 'repos:\n  - id: /.*/\n    drift: { remediate: sure }\n', [`repos[0].drift.remediate in ${FILE} line 3`], 'write true or false'],
     ['repos as a mapping', 'repos:\n  id: /.*/\n', [`repos in ${FILE} line 1`], 'not a list of repository rules'],
+    ['an absolute repo_config_file', 'repos:\n  - id: /.*/\n    repo_config_file: /etc/atlantis.yaml\n', [`repos[0].repo_config_file in ${FILE} line 3`], 'is an absolute path'],
+    ['a repo_config_file with ..', 'repos:\n  - id: /.*/\n    repo_config_file: ci/../../x.yaml\n', [`repos[0].repo_config_file in ${FILE} line 3`], 'contains `..`'],
+    ['a repo_config_file naming a directory', 'repos:\n  - id: /.*/\n    repo_config_file: ci/\n', [`repos[0].repo_config_file in ${FILE} line 3`], 'names no file'],
     ['malformed YAML', 'repos:\n  - id: /.*/\n   workflow: x\n', [`${FILE} line 3`], 'is not valid YAML'],
   ])('refuses %s, naming the key, the file and the line', (_, text, variables, message) => {
     const result = parseServerRepoConfig(text, FILE);
@@ -108,6 +112,7 @@ describe('effectiveRules', () => {
       workflow: null,
       drift: {},
       autodiscoverMode: null,
+      repoConfigFile: null,
       matched: [`repos[0] in ${FILE} line 6`, `repos[1] in ${FILE} line 9`],
     });
   });
@@ -137,6 +142,11 @@ describe('effectiveRules', () => {
     expect(effectiveRules(config, 'acme/shouty').autodiscoverMode).toBe('disabled');
   });
 
+  it("gives the repo_config_file of the last matching rule, normalised, and null without one", () => {
+    expect(effectiveRules(config, 'acme/shouty').repoConfigFile).toBe('ci/atlantis.yaml');
+    expect(effectiveRules(config, 'acme/infra').repoConfigFile).toBeNull();
+  });
+
   it('gives no requirements, overrides or custom workflows when nothing matches', () => {
     const rules = effectiveRules(parsed('repos:\n  - id: acme/infra\n    apply_requirements: [approved]\n'), 'other/repo');
     expect(rules).toEqual({
@@ -147,6 +157,7 @@ describe('effectiveRules', () => {
       workflow: null,
       drift: {},
       autodiscoverMode: null,
+      repoConfigFile: null,
       matched: [],
     });
   });
