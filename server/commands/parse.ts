@@ -35,6 +35,14 @@ const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose' | 'auto-merge-disabled
 
 const AUTO_MERGE_METHODS: readonly AutoMergeMethod[] = ['merge', 'squash', 'rebase'];
 
+// Atlantis commands a migrating team may type out of habit; each gets a reply saying so and what
+// to do instead, rather than "is not a command" as if it were a typo.
+const ATLANTIS_ONLY: ReadonlyMap<string, string> = new Map([
+  ['import', 'run `terraform import` outside Tideline, or add an `import` block to the configuration and plan'],
+  ['state', 'run `terraform state` outside Tideline, or add a `removed` or `moved` block to the configuration and plan'],
+  ['approve_policies', 'Tideline runs no policy checks, so there is nothing to approve'],
+]);
+
 const VALUE_HINT: Readonly<Record<SelectorFlag, string>> = {
   project: 'a project name, e.g. -p billing',
   dir: 'a directory, e.g. -d infra/network',
@@ -191,6 +199,10 @@ export function parseComment(body: string, prefix: string, options: ParseOptions
   // Atlantis answers `atlantis -h` and `atlantis --help` with its help, like `atlantis help`.
   if (name === undefined || ((name === '-h' || name === '--help') && args.length === 0)) {
     return command('help', {}, [], false);
+  }
+  const atlantisOnly = ATLANTIS_ONLY.get(name);
+  if (atlantisOnly !== undefined) {
+    return invalid(`${codeSpan(name)} is an Atlantis command Tideline does not have: ${atlantisOnly}`);
   }
   if (!isCommandName(name)) {
     return invalid(`${codeSpan(name)} is not a command: use ${commandNames().join(', ')}`);

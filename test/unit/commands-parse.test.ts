@@ -138,6 +138,9 @@ describe('parseComment: commands', () => {
 describe('parseComment: invalid commands', () => {
   it.each([
     ['an unknown command', 'tideline destroy', /^`destroy` is not a command: use plan, apply, unlock, help, version$/],
+    ['Atlantis import', 'tideline import aws_instance.web i-123', /^`import` is an Atlantis command Tideline does not have: run `terraform import` outside Tideline, or add an `import` block/],
+    ['Atlantis state rm', 'tideline state rm aws_instance.web', /^`state` is an Atlantis command Tideline does not have: .*`removed`/],
+    ['Atlantis approve_policies', 'tideline approve_policies', /^`approve_policies` is an Atlantis command Tideline does not have: Tideline runs no policy checks/],
     ['a command in the wrong case', 'tideline Plan', /^`Plan` is not a command/],
     ['prose after the prefix', 'tideline is broken again', /^`is` is not a command/],
     ['a command named after an Object.prototype key', 'tideline constructor', /^`constructor` is not a command/],
