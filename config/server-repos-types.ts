@@ -26,7 +26,8 @@ export const ALLOWED_OVERRIDE_KEYS = [
 ] as const;
 export type AllowedOverride = (typeof ALLOWED_OVERRIDE_KEYS)[number];
 
-export const RUN_OUTPUTS = ['show', 'hide', 'strip_refreshing'] as const;
+/** Atlantis's `output` of a run step; the two `custom_regex` ones redact what `regex_filter` matches. */
+export const RUN_OUTPUTS = ['show', 'hide', 'strip_refreshing', 'custom_regex', 'strip_refreshing_with_custom_regex'] as const;
 export type RunOutput = (typeof RUN_OUTPUTS)[number];
 
 /** One step of a workflow stage, in Atlantis's terms. */
@@ -35,7 +36,7 @@ export type Step =
   | { kind: 'plan'; extraArgs: string[] }
   | { kind: 'apply'; extraArgs: string[] }
   /** A shell command, run as `<shell> <shellArgs…> <command>` (Atlantis: `sh -c`). */
-  | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput }
+  | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput; regexFilter?: string }
   /** Sets `name` for later steps: to `value`, or to the output of `command`. */
   | { kind: 'env'; name: string; value?: string; command?: string };
 

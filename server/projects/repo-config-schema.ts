@@ -190,7 +190,7 @@ export type ValidatedProject = ValidatedRepoConfig['projects'][number];
 /** Keys read as text even when they look like numbers or booleans. */
 export const STRING_KEYS = new Set([
   'name', 'dir', 'workspace', 'workflow', 'terraform_version', 'namespace', 'cluster', 'field_manager',
-  'schedule', 'command', 'value', 'shell', 'shell_args', 'branch', 'emoji_reaction',
+  'schedule', 'command', 'value', 'shell', 'shell_args', 'branch', 'emoji_reaction', 'regex_filter',
 ]);
 export const STRING_LIST_KEYS = new Set(['depends_on', 'when_modified', 'extra_args', 'allowed_regexp_prefixes', 'ignore_paths', 'shell_args']);
 

@@ -246,6 +246,15 @@ describe('parseRepoConfig on realistic files', () => {
     expect(clash.ok ? [] : clash.problems.map((problem) => problem.path)).toEqual(['projects[1]']);
   });
 
+  it("reads Atlantis's custom_regex run step outputs with their regex_filter", () => {
+    const text = 'version: 3\nworkflows:\n  w:\n    plan:\n      steps:\n        - run: { command: ./plan.sh, output: custom_regex, regex_filter: "secret=\\\\S+" }\n        - run: { command: ./show.sh, output: strip_refreshing_with_custom_regex, regex_filter: "arn:[^ ]+" }\n';
+    const config = configOf(parseRepoConfig(text, 'atlantis.yaml', root));
+    expect(config.workflows['w']?.plan).toEqual([
+      { kind: 'run', command: './plan.sh', output: 'custom_regex', regexFilter: 'secret=\\S+' },
+      { kind: 'run', command: './show.sh', output: 'strip_refreshing_with_custom_regex', regexFilter: 'arn:[^ ]+' },
+    ]);
+  });
+
   it('gives a workflow with no stages the default steps', () => {
     const config = configOf(parseRepoConfig('version: 3\nworkflows:\n  empty:\n  applies-only:\n    apply:\n      steps: [run: ./apply.sh]\n', 'tideline.yaml', root));
     expect(config.workflows['empty']).toEqual({ plan: [{ kind: 'init', extraArgs: [] }, { kind: 'plan', extraArgs: [] }], apply: [{ kind: 'apply', extraArgs: [] }] });
