@@ -146,6 +146,9 @@ export const ServerRepoSectionsSchema = z.looseObject({
   repos: z.array(ServerRepoRuleSchema, { error: expected('a list of repository rules', '`repos: [{ id: acme/infra }]`') }).default([]),
   workflows: WorkflowsSchema.default({}),
   policies: z.unknown().optional(),
+  // Atlantis server-config sections Tideline does not act on: read only to warn about them.
+  metrics: z.unknown().optional(),
+  team_authz: z.unknown().optional(),
 });
 
 const NOUNS = { repos: 'a `repos` entry', 'workflows.*': 'a workflow', steps: 'a step' };
@@ -175,7 +178,7 @@ export function parseServerRepoConfig(yamlText: string, file: string): ParseServ
     const problems = issuesToProblems(ServerRepoSectionsSchema, parsed.error.issues, read.lineOf, NOUNS);
     return { ok: false, problems: problems.map((problem) => ({ variable: where(problem), message: problem.message })) };
   }
-  const { repos, workflows: rawWorkflows, policies } = parsed.data;
+  const { repos, workflows: rawWorkflows, policies, metrics, team_authz: teamAuthz } = parsed.data;
   const warnings: string[] = [];
   const workflows: Record<string, Workflow> = {};
   for (const [name, workflow] of Object.entries(rawWorkflows)) workflows[name] = toWorkflow(workflow, ['workflows', name], warnings);
@@ -210,6 +213,10 @@ export function parseServerRepoConfig(yamlText: string, file: string): ParseServ
     rules.push(rule);
   }
   if (policies !== undefined) warnings.push('`policies` is not supported by Tideline yet and is ignored');
+  if (metrics !== undefined) warnings.push('`metrics` is not supported by Tideline and is ignored: Prometheus scrapes `/metrics`');
+  if (teamAuthz !== undefined) {
+    warnings.push('`team_authz` is not supported by Tideline and is ignored: its command is never called, so anyone may plan and anyone with write access may apply');
+  }
   if (problems.length > 0) return { ok: false, problems: problems.map((problem) => ({ variable: where(problem), message: problem.message })) };
   return { ok: true, config: { rules, workflows, warnings } };
 }

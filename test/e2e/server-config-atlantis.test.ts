@@ -20,6 +20,8 @@ workflows:
   custom:
     plan:
       steps: [init, {multienv: ./envs.sh}, plan]
+team_authz:
+  command: ./authz.sh
 `;
 
 describe('an Atlantis server config', () => {
@@ -48,7 +50,7 @@ describe('an Atlantis server config', () => {
       .map((line) => (JSON.parse(line) as { warning: string }).warning);
   }
 
-  it.each([['repos[0].pre_workflow_hooks'], ['workflows.custom.plan.steps[1]']])('logs at start-up that `%s` is ignored', (key) => {
+  it.each([['repos[0].pre_workflow_hooks'], ['workflows.custom.plan.steps[1]'], ['team_authz']])('logs at start-up that `%s` is ignored', (key) => {
     expect(ignoredKeys()).toEqual(expect.arrayContaining([expect.stringContaining(`\`${key}\``)]));
   });
 

@@ -70,6 +70,14 @@ describe('parseServerRepoConfig', () => {
     expect(config.warnings).toEqual(['`repos[3].pre_workflow_hooks` is not supported by Tideline yet and is ignored']);
   });
 
+  it("warns about Atlantis's metrics and team_authz sections, which Tideline does not act on", () => {
+    const config = parsed('repos: []\nmetrics:\n  statsd: { host: localhost, port: "8125" }\nteam_authz:\n  command: ./authz.sh\n');
+    expect(config.warnings).toEqual([
+      expect.stringMatching(/^`metrics` is not supported by Tideline and is ignored/),
+      expect.stringMatching(/^`team_authz` is not supported by Tideline and is ignored: its command is never called/),
+    ]);
+  });
+
   it('reads a file without the sections as no rules', () => {
     expect(parsed('port: 4141\n')).toEqual({ rules: [], workflows: {}, warnings: [] });
     expect(parsed('')).toEqual({ rules: [], workflows: {}, warnings: [] });
