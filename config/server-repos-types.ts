@@ -26,7 +26,8 @@ export const ALLOWED_OVERRIDE_KEYS = [
 ] as const;
 export type AllowedOverride = (typeof ALLOWED_OVERRIDE_KEYS)[number];
 
-export const RUN_OUTPUTS = ['show', 'hide', 'strip_refreshing'] as const;
+/** Atlantis's `output` of a run step; the two `custom_regex` ones redact what `regex_filter` matches. */
+export const RUN_OUTPUTS = ['show', 'hide', 'strip_refreshing', 'custom_regex', 'strip_refreshing_with_custom_regex'] as const;
 export type RunOutput = (typeof RUN_OUTPUTS)[number];
 
 /** One step of a workflow stage, in Atlantis's terms. */
@@ -35,7 +36,7 @@ export type Step =
   | { kind: 'plan'; extraArgs: string[] }
   | { kind: 'apply'; extraArgs: string[] }
   /** A shell command, run as `<shell> <shellArgs…> <command>` (Atlantis: `sh -c`). */
-  | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput }
+  | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput; regexFilter?: string }
   /** Sets `name` for later steps: to `value`, or to the output of `command`. */
   | { kind: 'env'; name: string; value?: string; command?: string };
 
@@ -82,6 +83,8 @@ export interface ServerRepoRule {
   workflow?: string;
   drift?: DriftSettings;
   autodiscover?: { mode: AutodiscoverMode };
+  /** `repo_config_file`: where in the repository its Atlantis config is, instead of `atlantis.yaml`. */
+  repoConfigFile?: string;
   /** Where the entry is, for messages: `repos[1] in /etc/tideline.yaml line 4`. */
   origin: string;
 }
@@ -106,6 +109,8 @@ export interface EffectiveRepoRules {
   drift: DriftSettings;
   /** The server's autodiscover mode for this repository; null leaves it to the repo config. */
   autodiscoverMode: AutodiscoverMode | null;
+  /** The repository's Atlantis config file (`repo_config_file`, repo-relative); null: `atlantis.yaml`. */
+  repoConfigFile: string | null;
   /** Origins of the rules that matched, in order (for logs and messages). */
   matched: string[];
 }

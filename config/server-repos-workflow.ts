@@ -1,5 +1,5 @@
 // Workflows and steps as Atlantis writes them, for both the server config and the repo config:
-//   - init | - plan: { extra_args: [...] } | - run: cmd | - run: { command, output, shell, shell_args }
+//   - init | - plan: { extra_args: [...] } | - run: cmd | - run: { command, output, regex_filter, shell, shell_args }
 //   - env: { name, value | command }
 // Steps Tideline does not run yet (show, policy_check, import, state_rm, multienv) and stages it
 // does not run yet (policy_check, import, state_rm) are accepted and reported as warnings.
@@ -30,6 +30,16 @@ export const RunStepArgsSchema = z.strictObject(
   {
     command: z.string({ error: 'is required: give the shell command to run, e.g. `command: make lint`' }).min(1, 'is empty: give the shell command to run'),
     output: z.enum(RUN_OUTPUTS, { error: choiceError(RUN_OUTPUTS) }).default('show'),
+    regex_filter: z
+      .string({ error: expected('a regular expression', '`regex_filter: "password=\\S+"`') })
+      .superRefine((text, ctx) => {
+        try {
+          new RegExp(text, 'g');
+        } catch (err: unknown) {
+          ctx.addIssue({ code: 'custom', message: `is not a valid regular expression (${err instanceof Error ? err.message : String(err)}): fix it` });
+        }
+      })
+      .optional(),
     shell: z.string({ error: expected('the shell to run the command with', '`shell: bash`') }).min(1, 'is empty: name a shell, e.g. bash').optional(),
     shell_args: z
       .union([z.string(), z.array(z.string())], { error: expected('the shell arguments as text or a list', '`shell_args: -ec`') })
@@ -102,7 +112,15 @@ function parseStep(input: unknown, ctx: IssueSink): ParsedStep | null {
   if (name === 'run') {
     const parsed = parseInto(RunStepArgsSchema, typeof args === 'string' ? { command: args } : args, typeof args === 'string' ? [] : [name], 'of a run step', ctx);
     if (parsed === null) return null;
+    const custom = parsed.output === 'custom_regex' || parsed.output === 'strip_refreshing_with_custom_regex';
+    if (custom !== (parsed.regex_filter !== undefined)) {
+      // As in Atlantis: the custom_regex outputs need regex_filter, and only they take it.
+      const message = custom ? `\`output: ${parsed.output}\` needs \`regex_filter\`: add the regular expression whose matches are redacted` : 'only applies with `output: custom_regex` or `strip_refreshing_with_custom_regex`: set one of those, or remove `regex_filter`';
+      ctx.issues.push({ code: 'custom', message, input, path: [name, custom ? 'output' : 'regex_filter'] });
+      return null;
+    }
     const step: Step = { kind: 'run', command: parsed.command, output: parsed.output };
+    if (parsed.regex_filter !== undefined) step.regexFilter = parsed.regex_filter;
     if (parsed.shell !== undefined) step.shell = parsed.shell;
     if (parsed.shell_args !== undefined) step.shellArgs = parsed.shell_args;
     return step;

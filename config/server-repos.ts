@@ -77,6 +77,23 @@ const BranchRegexSchema = z.string({ error: expected('a `/regex/`', '`branch: /^
   return z.NEVER;
 });
 
+/**
+ * Atlantis's `repo_config_file`: a file path relative to the repository root, normalised (no
+ * leading `./`). Refused: absolute paths, `..` (as Atlantis refuses it), backslashes and control
+ * characters; the reader also keeps it inside the checkout through symlinks.
+ */
+export const RepoConfigFileSchema = z.string({ error: expected('a path relative to the repository root', '`repo_config_file: infra/atlantis.yaml`') }).transform((text, ctx) => {
+  const segments = text.split('/').filter((segment) => segment !== '' && segment !== '.');
+  let problem: string | null = null;
+  if (/[\u0000-\u001f\u007f\\]/.test(text)) problem = 'contains a backslash or a control character: separate directories with /';
+  else if (text.startsWith('/')) problem = 'is an absolute path: give the file relative to the repository root, e.g. `infra/atlantis.yaml`';
+  else if (segments.includes('..')) problem = 'contains `..`: give the file relative to the repository root, inside it';
+  else if (segments.length === 0 || text.endsWith('/')) problem = 'names no file: give the file relative to the repository root, e.g. `infra/atlantis.yaml`';
+  if (problem === null) return segments.join('/');
+  ctx.issues.push({ code: 'custom', message: problem, input: text });
+  return z.NEVER;
+});
+
 export const ServerRepoRuleSchema = z.strictObject(
   {
     id: RepoIdSchema,
@@ -95,11 +112,11 @@ export const ServerRepoRuleSchema = z.strictObject(
         ignore_paths: z.array(z.string()).optional(),
       })
       .optional(),
+    repo_config_file: RepoConfigFileSchema.optional(),
     // Atlantis keys accepted so an Atlantis server config loads; Tideline warns and ignores them.
     plan_requirements: ApplyRequirementsSchema.optional(),
     import_requirements: ApplyRequirementsSchema.optional(),
     delete_source_branch_on_merge: z.boolean({ error: booleanError }).optional(),
-    repo_config_file: z.string().optional(),
     pre_workflow_hooks: z.array(z.unknown()).optional(),
     post_workflow_hooks: z.array(z.unknown()).optional(),
     policy_check: z.boolean({ error: booleanError }).optional(),
@@ -115,7 +132,6 @@ const UNSUPPORTED_RULE_KEYS = [
   'plan_requirements',
   'import_requirements',
   'delete_source_branch_on_merge',
-  'repo_config_file',
   'pre_workflow_hooks',
   'post_workflow_hooks',
   'policy_check',
@@ -130,6 +146,9 @@ export const ServerRepoSectionsSchema = z.looseObject({
   repos: z.array(ServerRepoRuleSchema, { error: expected('a list of repository rules', '`repos: [{ id: acme/infra }]`') }).default([]),
   workflows: WorkflowsSchema.default({}),
   policies: z.unknown().optional(),
+  // Atlantis server-config sections Tideline does not act on: read only to warn about them.
+  metrics: z.unknown().optional(),
+  team_authz: z.unknown().optional(),
 });
 
 const NOUNS = { repos: 'a `repos` entry', 'workflows.*': 'a workflow', steps: 'a step' };
@@ -139,7 +158,7 @@ export type ParseServerRepoConfigResult = { ok: true; config: ServerRepoConfig }
 /** Reads `repos:` and `workflows:` from the server config file's text; `file` names it in messages. */
 export function parseServerRepoConfig(yamlText: string, file: string): ParseServerRepoConfigResult {
   const read = readYaml(yamlText, {
-    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'schedule', 'repo_config_file']),
+    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'schedule', 'repo_config_file', 'regex_filter']),
     stringListKeys: new Set(['extra_args', 'allowed_workflows', 'shell_args', 'ignore_paths']),
   });
   if (!read.ok) {
@@ -159,7 +178,7 @@ export function parseServerRepoConfig(yamlText: string, file: string): ParseServ
     const problems = issuesToProblems(ServerRepoSectionsSchema, parsed.error.issues, read.lineOf, NOUNS);
     return { ok: false, problems: problems.map((problem) => ({ variable: where(problem), message: problem.message })) };
   }
-  const { repos, workflows: rawWorkflows, policies } = parsed.data;
+  const { repos, workflows: rawWorkflows, policies, metrics, team_authz: teamAuthz } = parsed.data;
   const warnings: string[] = [];
   const workflows: Record<string, Workflow> = {};
   for (const [name, workflow] of Object.entries(rawWorkflows)) workflows[name] = toWorkflow(workflow, ['workflows', name], warnings);
@@ -190,9 +209,14 @@ export function parseServerRepoConfig(yamlText: string, file: string): ParseServ
     if (raw.workflow !== undefined) rule.workflow = raw.workflow;
     if (raw.drift !== undefined) rule.drift = withoutUndefined(raw.drift);
     if (raw.autodiscover !== undefined) rule.autodiscover = { mode: raw.autodiscover.mode };
+    if (raw.repo_config_file !== undefined) rule.repoConfigFile = raw.repo_config_file;
     rules.push(rule);
   }
   if (policies !== undefined) warnings.push('`policies` is not supported by Tideline yet and is ignored');
+  if (metrics !== undefined) warnings.push('`metrics` is not supported by Tideline and is ignored: Prometheus scrapes `/metrics`');
+  if (teamAuthz !== undefined) {
+    warnings.push('`team_authz` is not supported by Tideline and is ignored: its command is never called, so anyone may plan and anyone with write access may apply');
+  }
   if (problems.length > 0) return { ok: false, problems: problems.map((problem) => ({ variable: where(problem), message: problem.message })) };
   return { ok: true, config: { rules, workflows, warnings } };
 }
@@ -234,6 +258,7 @@ export function effectiveRules(config: ServerRepoConfig, repoFullName: string, o
     workflow: null,
     drift: {},
     autodiscoverMode: null,
+    repoConfigFile: null,
     matched: [],
   };
   for (const rule of config.rules) {
@@ -246,6 +271,7 @@ export function effectiveRules(config: ServerRepoConfig, repoFullName: string, o
     if (rule.workflow !== undefined) rules.workflow = rule.workflow;
     if (rule.drift !== undefined) rules.drift = { ...rules.drift, ...rule.drift };
     if (rule.autodiscover !== undefined) rules.autodiscoverMode = rule.autodiscover.mode;
+    if (rule.repoConfigFile !== undefined) rules.repoConfigFile = rule.repoConfigFile;
   }
   return rules;
 }

@@ -100,7 +100,9 @@ export type WorkflowStep =
       command: string;
       shell?: string;
       shellArgs?: string[];
-      output?: 'show' | 'hide' | 'strip_refreshing';
+      output?: 'show' | 'hide' | 'strip_refreshing' | 'custom_regex' | 'strip_refreshing_with_custom_regex';
+      /** With the two `custom_regex` outputs: what matches is shown as `<redacted>` (a JavaScript regex, global). */
+      regexFilter?: string;
     }
   | {
       kind: 'env';

@@ -277,8 +277,12 @@ async function runCommandStep(
 ): Promise<StepFailure | null> {
   const result = await runCommand(stage, step.command, step, true);
   const mode = step.output ?? 'show';
-  const filter = (text: string): string =>
-    mode === 'strip_refreshing' ? stripRefreshing(text) : text;
+  // Atlantis's custom_regex outputs redact every match of regex_filter from what the PR shows.
+  const redact = (mode === 'custom_regex' || mode === 'strip_refreshing_with_custom_regex') && step.regexFilter !== undefined ? new RegExp(step.regexFilter, 'g') : null;
+  const filter = (text: string): string => {
+    const stripped = mode === 'strip_refreshing' || mode === 'strip_refreshing_with_custom_regex' ? stripRefreshing(text) : text;
+    return redact === null ? stripped : stripped.replace(redact, '<redacted>');
+  };
   if (result instanceof ExecError) {
     // As in Atlantis, a failing step's output is part of the error even with `output: hide`:
     // it is what explains the failure (and it is masked like everything else).

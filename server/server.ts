@@ -75,6 +75,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: settings.logLevel, base: { service: 'tideline' }, hooks: { streamWrite: (s) => masker.mask(s) } });
 
   const fileConfig = opts.fileConfig ?? loadServerFileConfig(settings.configFile);
+  // Atlantis keys the server config may hold but Tideline does not act on: said once at start-up,
+  // where the operator who wrote them looks, rather than dropped.
+  for (const warning of fileConfig.repoRules.warnings) log.warn({ file: settings.configFile, warning }, 'server config key ignored');
   const [gitVersion, toolVersions] = await Promise.all([
     requireGit({ baseEnv: settings.childEnv, masker }),
     probeToolVersions({ baseEnv: settings.childEnv, masker }, { terraform: settings.terraformBin, kubectl: settings.kubectlBin }),

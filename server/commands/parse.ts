@@ -3,7 +3,10 @@
 //   <prefix> plan|apply [-p project | -d dir [-w workspace]] [--verbose] [-- extra args]
 //   apply also takes --auto-merge-disabled and --auto-merge-method merge|squash|rebase
 //   <prefix> unlock | help | version
-//   <prefix>                      (alone: help)
+//   <prefix>                      (alone: help; `<prefix> -h` and `<prefix> --help` too, as Atlantis)
+//
+// Instead of the prefix, a comment may start with an @-mention of the server's own account, as
+// Atlantis accepts `@<its user>`: `@tideline-bot plan`.
 //
 // Flags also take the forms --project/--dir/--workspace and -d=dir/--dir=dir. Words are split
 // with simple shell-like quoting (see tokenize.ts); nothing is ever expanded or executed.
@@ -31,6 +34,14 @@ const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose' | 'auto-merge-disabled
 ]);
 
 const AUTO_MERGE_METHODS: readonly AutoMergeMethod[] = ['merge', 'squash', 'rebase'];
+
+// Atlantis commands a migrating team may type out of habit; each gets a reply saying so and what
+// to do instead, rather than "is not a command" as if it were a typo.
+const ATLANTIS_ONLY: ReadonlyMap<string, string> = new Map([
+  ['import', 'run `terraform import` outside Tideline, or add an `import` block to the configuration and plan'],
+  ['state', 'run `terraform state` outside Tideline, or add a `removed` or `moved` block to the configuration and plan'],
+  ['approve_policies', 'Tideline runs no policy checks, so there is nothing to approve'],
+]);
 
 const VALUE_HINT: Readonly<Record<SelectorFlag, string>> = {
   project: 'a project name, e.g. -p billing',
@@ -150,18 +161,34 @@ function command(name: CommandName, selector: ProjectSelector, extraArgs: string
   return { kind: 'command', command: parsed };
 }
 
+export interface ParseOptions {
+  /**
+   * Account names an `@`-mention may use instead of the prefix (the server's login, and for a
+   * GitHub App also its slug without `[bot]`). Compared without case, as GitHub compares logins.
+   */
+  mentions?: readonly string[];
+}
+
+function addressedToUs(firstWord: string | undefined, prefix: string, mentions: readonly string[]): boolean {
+  if (firstWord === prefix) return true;
+  if (firstWord === undefined || !firstWord.startsWith('@')) return false;
+  const named = firstWord.slice(1).toLowerCase();
+  return named !== '' && mentions.some((mention) => mention.toLowerCase() === named);
+}
+
 /**
  * Reads one PR comment. `ignore` when it is not addressed to us: empty, more than one line after
- * trimming, or a first word other than `prefix` (compared exactly, like Atlantis). Otherwise a
- * command, or `invalid` with a message that names the offending word and the fix.
+ * trimming, or a first word other than `prefix` (compared exactly, like Atlantis) or an
+ * `@`-mention of one of `options.mentions`. Otherwise a command, or `invalid` with a message that
+ * names the offending word and the fix.
  */
-export function parseComment(body: string, prefix: string): ParseResult {
+export function parseComment(body: string, prefix: string, options: ParseOptions = {}): ParseResult {
   const line = body.trim();
   if (line === '' || /[\r\n\u2028\u2029]/.test(line)) {
     return { kind: 'ignore' };
   }
   const [firstWord] = line.split(/\s+/);
-  if (firstWord !== prefix) {
+  if (!addressedToUs(firstWord, prefix, options.mentions ?? [])) {
     return { kind: 'ignore' };
   }
   const tokens = tokenize(line);
@@ -169,8 +196,13 @@ export function parseComment(body: string, prefix: string): ParseResult {
     return invalid(tokens.message);
   }
   const [, name, ...args] = tokens.words;
-  if (name === undefined) {
+  // Atlantis answers `atlantis -h` and `atlantis --help` with its help, like `atlantis help`.
+  if (name === undefined || ((name === '-h' || name === '--help') && args.length === 0)) {
     return command('help', {}, [], false);
+  }
+  const atlantisOnly = ATLANTIS_ONLY.get(name);
+  if (atlantisOnly !== undefined) {
+    return invalid(`${codeSpan(name)} is an Atlantis command Tideline does not have: ${atlantisOnly}`);
   }
   if (!isCommandName(name)) {
     return invalid(`${codeSpan(name)} is not a command: use ${commandNames().join(', ')}`);

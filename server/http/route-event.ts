@@ -3,6 +3,7 @@
 
 import { isFork } from '../github/forge.js';
 import { helpText } from '../commands/help.js';
+import { botMentions } from '../commands/mentions.js';
 import { parseComment } from '../commands/parse.js';
 import { renderInvalidCommand, type RenderContext } from '../comments/index.js';
 import type { NewJob } from '../jobs/queue.js';
@@ -52,7 +53,7 @@ function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, bod
   const author = typeof comment?.user?.login === 'string' ? comment.user.login : '';
   if (author.toLowerCase() === ctx.botLogin.toLowerCase()) return { kind: 'ignored', reason: 'comment by the server itself' };
   const text = typeof comment?.body === 'string' ? comment.body : '';
-  const parsed = parseComment(text, ctx.prefix);
+  const parsed = parseComment(text, ctx.prefix, { mentions: botMentions(ctx.botLogin) });
   const pull = issue.number;
   const reply = (note: string, replyBody: string): Routed => ({
     kind: 'jobs',

@@ -1,6 +1,7 @@
 // `apply`: apply exactly the saved plans of the PR's current head, group by group. A plan of
-// an older head is stale and nothing is applied. The commenter needs write access, and each
-// project's apply requirements (approved, mergeable, undiverged) must hold.
+// an older head is stale and nothing is applied. The commenter needs write access, each
+// project's apply requirements (approved, mergeable, undiverged) must hold, and the projects it
+// `depends_on` must be applied first (as in Atlantis).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,6 +151,13 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
     return skipped(`not applied: ${lock === null ? 'its lock was released' : `its lock is now held by #${lock.pull}`}; run plan again`);
   }
   if (!existsSync(plan.planFile)) return skipped('the saved plan file is gone: run plan again');
+  const waiting = unappliedDependencies(ctx, job, plan.project);
+  if (waiting.length > 0) {
+    const names = waiting.map((name) => `\`${name}\``).join(', ');
+    const message = `not applied: it depends on ${names} (\`depends_on\`), planned with changes in this pull request and not applied yet; apply ${names} first`;
+    ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: repo.fullName, pull, project: plan.projectKey, fields: { requirement: 'depends_on', message, headSha: pr.headSha } });
+    return skipped(message);
+  }
   const tree = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: plan.project.workspace, headSha: pr.headSha }, { reuse: true });
   const projectDir = join(tree, plan.project.dir);
   const refusal = refuseOutsidePaths(tree, projectDir, job.command.extraArgs);
@@ -195,6 +203,20 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
     });
   })();
   return outcome;
+}
+
+/**
+ * Atlantis's depends_on rule: a project is not applied while a project it depends on has a plan
+ * with changes in this pull request that is not applied. Read when the project's turn comes, so
+ * a dependency applied by an earlier wave of this run counts, and one whose apply failed does not.
+ */
+function unappliedDependencies(ctx: JobContext, job: CommandJob, project: Project): string[] {
+  const deps = project.dependsOn ?? [];
+  if (deps.length === 0) return [];
+  const waiting = plansOfPull(ctx.db, job.repo.fullName, job.pull).filter(
+    (plan) => plan.project.name !== undefined && deps.includes(plan.project.name) && plan.appliedAt === null && plan.hasChanges,
+  );
+  return [...new Set(waiting.map((plan) => plan.project.name ?? ''))].sort();
 }
 
 function skipped(message: string): ApplyOutcome {

@@ -7,6 +7,7 @@ import {
   applyServerRules,
   DEFAULT_WORKFLOW_NAME,
   effectiveRules,
+  onBaseBranch,
   readRepoConfig,
   type ConfigProblem,
   type EffectiveRepoRules,
@@ -28,10 +29,15 @@ export interface ProjectSetup {
 
 export type SetupResult = { ok: true; setup: ProjectSetup } | { ok: false; file: string; problems: ConfigProblem[] };
 
+/**
+ * The setup for a pull request into `baseBranch` (drift: the default branch). Its `projects` are
+ * those declared for that branch only, as in Atlantis: a project whose `branch` does not match is
+ * not there for autoplan, `-p`, `-d` or `depends_on`.
+ */
 export function loadProjectSetup(ctx: JobContext, repoFullName: string, baseBranch: string, checkoutRoot: string): SetupResult {
-  const read = readRepoConfig(checkoutRoot);
-  if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
   const rules = effectiveRules(ctx.repoRules, repoFullName, { baseBranch });
+  const read = readRepoConfig(checkoutRoot, { baseBranch, atlantisFile: rules.repoConfigFile });
+  if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
   const applied = applyServerRules(read.config, rules, ctx.repoRules.workflows);
   if (!applied.ok) return { ok: false, file: read.config?.file ?? 'repo config', problems: applied.problems };
   return {
@@ -39,7 +45,7 @@ export function loadProjectSetup(ctx: JobContext, repoFullName: string, baseBran
     setup: {
       config: read.config,
       rules,
-      projects: applied.projects,
+      projects: applied.projects.filter((project) => onBaseBranch(project.branch, baseBranch)),
       workflows: applied.workflows,
       defaults: applied.defaults,
       warnings: read.config?.warnings ?? [],

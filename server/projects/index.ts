@@ -14,6 +14,8 @@ export type {
   Workflow,
 } from './types.js';
 export { parseRepoConfig, readRepoConfig, REPO_CONFIG_FILES } from './repo-config.js';
+export type { RepoConfigOptions } from './repo-config.js';
+export { onBaseBranch } from './branch.js';
 export { DEFAULT_WHEN_MODIFIED, KUBERNETES_WHEN_MODIFIED } from './repo-config-schema.js';
 export { applyServerRules } from './apply-server-rules.js';
 export type { ApplyServerRulesResult } from './apply-server-rules.js';

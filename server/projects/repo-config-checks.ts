@@ -1,6 +1,9 @@
 // Repo config rules that span keys or projects, checked on the raw data so they are reported
 // together with the per-key problems (not only once those are fixed): kind-specific keys, `dir`
 // inside the checkout through symlinks, unique names, dir+workspace pairs, and `depends_on`.
+// Names, pairs and `depends_on` are checked among the projects of the base branch only, as
+// Atlantis drops the projects whose `branch` does not match before it checks them: one name may
+// be declared once per branch.
 
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -8,6 +11,7 @@ import { nearestKey } from '../../config/server-repos-yaml.js';
 import type { KeyPath, YamlProblem } from '../../config/server-repos-yaml.js';
 import { normaliseDir } from '../commands/repo-dir.js';
 import { ensureInside, PathEscapeError } from '../workspace/ensure-inside.js';
+import { onBaseBranch } from './branch.js';
 
 const KUBERNETES_ONLY = ['namespace', 'cluster', 'prune', 'field_manager'] as const;
 const TERRAFORM_ONLY = ['terraform_version', 'terraform_distribution', 'workflow'] as const;
@@ -19,9 +23,11 @@ interface RawProject {
   dir: string | null;
   workspace: string;
   group: number;
+  /** Declared for the base branch (no `branch`, a matching one, or no base branch known). */
+  onBranch: boolean;
 }
 
-function rawProjects(raw: unknown): RawProject[] {
+function rawProjects(raw: unknown, baseBranch: string | undefined): RawProject[] {
   if (raw === null || typeof raw !== 'object' || !('projects' in raw) || !Array.isArray(raw.projects)) return [];
   const projects: RawProject[] = [];
   for (const [index, item] of (raw.projects as unknown[]).entries()) {
@@ -33,8 +39,9 @@ function rawProjects(raw: unknown): RawProject[] {
       fields,
       name: typeof fields['name'] === 'string' && fields['name'] !== '' ? fields['name'] : null,
       dir: dir?.ok === true ? dir.dir : null,
-      workspace: typeof fields['workspace'] === 'string' ? fields['workspace'] : 'default',
+      workspace: typeof fields['workspace'] === 'string' && fields['workspace'] !== '' ? fields['workspace'] : 'default',
       group: typeof fields['execution_order_group'] === 'number' ? fields['execution_order_group'] : 0,
+      onBranch: onBaseBranch(typeof fields['branch'] === 'string' ? fields['branch'] : undefined, baseBranch),
     });
   }
   return projects;
@@ -79,7 +86,7 @@ function kindProblems(project: RawProject, add: (path: KeyPath, message: string)
   }
 }
 
-function dependsOnProblems(projects: readonly RawProject[], add: (path: KeyPath, message: string) => void): void {
+function dependsOnProblems(projects: readonly RawProject[], offBranch: ReadonlySet<string>, add: (path: KeyPath, message: string) => void): void {
   const byName = new Map<string, RawProject>();
   for (const project of projects) if (project.name !== null && !byName.has(project.name)) byName.set(project.name, project);
   const names = [...byName.keys()].sort();
@@ -92,7 +99,9 @@ function dependsOnProblems(projects: readonly RawProject[], add: (path: KeyPath,
       if (typeof dep !== 'string') continue;
       const path = ['projects', project.index, 'depends_on', item];
       const target = byName.get(dep);
-      if (target === undefined) {
+      if (target === undefined && offBranch.has(dep)) {
+        add(path, `names \`${dep}\`, which is declared only for other base branches (its \`branch\` does not match this one): give \`${dep}\` a \`branch\` that matches here too, or remove it from \`depends_on\``);
+      } else if (target === undefined) {
         const near = nearestKey(dep, names);
         const choice = names.length === 0 ? 'name the projects it depends on (add `name:` to them)' : `use one of ${names.map((n) => `\`${n}\``).join(', ')}`;
         add(path, `names \`${dep}\`, which is not the name of any project in this file: ${near === null ? choice : `did you mean \`${near}\`?`}`);
@@ -126,19 +135,25 @@ function dependsOnProblems(projects: readonly RawProject[], add: (path: KeyPath,
   for (const name of names) walk(name);
 }
 
-/** Cross-key and cross-project problems of a raw repo config; `lineOf` places them. */
-export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf: (path: KeyPath) => number | null): YamlProblem[] {
+/**
+ * Cross-key and cross-project problems of a raw repo config; `lineOf` places them. With
+ * `baseBranch`, names, dir+workspace pairs and `depends_on` are checked among the projects
+ * declared for that base branch; without it, among all of them.
+ */
+export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf: (path: KeyPath) => number | null, baseBranch?: string): YamlProblem[] {
   const problems: YamlProblem[] = [];
   function add(path: KeyPath, message: string): void {
     problems.push({ path, message, line: lineOf(path) });
   }
-  const projects = rawProjects(raw);
-  for (const project of projects) {
+  const all = rawProjects(raw, baseBranch);
+  for (const project of all) {
     kindProblems(project, add);
     if (project.dir !== null && escapesCheckout(checkoutRoot, project.dir)) {
       add(['projects', project.index, 'dir'], `\`${project.dir}\` resolves outside the repository (through a symlink): point \`dir\` at a directory inside it`);
     }
   }
+  const projects = all.filter((project) => project.onBranch);
+  const offBranch = new Set(all.flatMap((project) => (project.onBranch || project.name === null ? [] : [project.name])));
   const seenNames = new Map<string, RawProject>();
   const seenPlaces = new Map<string, RawProject[]>();
   for (const project of projects) {
@@ -162,6 +177,6 @@ export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf
       );
     }
   }
-  dependsOnProblems(projects, add);
+  dependsOnProblems(projects, offBranch, add);
   return problems;
 }

@@ -64,11 +64,10 @@ export const TerraformVersionSchema = z
   .string({ error: expected('a version in quotes', '"1.6.0"') })
   .regex(/^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/, 'is not an exact version: write one such as "1.6.0" or "v1.5.7" (a constraint like ~> 1.5 is not accepted)');
 
-export const BranchRegexSchema = z.string({ error: expected('a `/regex/` matching base branches', '`/^main$/`') }).transform((text, ctx) => {
+/** Kept as written (`/(?i)^main$/`): `onBaseBranch` compiles it, with the `(?i)` flag a bare source would lose. */
+export const BranchRegexSchema = z.string({ error: expected('a `/regex/` matching base branches', '`/^main$/`') }).superRefine((text, ctx) => {
   const parsed = slashRegex(text);
-  if (parsed.ok) return parsed.regex.source;
-  ctx.issues.push({ code: 'custom', message: parsed.message, input: text });
-  return z.NEVER;
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
 });
 
 export const ProjectDriftSchema = z.strictObject(
@@ -78,13 +77,28 @@ export const ProjectDriftSchema = z.strictObject(
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+const REPO_LOCK_MODES = ['disabled', 'on_plan', 'on_apply'] as const;
+const SILENCEABLE = ['plan', 'apply'] as const;
+
+/** Atlantis's `repo_locks`, at the top level and on a project (accepted, warned about). */
+export const RepoLocksSchema = z.strictObject(
+  { mode: z.enum(REPO_LOCK_MODES, { error: choiceError(REPO_LOCK_MODES) }) },
+  { error: expected('a mapping', '`repo_locks: { mode: on_plan }`') },
+);
+
+/** Atlantis's `silence_pr_comments`, at the top level and on a project (accepted, warned about). */
+export const SilencePrCommentsSchema = z.array(z.enum(SILENCEABLE, { error: choiceError(SILENCEABLE) }), {
+  error: expected('a list of stages', '`silence_pr_comments: [apply]`'),
+});
+
 export const ProjectSchema = z
   .strictObject(
     {
       name: ProjectNameSchema.optional(),
       branch: BranchRegexSchema.optional(),
       dir: ProjectDirSchema,
-      workspace: WorkspaceSchema.default('default'),
+      // Atlantis reads an empty `workspace: ""` as `default`, like a missing one.
+      workspace: z.preprocess((value) => (value === '' ? undefined : value), WorkspaceSchema.default('default')),
       kind: z.enum(['terraform', 'kubernetes'], { error: choiceError(['terraform', 'kubernetes']) }).default('terraform'),
       execution_order_group: z.int({ error: expected('a whole number', '`execution_order_group: 1`') }).default(0),
       depends_on: z
@@ -107,10 +121,10 @@ export const ProjectSchema = z
       import_requirements: ApplyRequirementsSchema.optional(),
       delete_source_branch_on_merge: z.boolean(BOOLEAN).optional(),
       repo_locking: z.boolean(BOOLEAN).optional(),
-      repo_locks: z.strictObject({ mode: z.enum(['disabled', 'on_plan', 'on_apply'], { error: choiceError(['disabled', 'on_plan', 'on_apply']) }) }).optional(),
+      repo_locks: RepoLocksSchema.optional(),
       policy_check: z.boolean(BOOLEAN).optional(),
       custom_policy_check: z.boolean(BOOLEAN).optional(),
-      silence_pr_comments: z.array(z.enum(['plan', 'apply'], { error: choiceError(['plan', 'apply']) })).optional(),
+      silence_pr_comments: SilencePrCommentsSchema.optional(),
       glob_file_match: z.array(z.string()).optional(),
     },
     { error: expected('a mapping with at least `dir`', '`- dir: network`') },
@@ -160,9 +174,9 @@ export const RepoConfigSchema = z.strictObject(
     drift: RepoDriftSchema.optional(),
     // Atlantis keys accepted but not acted on yet (warned about).
     delete_source_branch_on_merge: z.boolean(BOOLEAN).optional(),
-    emoji_reaction: z.string().optional(),
-    repo_locks: z.strictObject({ mode: z.enum(['disabled', 'on_plan', 'on_apply']) }).optional(),
-    silence_pr_comments: z.array(z.enum(['plan', 'apply'])).optional(),
+    emoji_reaction: z.string({ error: expected('an emoji name', '`emoji_reaction: eyes`') }).optional(),
+    repo_locks: RepoLocksSchema.optional(),
+    silence_pr_comments: SilencePrCommentsSchema.optional(),
     policies: z.unknown().optional(),
   },
   { error: expected('a mapping', '`version: 3`') },
@@ -176,7 +190,7 @@ export type ValidatedProject = ValidatedRepoConfig['projects'][number];
 /** Keys read as text even when they look like numbers or booleans. */
 export const STRING_KEYS = new Set([
   'name', 'dir', 'workspace', 'workflow', 'terraform_version', 'namespace', 'cluster', 'field_manager',
-  'schedule', 'command', 'value', 'shell', 'shell_args', 'branch', 'emoji_reaction',
+  'schedule', 'command', 'value', 'shell', 'shell_args', 'branch', 'emoji_reaction', 'regex_filter',
 ]);
 export const STRING_LIST_KEYS = new Set(['depends_on', 'when_modified', 'extra_args', 'allowed_regexp_prefixes', 'ignore_paths', 'shell_args']);
 

@@ -1,5 +1,5 @@
 // Reads a repository's config: `tideline.yaml` at the checkout root, else `atlantis.yaml` (version
-// 3) as it is. raw YAML → RepoConfigSchema (validated, defaults applied) + cross checks →
+// 3) as it is, or the server's `repo_config_file` in its place. raw YAML → RepoConfigSchema (validated, defaults applied) + cross checks →
 // `RepoConfig`. Every problem is collected with its key path and line; unsupported Atlantis keys
 // are accepted and listed in `warnings`, never dropped silently.
 
@@ -14,6 +14,8 @@ import type { ValidatedProject, ValidatedRepoConfig } from './repo-config-schema
 import type { ConfigProblem, Project, ReadRepoConfigResult, RepoConfig, RepoConfigFile, Workflow } from './types.js';
 
 export const REPO_CONFIG_FILES: readonly RepoConfigFile[] = ['tideline.yaml', 'atlantis.yaml'];
+/** Spellings Atlantis refuses rather than skip (`atlantis.yml`), and Tideline's own. */
+const MISSPELT: readonly RepoConfigFile[] = ['tideline.yml', 'atlantis.yml'];
 const MAX_BYTES = 1024 * 1024;
 
 function toProblem(problem: YamlProblem): ConfigProblem {
@@ -92,8 +94,19 @@ function toRepoConfig(raw: ValidatedRepoConfig, file: RepoConfigFile, lineOf: (p
   return config;
 }
 
+export interface RepoConfigOptions {
+  /**
+   * The pull request's base branch (the default branch for drift): project names and
+   * `depends_on` are checked among the projects whose `branch` matches it, as in Atlantis.
+   * The result still lists every project; `onBaseBranch` picks those of the branch.
+   */
+  baseBranch?: string;
+  /** The server's `repo_config_file` for this repository: read instead of `atlantis.yaml` (`tideline.yaml` still wins). */
+  atlantisFile?: string | null;
+}
+
 /** Parses repo config `text` read from `file` at the root of `checkoutRoot` (which `dir`s must stay inside). */
-export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot: string): ReadRepoConfigResult {
+export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot: string, options: RepoConfigOptions = {}): ReadRepoConfigResult {
   if (text.length > MAX_BYTES) {
     return { ok: false, file, problems: [{ path: '', message: `is larger than ${MAX_BYTES / 1024} KiB: a repo config that size is not read; split it or trim it` }] };
   }
@@ -112,7 +125,7 @@ export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot
   const parsed = RepoConfigSchema.safeParse(data);
   const problems = [
     ...(parsed.success ? [] : issuesToProblems(RepoConfigSchema, parsed.error.issues, read.lineOf, NOUNS)),
-    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf),
+    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf, options.baseBranch),
   ];
   if (!parsed.success || problems.length > 0) {
     const ordered = problems.map((problem, order) => ({ problem, order }));
@@ -123,15 +136,16 @@ export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot
 }
 
 /** The repo config file to read at the checkout root: a result when there is none or it cannot be read, else its name and text. */
-function findRepoConfig(checkoutRoot: string): { file: RepoConfigFile; text: string; alsoPresent: RepoConfigFile[] } | ReadRepoConfigResult {
+function findRepoConfig(checkoutRoot: string, atlantisFile: string | null): { file: RepoConfigFile; text: string; alsoPresent: RepoConfigFile[] } | ReadRepoConfigResult {
   const present: RepoConfigFile[] = [];
-  for (const name of REPO_CONFIG_FILES) {
+  const candidates = atlantisFile === null ? REPO_CONFIG_FILES : ['tideline.yaml', atlantisFile];
+  for (const name of candidates) {
     let abs: string;
     try {
       abs = ensureInside(checkoutRoot, name);
     } catch (err: unknown) {
       if (!(err instanceof PathEscapeError)) throw err;
-      return { ok: false, file: name, problems: [{ path: '', message: 'is a symlink leading outside the repository: replace it with the file itself' }] };
+      return { ok: false, file: name, problems: [{ path: '', message: 'leads outside the repository (through a symlink): replace it with the file itself' }] };
     }
     if (existsSync(abs)) {
       if (!statSync(abs).isFile()) return { ok: false, file: name, problems: [{ path: '', message: 'is not a regular file: make it a YAML file at the repository root' }] };
@@ -140,8 +154,10 @@ function findRepoConfig(checkoutRoot: string): { file: RepoConfigFile; text: str
   }
   const [file, ...alsoPresent] = present;
   if (file === undefined) {
-    if (existsSync(ensureInside(checkoutRoot, 'tideline.yml'))) {
-      return { ok: false, file: 'tideline.yml', problems: [{ path: '', message: 'is not read (only the .yaml spelling is): rename it to tideline.yaml' }] };
+    for (const misspelt of MISSPELT) {
+      if (existsSync(ensureInside(checkoutRoot, misspelt))) {
+        return { ok: false, file: misspelt, problems: [{ path: '', message: `is not read (only the .yaml spelling is): rename it to ${misspelt.replace(/\.yml$/, '.yaml')}` }] };
+      }
     }
     return { ok: true, config: null };
   }
@@ -149,14 +165,14 @@ function findRepoConfig(checkoutRoot: string): { file: RepoConfigFile; text: str
 }
 
 /**
- * Reads `tideline.yaml` at the checkout root, else `atlantis.yaml` (version 3) as it is. `config`
- * is null when neither exists. Malformed YAML is one problem naming the line; otherwise every
+ * Reads `tideline.yaml` at the checkout root, else `atlantis.yaml` (version 3) as it is, or the
+ * server's `repo_config_file` in its place, as Atlantis does. `config` is null when neither exists. Malformed YAML is one problem naming the line; otherwise every
  * problem of the file is listed with its key path.
  */
-export function readRepoConfig(checkoutRoot: string): ReadRepoConfigResult {
-  const found = findRepoConfig(checkoutRoot);
+export function readRepoConfig(checkoutRoot: string, options: RepoConfigOptions = {}): ReadRepoConfigResult {
+  const found = findRepoConfig(checkoutRoot, options.atlantisFile ?? null);
   if ('ok' in found) return found;
-  const result = parseRepoConfig(found.text, found.file, checkoutRoot);
+  const result = parseRepoConfig(found.text, found.file, checkoutRoot, options);
   if (result.ok && result.config !== null) {
     for (const ignored of found.alsoPresent) result.config.warnings.unshift(`${ignored} is ignored because ${found.file} exists: delete one of them`);
   }

@@ -4,6 +4,7 @@
 
 import { posix } from 'node:path';
 import type { AutodiscoverMode } from '../../config/server-repos-types.js';
+import { onBaseBranch } from './branch.js';
 import { compareProjects, discoverRootModules, plainProject, projectKey } from './discover.js';
 import { compileGlob, matchesPatternList } from './glob.js';
 import type { CompiledGlob, GlobCache } from './glob.js';
@@ -69,7 +70,7 @@ function discoveryMode(config: RepoConfig | null, serverMode: AutodiscoverMode |
 }
 
 function branchMatches(project: Project, baseBranch: string | undefined): boolean {
-  return project.branch === undefined || baseBranch === undefined || new RegExp(project.branch).test(baseBranch);
+  return onBaseBranch(project.branch, baseBranch);
 }
 
 function pick(selection: Selection, project: Project, reason: string): void {

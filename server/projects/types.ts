@@ -34,7 +34,7 @@ export interface Project {
   /** Kubernetes-only settings; set on every kubernetes project. */
   kubernetes?: { namespace?: string; cluster?: string; prune: boolean; fieldManager: string };
   drift?: { enabled?: boolean; schedule?: string };
-  /** `branch: /regex/` (the source, without slashes): the project exists only for matching base branches. */
+  /** `branch: /regex/` as written, slashes included: the project exists only for matching base branches (`onBaseBranch`). */
   branch?: string;
 }
 
@@ -54,7 +54,8 @@ export interface ConfigProblem {
   line?: number;
 }
 
-export type RepoConfigFile = 'tideline.yaml' | 'atlantis.yaml';
+/** `tideline.yaml`, `atlantis.yaml`, or the server's `repo_config_file` for the repository (repo-relative). */
+export type RepoConfigFile = string;
 
 /** A repo config, validated and normalised. */
 export interface RepoConfig {

@@ -28,6 +28,42 @@ describe('parseComment: comments not addressed to us', () => {
   });
 });
 
+describe('parseComment: an @-mention of the server instead of the prefix (as Atlantis)', () => {
+  const mentions = ['tideline-bot'];
+  it.each([
+    ['@tideline-bot plan -d infra', cmd('plan', { dir: 'infra' })],
+    ['@Tideline-Bot apply -p billing', cmd('apply', { project: 'billing' })],
+    ['  @tideline-bot unlock\r\n', cmd('unlock')],
+    ['@tideline-bot', cmd('help')],
+    ['tideline plan', cmd('plan')],
+  ])('reads %j', (body, expected) => {
+    expect(parseComment(body, 'tideline', { mentions })).toEqual(expected);
+  });
+
+  it.each([
+    ['another account', '@someone-else plan'],
+    ['the mention glued to punctuation', '@tideline-bot: plan'],
+    ['a bare @', '@ plan'],
+    ['the mention not first', 'thanks @tideline-bot plan'],
+  ])('ignores %s', (_case, body) => {
+    expect(parseComment(body, 'tideline', { mentions })).toEqual({ kind: 'ignore' });
+  });
+
+  it('ignores mentions when no account names are given', () => {
+    expect(parseComment('@tideline-bot plan', 'tideline')).toEqual({ kind: 'ignore' });
+  });
+});
+
+describe('parseComment: -h and --help in place of a command (as Atlantis)', () => {
+  it.each(['tideline -h', 'tideline --help'])('answers %j with the help', (body) => {
+    expect(parseComment(body, 'tideline')).toEqual(cmd('help'));
+  });
+
+  it('still refuses -h followed by more words', () => {
+    expect(parseComment('tideline -h plan', 'tideline').kind).toBe('invalid');
+  });
+});
+
 describe('parseComment: automerge flags of apply', () => {
   it.each([
     ['tideline apply --auto-merge-disabled', { disabled: true }],
@@ -102,6 +138,9 @@ describe('parseComment: commands', () => {
 describe('parseComment: invalid commands', () => {
   it.each([
     ['an unknown command', 'tideline destroy', /^`destroy` is not a command: use plan, apply, unlock, help, version$/],
+    ['Atlantis import', 'tideline import aws_instance.web i-123', /^`import` is an Atlantis command Tideline does not have: run `terraform import` outside Tideline, or add an `import` block/],
+    ['Atlantis state rm', 'tideline state rm aws_instance.web', /^`state` is an Atlantis command Tideline does not have: .*`removed`/],
+    ['Atlantis approve_policies', 'tideline approve_policies', /^`approve_policies` is an Atlantis command Tideline does not have: Tideline runs no policy checks/],
     ['a command in the wrong case', 'tideline Plan', /^`Plan` is not a command/],
     ['prose after the prefix', 'tideline is broken again', /^`is` is not a command/],
     ['a command named after an Object.prototype key', 'tideline constructor', /^`constructor` is not a command/],

@@ -139,6 +139,14 @@ projects:
     expect(names('release')).toEqual(['compute-staging']);
   });
 
+  it('honours the (?i) flag of a branch regex, as Atlantis (Go regexp) does', () => {
+    const insensitive = config(root, 'version: 3\nprojects:\n  - { name: edge, dir: projects/edge, branch: "/(?i)^main$/" }\n');
+    const names = (baseBranch: string): (string | undefined)[] =>
+      selectProjects({ checkoutRoot: root, changedFiles: ['projects/edge/main.tf'], config: insensitive, baseBranch }).projects.map((p) => p.name);
+    expect(names('Main')).toEqual(['edge']);
+    expect(names('release')).toEqual([]);
+  });
+
   it('skips a declared project whose directory does not exist', () => {
     expect(selected({ checkoutRoot: root, changedFiles: ['projects/ghost/main.tf'], config: declared })).toEqual([]);
   });

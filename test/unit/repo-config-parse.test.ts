@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -210,7 +210,7 @@ describe('parseRepoConfig on realistic files', () => {
     expect(config.file).toBe('atlantis.yaml');
     expect(config.autodiscover).toEqual({ mode: 'auto', ignorePaths: ['some/path'] });
     expect(config.allowedRegexpPrefixes).toEqual(['dev/', 'staging/']);
-    expect(config.projects[0]).toMatchObject({ name: 'my-project-name', dir: '.', branch: 'main', dependsOn: ['project-1'], applyRequirements: ['mergeable', 'approved', 'undiverged'] });
+    expect(config.projects[0]).toMatchObject({ name: 'my-project-name', dir: '.', branch: '/main/', dependsOn: ['project-1'], applyRequirements: ['mergeable', 'approved', 'undiverged'] });
     expect(config.workflows['myworkflow']?.plan[1]).toEqual({ kind: 'run', command: 'my-custom-command arg1 arg2', output: 'hide' });
     const warned = config.warnings.join('\n');
     for (const key of [
@@ -237,6 +237,22 @@ describe('parseRepoConfig on realistic files', () => {
     ['empty collections written as nothing', 'version: 3\nprojects:\nworkflows:\n', { projects: [], workflows: {} }],
   ])('applies defaults: %s', (_, text, expected) => {
     expect(configOf(parseRepoConfig(text, 'tideline.yaml', root))).toMatchObject(expected);
+  });
+
+  it('reads an empty workspace as default, as Atlantis does', () => {
+    const config = configOf(parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    workspace: ""\n', 'atlantis.yaml', root));
+    expect(config.projects.map((project) => project.workspace)).toEqual(['default']);
+    const clash = parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    workspace: ""\n  - dir: app\n', 'atlantis.yaml', root);
+    expect(clash.ok ? [] : clash.problems.map((problem) => problem.path)).toEqual(['projects[1]']);
+  });
+
+  it("reads Atlantis's custom_regex run step outputs with their regex_filter", () => {
+    const text = 'version: 3\nworkflows:\n  w:\n    plan:\n      steps:\n        - run: { command: ./plan.sh, output: custom_regex, regex_filter: "secret=\\\\S+" }\n        - run: { command: ./show.sh, output: strip_refreshing_with_custom_regex, regex_filter: "arn:[^ ]+" }\n';
+    const config = configOf(parseRepoConfig(text, 'atlantis.yaml', root));
+    expect(config.workflows['w']?.plan).toEqual([
+      { kind: 'run', command: './plan.sh', output: 'custom_regex', regexFilter: 'secret=\\S+' },
+      { kind: 'run', command: './show.sh', output: 'strip_refreshing_with_custom_regex', regexFilter: 'arn:[^ ]+' },
+    ]);
   });
 
   it('gives a workflow with no stages the default steps', () => {
@@ -281,5 +297,35 @@ describe('readRepoConfig', () => {
   it('does not silently skip a tideline.yml', () => {
     const result = readRepoConfig(checkout({ 'tideline.yml': 'version: 3\n' }));
     expect(result).toEqual({ ok: false, file: 'tideline.yml', problems: [{ path: '', message: 'is not read (only the .yaml spelling is): rename it to tideline.yaml' }] });
+  });
+
+  it('refuses an atlantis.yml rather than skip it, as Atlantis does', () => {
+    const result = readRepoConfig(checkout({ 'atlantis.yml': 'version: 3\n' }));
+    expect(result).toEqual({ ok: false, file: 'atlantis.yml', problems: [{ path: '', message: 'is not read (only the .yaml spelling is): rename it to atlantis.yaml' }] });
+  });
+
+  it("reads the server's repo_config_file instead of atlantis.yaml", () => {
+    const dir = checkout({ 'atlantis.yaml': 'version: 3\nprojects: [{ dir: root }]\n', 'infra/atlantis.yaml': 'version: 3\nprojects: [{ dir: a }]\n' });
+    const config = configOf(readRepoConfig(dir, { atlantisFile: 'infra/atlantis.yaml' }));
+    expect(config.file).toBe('infra/atlantis.yaml');
+    expect(config.projects.map((project) => project.dir)).toEqual(['a']);
+    expect(readRepoConfig(checkout({ 'atlantis.yaml': 'version: 3\n' }), { atlantisFile: 'infra/atlantis.yaml' })).toEqual({ ok: true, config: null });
+  });
+
+  it('still prefers tideline.yaml over the repo_config_file', () => {
+    const dir = checkout({ 'tideline.yaml': 'version: 3\n', 'ci/atlantis.yaml': 'version: 3\nprojects: [{ dir: a }]\n' });
+    const config = configOf(readRepoConfig(dir, { atlantisFile: 'ci/atlantis.yaml' }));
+    expect(config.file).toBe('tideline.yaml');
+    expect(config.warnings).toEqual(['ci/atlantis.yaml is ignored because tideline.yaml exists: delete one of them']);
+  });
+
+  it('refuses a repo_config_file that leads outside the checkout through a symlink', () => {
+    const dir = checkout({});
+    const outside = mkdtempSync(join(tmpdir(), 'tideline-outside-'));
+    writeFileSync(join(outside, 'atlantis.yaml'), 'version: 3\n');
+    symlinkSync(outside, join(dir, 'out'));
+    const result = readRepoConfig(dir, { atlantisFile: 'out/atlantis.yaml' });
+    expect(result).toEqual({ ok: false, file: 'out/atlantis.yaml', problems: [{ path: '', message: expect.stringContaining('leads outside the repository') }] });
+    rmSync(outside, { recursive: true, force: true });
   });
 });

@@ -35,6 +35,17 @@ describe('routeEvent', () => {
   });
 
   it.each([
+    ['the token account', 'tideline-bot', '@tideline-bot plan -d app'],
+    ["a GitHub App's slug", 'tideline-app[bot]', '@tideline-app plan -d app'],
+    ["a GitHub App's full login", 'tideline-app[bot]', '@tideline-app[bot] plan -d app'],
+  ])('queues a plan for a comment that mentions %s instead of the prefix', (_name, botLogin, text) => {
+    const routed = routeEvent({ ...ctx, botLogin }, 'issue_comment', 'd1', comment(text));
+    expect(routed.kind).toBe('jobs');
+    if (routed.kind !== 'jobs') return;
+    expect(routed.jobs[0]).toMatchObject({ type: 'command', payload: { command: { name: 'plan', selector: { dir: 'app' } } } });
+  });
+
+  it.each([
     ['a repository outside the allowlist', comment('tideline plan', { repo: 'evil/infra' }), /not in TIDELINE_REPO_ALLOWLIST/],
     ["the server's own comment", comment('tideline plan', { user: 'tideline-bot' }), /server itself/],
     ['a comment on an issue', comment('tideline plan', { onPull: false }), /not a pull request/],

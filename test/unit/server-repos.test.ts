@@ -31,6 +31,7 @@ repos:
   - id: /(?i)^ACME\\/SHOUTY$/
     autodiscover:
       mode: disabled
+    repo_config_file: ./ci//atlantis.yaml
 workflows:
   terragrunt:
     plan:
@@ -69,6 +70,14 @@ describe('parseServerRepoConfig', () => {
     expect(config.warnings).toEqual(['`repos[3].pre_workflow_hooks` is not supported by Tideline yet and is ignored']);
   });
 
+  it("warns about Atlantis's metrics and team_authz sections, which Tideline does not act on", () => {
+    const config = parsed('repos: []\nmetrics:\n  statsd: { host: localhost, port: "8125" }\nteam_authz:\n  command: ./authz.sh\n');
+    expect(config.warnings).toEqual([
+      expect.stringMatching(/^`metrics` is not supported by Tideline and is ignored/),
+      expect.stringMatching(/^`team_authz` is not supported by Tideline and is ignored: its command is never called/),
+    ]);
+  });
+
   it('reads a file without the sections as no rules', () => {
     expect(parsed('port: 4141\n')).toEqual({ rules: [], workflows: {}, warnings: [] });
     expect(parsed('')).toEqual({ rules: [], workflows: {}, warnings: [] });
@@ -85,6 +94,9 @@ describe('parseServerRepoConfig', () => {
     ['a broken step', 'workflows:\n  w:\n    plan:\n      steps: [plna]\n', [`workflows.w.plan.steps[0] in ${FILE} line 4`], '`plna` is not a step'],
     ['a bad remediate flag', 'repos:\n  - id: /.*/\n    drift: { remediate: sure }\n', [`repos[0].drift.remediate in ${FILE} line 3`], 'write true or false'],
     ['repos as a mapping', 'repos:\n  id: /.*/\n', [`repos in ${FILE} line 1`], 'not a list of repository rules'],
+    ['an absolute repo_config_file', 'repos:\n  - id: /.*/\n    repo_config_file: /etc/atlantis.yaml\n', [`repos[0].repo_config_file in ${FILE} line 3`], 'is an absolute path'],
+    ['a repo_config_file with ..', 'repos:\n  - id: /.*/\n    repo_config_file: ci/../../x.yaml\n', [`repos[0].repo_config_file in ${FILE} line 3`], 'contains `..`'],
+    ['a repo_config_file naming a directory', 'repos:\n  - id: /.*/\n    repo_config_file: ci/\n', [`repos[0].repo_config_file in ${FILE} line 3`], 'names no file'],
     ['malformed YAML', 'repos:\n  - id: /.*/\n   workflow: x\n', [`${FILE} line 3`], 'is not valid YAML'],
   ])('refuses %s, naming the key, the file and the line', (_, text, variables, message) => {
     const result = parseServerRepoConfig(text, FILE);
@@ -108,6 +120,7 @@ describe('effectiveRules', () => {
       workflow: null,
       drift: {},
       autodiscoverMode: null,
+      repoConfigFile: null,
       matched: [`repos[0] in ${FILE} line 6`, `repos[1] in ${FILE} line 9`],
     });
   });
@@ -137,6 +150,11 @@ describe('effectiveRules', () => {
     expect(effectiveRules(config, 'acme/shouty').autodiscoverMode).toBe('disabled');
   });
 
+  it("gives the repo_config_file of the last matching rule, normalised, and null without one", () => {
+    expect(effectiveRules(config, 'acme/shouty').repoConfigFile).toBe('ci/atlantis.yaml');
+    expect(effectiveRules(config, 'acme/infra').repoConfigFile).toBeNull();
+  });
+
   it('gives no requirements, overrides or custom workflows when nothing matches', () => {
     const rules = effectiveRules(parsed('repos:\n  - id: acme/infra\n    apply_requirements: [approved]\n'), 'other/repo');
     expect(rules).toEqual({
@@ -147,6 +165,7 @@ describe('effectiveRules', () => {
       workflow: null,
       drift: {},
       autodiscoverMode: null,
+      repoConfigFile: null,
       matched: [],
     });
   });

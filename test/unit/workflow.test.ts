@@ -282,6 +282,23 @@ describe('custom plan stage', () => {
   });
 });
 
+describe('run steps with output custom_regex (Atlantis)', () => {
+  it('redacts every match of regex_filter from what the reply shows', async () => {
+    const outcome = await plan([run('echo "token=abc123 user=bob token=zz9"', { output: 'custom_regex', regexFilter: 'token=\\S+' }), init(), planStep([])]);
+    expect(outcome.output).toContain('<redacted> user=bob <redacted>');
+    expect(outcome.output).not.toContain('abc123');
+    expect(outcome.output).not.toContain('zz9');
+  });
+
+  it('strips refresh noise and redacts with strip_refreshing_with_custom_regex', async () => {
+    expect((await apply([init(), run('terraform apply -input=false -auto-approve')])).result).toBe('applied');
+    const command = 'terraform plan -input=false -no-color -var v=changed -out="$PLANFILE"';
+    const outcome = await plan([run(command, { output: 'strip_refreshing_with_custom_regex', regexFilter: '"changed"' })]);
+    expect(outcome.output).not.toContain('Refreshing state');
+    expect(outcome.output).toContain('~ input  = "hello" -> <redacted>');
+  });
+});
+
 describe('run steps', () => {
   it('kills a run step that outlives its timeout and names it', async () => {
     const started = Date.now();
