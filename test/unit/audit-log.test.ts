@@ -149,6 +149,8 @@ describe('the audit table', () => {
     ['DELETE of one record', 'DELETE FROM audit WHERE seq = 1', /append-only: DELETE is refused/],
     ['DELETE of every record', 'DELETE FROM audit', /append-only: DELETE is refused/],
     ['INSERT before the head', `INSERT INTO audit (seq, time, type, actor, config_digest, fields, prev_hash, hash) VALUES (2, 't', 'plan', 'x', 'd', '{}', 'p', 'h2')`, /INSERT must go after the last record/],
+    // REPLACE on the unique hash index would delete record 2 without any DELETE trigger firing.
+    ['INSERT OR REPLACE of an existing hash after the head', `INSERT OR REPLACE INTO audit (seq, time, type, actor, config_digest, fields, prev_hash, hash) SELECT 4, 't', 'plan', 'x', 'd', '{}', 'p', hash FROM audit WHERE seq = 2`, /INSERT of a hash already in the log is refused/],
   ])('refuses %s', (_name, sql, message) => {
     expect(() => db.exec(sql)).toThrow(message);
     expect(db.prepare('SELECT COUNT(*) FROM audit').pluck().get()).toBe(3);
