@@ -22,6 +22,8 @@
 //        (P's content was rewritten and its hash recomputed; R still holds P's old hash;
 //        when R is seq 1, R itself was rewritten with a link other than the genesis hash).
 //  3. link intact but R's content does not hash to R.hash → edited at R.seq.
+//     "Content" includes the `fields` text itself: it must be exactly the canonical JSON that
+//     was hashed, or a duplicate key could show other readers a value the hash never covered.
 //
 // Pruned logs: when the first record has seq > 1, its prevHash must be vouched for by a later
 // `audit.pruned` record whose fields say lastSeq = first seq − 1 and lastPrunedHash = that
