@@ -151,8 +151,17 @@ function seqRange(db: Db, f: NormalizedFilter): { first: number; last: number } 
 
 export const CSV_COLUMNS = ['seq', 'time', 'type', 'actor', 'repo', 'pull', 'project', 'config_digest', 'fields', 'prev_hash', 'hash'] as const;
 
+/**
+ * A cell a spreadsheet would run as a formula (OWASP "CSV injection"): the project column holds
+ * repository directory names, and a PR can add a directory called `=HYPERLINK(…)`. Such a cell,
+ * and one that already starts with `'`, gets one leading `'`, which spreadsheets show as text;
+ * a reader that wants the exact value drops one leading `'` wherever a cell starts with it.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
 /** RFC 4180: quoted when it holds a quote, comma, CR or LF; quotes doubled. */
-function csvField(value: string): string {
+function csvField(raw: string): string {
+  const value = FORMULA_START.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

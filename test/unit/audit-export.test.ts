@@ -174,6 +174,19 @@ describe('writeExport', () => {
     );
   });
 
+  it('writes cells a spreadsheet would run as formulas as text, with one leading quote', async () => {
+    const db = openDb({ dataDir: ':memory:' });
+    const log = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
+    const projects = ['=HYPERLINK("http://127.0.0.1/x","open")|default|', '+1|default|', '-2+3|default|', '@SUM(A1)|default|', '\tx|default|', "'x|default|", 'plain|default|'];
+    for (const project of projects) log.append({ type: 'plan', actor: 'octocat', repo: 'acme/infra', pull: 1, project, fields: {} });
+    const { out, text } = sink();
+    await writeExport(iterateAudit(db, {}), 'csv', out);
+    const cells = parseCsv(text()).slice(1).map((cells) => cells[CSV_COLUMNS.indexOf('project')]);
+    expect(cells).toEqual([...projects.slice(0, -1).map((p) => `'${p}`), 'plain|default|']);
+    // Dropping the one leading quote gives back exactly what was recorded.
+    expect(cells.map((c) => c?.replace(/^'/, ''))).toEqual(projects);
+  });
+
   it('writes only the header for an empty CSV export', async () => {
     const { out, text } = sink();
     expect(await writeExport([], 'csv', out)).toBe(0);
