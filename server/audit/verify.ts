@@ -40,7 +40,9 @@
 //
 // What a keyless chain cannot catch on its own: someone with write access to the file can
 // rewrite the tail after the last checkpoint and recompute every hash, or append well-formed
-// records. Keep signed checkpoints outside the server and/or stream records to the audit webhook.
+// records — an `audit.pruned` among them, after deleting the oldest records (a checkpoint's head
+// included), which the rules above then accept as retention. Keep signed checkpoints outside the
+// server and/or stream records to the audit webhook.
 
 import type { Db } from '../store/db.js';
 import { verifyCheckpointSignature, type Checkpoint } from './checkpoint.js';
