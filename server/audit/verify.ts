@@ -79,7 +79,7 @@ interface Link {
   hash: string;
 }
 
-interface PrunedMark {
+export interface PrunedMark {
   seq: number;
   lastSeq: number;
   lastPrunedHash: string;
@@ -139,7 +139,7 @@ function deletedBetween(prevSeq: number, seq: number): VerifyProblem {
   return { seq: prevSeq + 1, kind: 'deleted', message: `${which} missing: the log jumps from seq ${prevSeq} to ${seq}` };
 }
 
-function prunedMark(row: AuditRow): PrunedMark | null {
+export function prunedMark(row: AuditRow): PrunedMark | null {
   if (row.type !== 'audit.pruned') return null;
   try {
     const fields = JSON.parse(row.fields) as Record<string, unknown>;
@@ -189,7 +189,7 @@ function renumberedFrom(row: AuditRow): number | null {
 }
 
 /** A log whose first record is not seq 1 must have an audit.pruned record that vouches for it. */
-function unanchoredStart(first: AuditRow, pruned: readonly PrunedMark[]): VerifyProblem | null {
+export function unanchoredStart(first: AuditRow, pruned: readonly PrunedMark[]): VerifyProblem | null {
   if (first.seq === 1) return null;
   if (pruned.some((m) => m.lastSeq === first.seq - 1 && m.lastPrunedHash === first.prev_hash)) return null;
   const accounted = Math.max(0, ...pruned.filter((m) => m.lastSeq < first.seq).map((m) => m.lastSeq));
