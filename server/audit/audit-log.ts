@@ -115,10 +115,10 @@ export class AuditLog {
     }
     return {
       type: input.type,
-      actor: input.actor,
-      repo: input.repo ?? null,
+      actor: asStored(input.actor),
+      repo: input.repo === undefined ? null : asStored(input.repo),
       pull: input.pull ?? null,
-      project: input.project ?? null,
+      project: input.project === undefined ? null : asStored(input.project),
       fields,
       fieldsJson,
     };
@@ -188,6 +188,16 @@ interface NormalizedInput {
   project: string | null;
   fields: Record<string, unknown>;
   fieldsJson: string;
+}
+
+/**
+ * The text as SQLite will hand it back. A column holds UTF-8, so a lone UTF-16 surrogate (a YAML
+ * `"\uD800"` escape in a repo config's `dir` can make one) is stored as U+FFFD; hashing the
+ * string before that change would make an untouched record fail `verify` as "edited". `fields`
+ * needs no such care: canonical JSON writes a lone surrogate as an ASCII `\ud800` escape.
+ */
+function asStored(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {

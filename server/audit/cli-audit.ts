@@ -91,6 +91,17 @@ function problemLine(result: VerifyResult): string {
   return p === undefined ? '' : `tideline: audit verify failed at seq ${p.seq}: ${p.kind}: ${p.message}\n`;
 }
 
+/**
+ * What a verified checkpoint's signature proves. Checked only with the key the checkpoint itself
+ * carries, it proves nothing about who signed: anyone who rewrites the log can sign a new
+ * checkpoint with a key of their own, so "signature valid" alone would mislead.
+ */
+function signatureNote(cp: Checkpoint, publicKeyPem: string | undefined): string {
+  if (cp.signature === undefined) return '';
+  if (publicKeyPem !== undefined) return ' (signature valid for the given public key)';
+  return ' (signed by the public key inside the checkpoint, not checked against yours: pass --public-key FILE to prove who signed it)';
+}
+
 function verifyCommand(args: readonly string[], io: CliIo): number {
   const { values, positionals } = parseArgs({ args: [...args], options: { checkpoint: { type: 'string' }, 'public-key': { type: 'string' } }, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(`audit verify takes no arguments, got ${positionals.join(' ')}`);
@@ -112,7 +123,7 @@ function verifyCommand(args: readonly string[], io: CliIo): number {
       io.stderr.write(problemLine(result));
       return EXIT.verifyFailed;
     }
-    const extends_ = checkpoint === undefined ? '' : `; extends the checkpoint at seq ${checkpoint.headSeq}${checkpoint.signature === undefined ? '' : ' (signature valid)'}`;
+    const extends_ = checkpoint === undefined ? '' : `; extends the checkpoint at seq ${checkpoint.headSeq}${signatureNote(checkpoint, publicKeyPem)}`;
     io.stdout.write(`audit log ok: ${result.count} records, head seq ${result.headSeq ?? 0}${result.headHash === null ? '' : ` hash ${result.headHash}`}${extends_}\n`);
     return EXIT.ok;
   } finally {

@@ -44,13 +44,28 @@ interface NormalizedFilter {
   types: string[] | null;
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,9}))?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
+/** True when the day exists in its month: Date.parse reads 2025-02-30 as 2 March. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0-99 as 19xx
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * The bound as an ISO string of whole milliseconds, the precision records carry. Date.parse
+ * drops digits past the third, which would move the bound earlier: a record at .000 would fall
+ * inside `since=…00.0005Z` and outside `until=…00.0005Z`. Rounding up keeps both exact, since
+ * for a record time t in whole ms, t ≥ x ⟺ t ≥ ⌈x⌉ and t < x ⟺ t < ⌈x⌉.
+ */
 function instant(param: 'since' | 'until', text: string): string {
-  const ms = ISO_INSTANT.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) {
+  const match = ISO_INSTANT.exec(text);
+  let ms = match === null ? Number.NaN : Date.parse(text);
+  if (match === null || Number.isNaN(ms) || !isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) {
     throw new AuditFilterError(param, `must be an ISO 8601 date or date-time with a zone, got ${JSON.stringify(text)}: e.g. 2025-01-31 or 2025-01-31T12:00:00Z`);
   }
+  if (/[1-9]/.test(match[4]?.slice(3) ?? '')) ms += 1;
   return new Date(ms).toISOString();
 }
 
@@ -151,8 +166,17 @@ function seqRange(db: Db, f: NormalizedFilter): { first: number; last: number } 
 
 export const CSV_COLUMNS = ['seq', 'time', 'type', 'actor', 'repo', 'pull', 'project', 'config_digest', 'fields', 'prev_hash', 'hash'] as const;
 
+/**
+ * A cell a spreadsheet would run as a formula (OWASP "CSV injection"): the project column holds
+ * repository directory names, and a PR can add a directory called `=HYPERLINK(…)`. Such a cell,
+ * and one that already starts with `'`, gets one leading `'`, which spreadsheets show as text;
+ * a reader that wants the exact value drops one leading `'` wherever a cell starts with it.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
 /** RFC 4180: quoted when it holds a quote, comma, CR or LF; quotes doubled. */
-function csvField(value: string): string {
+function csvField(raw: string): string {
+  const value = FORMULA_START.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -69,11 +69,18 @@ export function rowContent(row: AuditRow, seq: number = row.seq): HashedContent 
   };
 }
 
-/** True when the row's stored hash is the hash of its own content (at `seq`, default its own). */
+/**
+ * True when the row's stored hash is the hash of its own content (at `seq`, default its own) and
+ * its `fields` column is exactly the canonical JSON that was hashed. The second half matters
+ * because the hash covers the parsed value: `{"result":"succeeded","result":"failed"}` parses
+ * (last key wins) to the hashed `{"result":"failed"}`, while SQLite's json_extract and other
+ * readers take the first key and see "succeeded".
+ */
 export function rowHashMatches(row: AuditRow, seq: number = row.seq): boolean {
   const content = rowContent(row, seq);
   if (content === null) return false;
   try {
+    if (canonicalJson(content.fields) !== row.fields) return false;
     return chainHash(row.prev_hash, content) === row.hash;
   } catch {
     // A value canonical JSON refuses can only have been written around the log.

@@ -22,6 +22,8 @@
 //        (P's content was rewritten and its hash recomputed; R still holds P's old hash;
 //        when R is seq 1, R itself was rewritten with a link other than the genesis hash).
 //  3. link intact but R's content does not hash to R.hash → edited at R.seq.
+//     "Content" includes the `fields` text itself: it must be exactly the canonical JSON that
+//     was hashed, or a duplicate key could show other readers a value the hash never covered.
 //
 // Pruned logs: when the first record has seq > 1, its prevHash must be vouched for by a later
 // `audit.pruned` record whose fields say lastSeq = first seq − 1 and lastPrunedHash = that
@@ -38,7 +40,9 @@
 //
 // What a keyless chain cannot catch on its own: someone with write access to the file can
 // rewrite the tail after the last checkpoint and recompute every hash, or append well-formed
-// records. Keep signed checkpoints outside the server and/or stream records to the audit webhook.
+// records — an `audit.pruned` among them, after deleting the oldest records (a checkpoint's head
+// included), which the rules above then accept as retention. Keep signed checkpoints outside the
+// server and/or stream records to the audit webhook.
 
 import type { Db } from '../store/db.js';
 import { verifyCheckpointSignature, type Checkpoint } from './checkpoint.js';
@@ -75,7 +79,7 @@ interface Link {
   hash: string;
 }
 
-interface PrunedMark {
+export interface PrunedMark {
   seq: number;
   lastSeq: number;
   lastPrunedHash: string;
@@ -135,7 +139,7 @@ function deletedBetween(prevSeq: number, seq: number): VerifyProblem {
   return { seq: prevSeq + 1, kind: 'deleted', message: `${which} missing: the log jumps from seq ${prevSeq} to ${seq}` };
 }
 
-function prunedMark(row: AuditRow): PrunedMark | null {
+export function prunedMark(row: AuditRow): PrunedMark | null {
   if (row.type !== 'audit.pruned') return null;
   try {
     const fields = JSON.parse(row.fields) as Record<string, unknown>;
@@ -185,7 +189,7 @@ function renumberedFrom(row: AuditRow): number | null {
 }
 
 /** A log whose first record is not seq 1 must have an audit.pruned record that vouches for it. */
-function unanchoredStart(first: AuditRow, pruned: readonly PrunedMark[]): VerifyProblem | null {
+export function unanchoredStart(first: AuditRow, pruned: readonly PrunedMark[]): VerifyProblem | null {
   if (first.seq === 1) return null;
   if (pruned.some((m) => m.lastSeq === first.seq - 1 && m.lastPrunedHash === first.prev_hash)) return null;
   const accounted = Math.max(0, ...pruned.filter((m) => m.lastSeq < first.seq).map((m) => m.lastSeq));

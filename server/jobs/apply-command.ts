@@ -69,6 +69,9 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { reuse: true });
   const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
   if (!loaded.ok) {
+    // As plan does: the server's rules may have changed since the plan, and the refusal of this
+    // apply is a refused configuration the audit log must show, not only the PR.
+    ctx.audit.append({ type: 'config.error', actor: job.actor, repo: repo.fullName, pull, fields: { scope: 'repo', command: 'apply', file: loaded.file, headSha: pr.headSha, problems: loaded.problems } });
     await reply(ctx, repo, pull, renderConfigProblems(ctx.render, loaded.file, loaded.problems));
     return;
   }

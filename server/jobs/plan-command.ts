@@ -32,7 +32,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
 
   const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
   if (!loaded.ok) {
-    ctx.audit.append({ type: 'config.error', actor: job.actor, repo: repo.fullName, pull, fields: { scope: 'repo', file: loaded.file, headSha: pr.headSha, problems: loaded.problems } });
+    ctx.audit.append({ type: 'config.error', actor: job.actor, repo: repo.fullName, pull, fields: { scope: 'repo', command: 'plan', file: loaded.file, headSha: pr.headSha, problems: loaded.problems } });
     await reply(ctx, repo, pull, renderConfigProblems(ctx.render, loaded.file, loaded.problems));
     await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.plan, 'failure', `${loaded.file} is invalid: nothing was planned`);
     return;

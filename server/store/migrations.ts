@@ -249,4 +249,22 @@ export const MIGRATIONS: readonly Migration[] = [
     // their cluster is unknown, so they claim on every cluster.
     sql: `ALTER TABLE kube_applied ADD COLUMN cluster TEXT;`,
   },
+  {
+    version: 9,
+    name: 'audit: no REPLACE through the hash index',
+    // `INSERT OR REPLACE INTO audit` of a new seq whose hash equals an existing record's passes
+    // audit_append_only (the seq is after the head), and then the unique index audit_by_hash
+    // makes SQLite delete the older record to make room. That delete fires no DELETE trigger
+    // (it would only with PRAGMA recursive_triggers, which is per connection), so it removed a
+    // record from the middle of the log past audit_no_delete. A BEFORE trigger runs before the
+    // conflict is resolved, so refusing a hash already in the table closes that door for every
+    // connection. A sound chain never repeats a hash, so no honest append is refused.
+    sql: `
+      CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+      WHEN EXISTS (SELECT 1 FROM audit WHERE hash = NEW.hash)
+      BEGIN
+        SELECT RAISE(ABORT, 'audit records are append-only: INSERT of a hash already in the log is refused');
+      END;
+    `,
+  },
 ];

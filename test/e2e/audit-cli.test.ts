@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../../runners/secrets.js';
 import { AuditLog } from '../../server/audit/audit-log.js';
-import { verifyCheckpointSignature, type Checkpoint } from '../../server/audit/checkpoint.js';
+import { makeCheckpoint, verifyCheckpointSignature, type Checkpoint } from '../../server/audit/checkpoint.js';
 import type { AuditRecord } from '../../server/audit/types.js';
 import { openDb } from '../../server/store/db.js';
 
@@ -134,7 +134,23 @@ describe('tideline CLI', () => {
 
     const verified = await cli(['audit', 'verify', '--checkpoint', join(dir, 'checkpoint.json'), '--public-key', publicKeyFile], { TIDELINE_DATA_DIR: dataDir });
     expect(verified).toMatchObject({ code: 0, stderr: '' });
-    expect(verified.stdout).toMatch(/^audit log ok: 12 records, head seq 12 hash [0-9a-f]{64}; extends the checkpoint at seq 12 \(signature valid\)\n$/);
+    expect(verified.stdout).toMatch(/^audit log ok: 12 records, head seq 12 hash [0-9a-f]{64}; extends the checkpoint at seq 12 \(signature valid for the given public key\)\n$/);
+  });
+
+  it('does not call a checkpoint signed by another key valid when no public key is given', async () => {
+    // Someone who rewrote the log signs a fresh checkpoint with a key of their own.
+    const db = openDb({ dataDir });
+    const forged = makeCheckpoint(db, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    db.close();
+    const file = join(dir, 'forged-checkpoint.json');
+    writeFileSync(file, JSON.stringify(forged));
+    const run = await cli(['audit', 'verify', '--checkpoint', file], { TIDELINE_DATA_DIR: dataDir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('signature valid');
+    expect(run.stdout).toContain('not checked against yours: pass --public-key FILE');
+    const checked = await cli(['audit', 'verify', '--checkpoint', file, '--public-key', publicKeyFile], { TIDELINE_DATA_DIR: dataDir });
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toMatch(/checkpoint-mismatch: the checkpoint's signature does not verify with the given public key/);
   });
 
   it('signs with --key, and refuses a key that is not Ed25519', async () => {

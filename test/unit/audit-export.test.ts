@@ -121,6 +121,16 @@ describe('iterateAudit', () => {
     expect(got).toEqual(data.all.filter((r) => matches(r, filter)));
   });
 
+  it('keeps since inclusive and until exclusive for bounds finer than a millisecond', () => {
+    const db = openDb({ dataDir: ':memory:' });
+    const log = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker(), now: () => new Date('2025-03-01T00:00:00.000Z') });
+    log.append({ type: 'plan', actor: 'octocat', fields: {} });
+    // The record is at .000, before the bound .0005: since leaves it out, until keeps it.
+    expect([...iterateAudit(db, { since: '2025-03-01T00:00:00.0005Z' })]).toHaveLength(0);
+    expect([...iterateAudit(db, { until: '2025-03-01T00:00:00.0005Z' })]).toHaveLength(1);
+    expect([...iterateAudit(db, { since: '2025-03-01T00:00:00.0000Z', until: '2025-03-01T00:00:00.0010Z' })]).toHaveLength(1);
+  });
+
   it.each(FILTERS)('needs no sort for %s', (_name, filter) => {
     expect(exportQueryPlan(data.db, filter).join('\n')).not.toMatch(/TEMP B-TREE/);
   });
@@ -129,6 +139,8 @@ describe('iterateAudit', () => {
     [{ since: 'yesterday' }, 'since', /must be an ISO 8601 date/],
     [{ until: '2025-02-30T25:00:00Z' }, 'until', /must be an ISO 8601 date/],
     [{ since: '2025-02-01T10:00:00' }, 'since', /with a zone/],
+    [{ until: '2025-02-30' }, 'until', /must be an ISO 8601 date/],
+    [{ since: '2025-04-31T00:00:00Z' }, 'since', /must be an ISO 8601 date/],
     [{ type: 'plans' }, 'type', /must be a record type or a family/],
     [{ type: 'nothing.*' }, 'type', /must be a record type or a family/],
     [{ repo: '' }, 'repo', /is empty/],
@@ -172,6 +184,19 @@ describe('writeExport', () => {
     expect(rows).toEqual(
       expected.map((r) => [String(r.seq), r.time, r.type, r.actor, r.repo ?? '', r.pull === null ? '' : String(r.pull), r.project ?? '', r.configDigest, canonicalJson(r.fields), r.prevHash, r.hash]),
     );
+  });
+
+  it('writes cells a spreadsheet would run as formulas as text, with one leading quote', async () => {
+    const db = openDb({ dataDir: ':memory:' });
+    const log = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
+    const projects = ['=HYPERLINK("http://127.0.0.1/x","open")|default|', '+1|default|', '-2+3|default|', '@SUM(A1)|default|', '\tx|default|', "'x|default|", 'plain|default|'];
+    for (const project of projects) log.append({ type: 'plan', actor: 'octocat', repo: 'acme/infra', pull: 1, project, fields: {} });
+    const { out, text } = sink();
+    await writeExport(iterateAudit(db, {}), 'csv', out);
+    const cells = parseCsv(text()).slice(1).map((cells) => cells[CSV_COLUMNS.indexOf('project')]);
+    expect(cells).toEqual([...projects.slice(0, -1).map((p) => `'${p}`), 'plain|default|']);
+    // Dropping the one leading quote gives back exactly what was recorded.
+    expect(cells.map((c) => c?.replace(/^'/, ''))).toEqual(projects);
   });
 
   it('writes only the header for an empty CSV export', async () => {

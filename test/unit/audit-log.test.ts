@@ -65,6 +65,23 @@ describe('AuditLog.append', () => {
     expect(r.fields).toEqual({ at: '1970-01-01T00:00:00.000Z', list: [1] });
   });
 
+  it('hashes actor, repo and project as SQLite stores them, so a lone surrogate does not read as tampering', () => {
+    const { db, log } = setup();
+    const r = log.append({ ...LOCK, actor: 'web\udc00user', repo: 'acme/in\ud800fra', project: 'acme/infra/\ud83d/default/' });
+    log.append(LOCK);
+    const stored = db.prepare('SELECT actor, repo, project FROM audit WHERE seq = 1').get();
+    expect(stored).toEqual({ actor: 'web\ufffduser', repo: 'acme/in\ufffdfra', project: 'acme/infra/\ufffd/default/' });
+    expect({ actor: r.actor, repo: r.repo, project: r.project }).toEqual(stored);
+    expect(verifyAudit(db)).toMatchObject({ ok: true, count: 2 });
+  });
+
+  it('keeps paired surrogates (emoji) in actor, repo and project as they are', () => {
+    const { db, log } = setup();
+    log.append({ ...LOCK, project: 'apps/\ud83c\udf0a/default/' });
+    expect(db.prepare('SELECT project FROM audit').pluck().get()).toBe('apps/🌊/default/');
+    expect(verifyAudit(db).ok).toBe(true);
+  });
+
   it.each([
     ['an unknown type', { ...LOCK, type: 'lock.stolen' as AuditInput['type'] }, /unknown audit record type "lock.stolen"/],
     ['an empty actor', { ...LOCK, actor: '' }, /actor must be/],
@@ -132,6 +149,8 @@ describe('the audit table', () => {
     ['DELETE of one record', 'DELETE FROM audit WHERE seq = 1', /append-only: DELETE is refused/],
     ['DELETE of every record', 'DELETE FROM audit', /append-only: DELETE is refused/],
     ['INSERT before the head', `INSERT INTO audit (seq, time, type, actor, config_digest, fields, prev_hash, hash) VALUES (2, 't', 'plan', 'x', 'd', '{}', 'p', 'h2')`, /INSERT must go after the last record/],
+    // REPLACE on the unique hash index would delete record 2 without any DELETE trigger firing.
+    ['INSERT OR REPLACE of an existing hash after the head', `INSERT OR REPLACE INTO audit (seq, time, type, actor, config_digest, fields, prev_hash, hash) SELECT 4, 't', 'plan', 'x', 'd', '{}', 'p', hash FROM audit WHERE seq = 2`, /INSERT of a hash already in the log is refused/],
   ])('refuses %s', (_name, sql, message) => {
     expect(() => db.exec(sql)).toThrow(message);
     expect(db.prepare('SELECT COUNT(*) FROM audit').pluck().get()).toBe(3);

@@ -131,4 +131,35 @@ describe('pruneAudit', () => {
     expect(() => pruneAudit(log, db, 5)).toThrow(/chain is broken/);
     expect(seqs(db)).toHaveLength(10);
   });
+
+  // Retention must not launder tampering: what verify reports today must not pass tomorrow
+  // because the daily prune removed the evidence and vouched for what was left.
+  it.each<[string, (db: Db) => void, number]>([
+    ['an edited record', (db) => db.exec(`UPDATE audit SET fields = '{"day":99}' WHERE seq = 2`), 2],
+    ['a broken link', (db) => db.exec(`UPDATE audit SET prev_hash = '${'f'.repeat(64)}' WHERE seq = 2`), 2],
+    ['a record deleted from the middle', (db) => db.exec('DELETE FROM audit WHERE seq = 2'), 2],
+    ['a prefix deleted with no audit.pruned record', (db) => db.exec('DELETE FROM audit WHERE seq = 1'), 1],
+  ])('refuses to prune records that include %s, and keeps the evidence', (_name, tamper, seq) => {
+    const { db, log, clock } = dailyLog(10);
+    db.exec('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete');
+    tamper(db);
+    expect(verifyAudit(db)).toMatchObject({ ok: false, problem: { seq } });
+    const before = seqs(db);
+    clock.at = START + 8 * DAY; // days 0, 1 and 2 are old enough
+    expect(() => pruneAudit(log, db, 5)).toThrow(AuditPruneError);
+    expect(() => pruneAudit(log, db, 5)).toThrow(new RegExp(`seq ${seq}\\b`));
+    expect(seqs(db)).toEqual(before);
+    expect(verifyAudit(db)).toMatchObject({ ok: false, problem: { seq } });
+  });
+
+  it('prunes again after a prune: the earlier audit.pruned record vouches for the start', () => {
+    const { db, log, clock } = dailyLog(10);
+    clock.at = START + 8 * DAY;
+    pruneAudit(log, db, 5); // 1..3; audit.pruned is seq 11, dated day 8
+    clock.at = START + 20 * DAY;
+    // 4..10 go, vouched for by audit.pruned 11, which stays as the newest record.
+    expect(pruneAudit(log, db, 5)).toEqual({ pruned: 7 });
+    expect(seqs(db)).toEqual([11, 12]);
+    expect(verifyAudit(db)).toMatchObject({ ok: true, count: 2 });
+  });
 });

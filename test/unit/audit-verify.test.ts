@@ -71,6 +71,9 @@ describe('verifyAudit', () => {
     ['the actor edited', (db) => db.exec(`UPDATE audit SET actor = 'someone-else' WHERE seq = 3`), 'edited', 3],
     ['the time edited', (db) => db.exec(`UPDATE audit SET time = '2020-01-01T00:00:00.000Z' WHERE seq = 7`), 'edited', 7],
     ['fields made invalid JSON', (db) => db.exec(`UPDATE audit SET fields = '{' WHERE seq = 4`), 'edited', 4],
+    // JSON.parse keeps the last "n" (the hashed 5); json_extract and many readers take the first.
+    ['fields given a duplicate key that readers see first', (db) => db.exec(`UPDATE audit SET fields = '{"n":500,"n":5}' WHERE seq = 5`), 'edited', 5],
+    ['fields rewritten in another JSON form of the same value', (db) => db.exec(`UPDATE audit SET fields = '{ "n": 5.0 }' WHERE seq = 5`), 'edited', 5],
     ['the last record edited', (db) => db.exec(`UPDATE audit SET type = 'plan' WHERE seq = 10 AND type <> 'plan'`), 'edited', 10],
     ['a stored hash replaced', (db) => db.exec(`UPDATE audit SET hash = '${FAKE}' WHERE seq = 6`), 'edited', 6],
     ['a prev_hash replaced', (db) => db.exec(`UPDATE audit SET prev_hash = '${FAKE}' WHERE seq = 6`), 'edited', 6],
