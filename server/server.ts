@@ -38,6 +38,7 @@ import { readVersion } from './version.js';
 import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
 import { probeToolVersions } from '../runners/tool-versions.js';
+import { RefusalAudit } from './http/refusal-audit.js';
 import { repairCaches } from './workspace/git.js';
 
 export interface StartOptions {
@@ -160,9 +161,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran'));
   recoverDriftAfterRestart(db, audit, log);
 
+  const refusals = new RefusalAudit(audit);
   const app = createApp({
     db,
     audit,
+    refusals,
     log,
     version,
     apiSecret: settings.apiSecret,
@@ -233,6 +236,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       const drained = await pool.drain(timeoutMs, (job) => job.type === 'drift' || (job.type === 'command' && (job as Job<'command'>).payload.command.name === 'apply'));
       await closed;
       if (retention !== null) clearInterval(retention);
+      refusals.flush();
       audit.append({ type: 'server.stop', actor: SERVER_ACTOR, fields: { version, configDigest: digest, interruptedJobs: drained.interrupted.map((j) => j.id) } });
       await sink?.flush();
       await checkpointer?.stop();

@@ -10,6 +10,7 @@ import { enqueue } from '../jobs/queue.js';
 import { rememberRepo } from '../store/repos.js';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
+import { RefusalAudit } from './refusal-audit.js';
 import { routeEvent, type RouteContext } from './route-event.js';
 
 export interface WebhookContext {
@@ -21,12 +22,15 @@ export interface WebhookContext {
   route: RouteContext;
   /** Called after jobs were committed, to wake the worker pool. */
   notify: () => void;
+  /** Where refusals are recorded; the server passes its own, to flush it when it stops. */
+  refusals?: RefusalAudit;
 }
 
 export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
 
 export function webhookHandler(ctx: WebhookContext): WebhookHandler {
   const webhooks = new Webhooks({ secret: ctx.secret });
+  const refusals = ctx.refusals ?? new RefusalAudit(ctx.audit);
   const recordDelivery = ctx.db.prepare('INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING');
 
   return async function handle(req, res): Promise<void> {
@@ -40,7 +44,7 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
       // who reaches /events can cause one, so header values are clipped: unclipped, each request
       // put up to 16 KB (Node's header size limit) of its own text into the append-only log.
       const fields = { deliveryId: clip(deliveryId), event: clip(event), status, reason: message, remoteAddress: req.socket.remoteAddress ?? null };
-      ctx.audit.append({ type: 'webhook.refused', actor: 'unknown', fields });
+      refusals.record(fields);
       ctx.metrics.deliveryReceived(event, 'refused');
       res.status(status).json({ error: message });
     };

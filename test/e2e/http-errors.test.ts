@@ -2,7 +2,12 @@
 // the API and plain text on the UI, never express's HTML page with a stack trace, and the
 // server's own failures say only where to look.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../server/audit/verify.js';
+import { openDb } from '../../server/store/db.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const API_SECRET = 'api-secret-for-error-tests-31d9';
@@ -80,5 +85,36 @@ describe('malformed HTTP requests', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expectNoStack(text);
     expect(text).toMatch(/this route takes at most 26214400 bytes/);
+  });
+});
+
+describe('a flood of refused deliveries', () => {
+  it('records the first 30 a minute one by one, and the server counts the rest in one record when it stops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-refusal-flood-'));
+    const h = await startHarness({ dir, env: { TIDELINE_DRIFT_SCHEDULE: 'off' } });
+    const dataDir = h.settings.dataDir;
+    const statuses: number[] = [];
+    for (let i = 0; i < 45; i++) {
+      const res = await fetch(`${h.server.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': `flood-${i}`, 'x-hub-signature-256': 'sha256=00' },
+        body: '{}',
+      });
+      statuses.push(res.status);
+    }
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const count = (): number => (h.server.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE type = 'webhook.refused'").get() as { n: number }).n;
+    expect(count()).toBe(30);
+    await h.close();
+    const db = openDb({ dataDir });
+    try {
+      const rows = db.prepare("SELECT fields FROM audit WHERE type = 'webhook.refused' ORDER BY seq").all() as { fields: string }[];
+      expect(rows).toHaveLength(31);
+      expect(JSON.parse(rows[30]?.fields ?? '{}')).toMatchObject({ suppressed: 15, byStatus: { '401': 15 } });
+      expect(verifyAudit(db)).toMatchObject({ ok: true });
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
