@@ -64,7 +64,17 @@ export class LiveOutput {
       return () => {};
     }
     job.listeners.add(listener);
-    return () => job.listeners.delete(listener);
+    return () => {
+      job.listeners.delete(listener);
+      // A job that prints nothing (a reply, a release) never calls end(): the entry a watcher
+      // made for it goes with the last watcher, instead of staying for the server's lifetime.
+      if (job.listeners.size === 0 && job.lines.length === 0 && job.dropped === 0 && job.ended === null && this.#jobs.get(id) === job) this.#jobs.delete(id);
+    };
+  }
+
+  /** How many jobs have output or watchers kept (for tests of what is let go). */
+  get size(): number {
+    return this.#jobs.size;
   }
 
   #job(id: number): JobOutput {

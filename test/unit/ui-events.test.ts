@@ -188,3 +188,23 @@ describe('job events', () => {
     expect(await late.next()).toBeNull();
   });
 });
+
+describe('LiveOutput', () => {
+  it('lets go of a job that printed nothing once its last watcher leaves, and keeps one that printed', () => {
+    const output = new LiveOutput();
+    const leaveQuiet = [output.subscribe(1, () => {}), output.subscribe(1, () => {})];
+    output.append(2, 'a line\n');
+    const leaveLoud = output.subscribe(2, () => {});
+    expect(output.size).toBe(2);
+    leaveQuiet[0]?.();
+    expect(output.size).toBe(2); // a watcher is still there
+    leaveQuiet[1]?.();
+    leaveLoud();
+    expect(output.size).toBe(1);
+    expect(output.snapshot(2).lines).toEqual(['a line']);
+    // A job that starts printing after its first watcher left is kept as usual.
+    output.subscribe(1, () => {})();
+    output.append(1, 'late\n');
+    expect(output.snapshot(1).lines).toEqual(['late']);
+  });
+});
