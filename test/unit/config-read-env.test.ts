@@ -1,9 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { formatProblems, readEnv } from '../../config/read-env.js';
 import type { ConfigProblem, ReadEnvResult, Settings } from '../../config/settings.js';
 
-const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n';
+// GitHub hands out PKCS#1 RSA keys (`BEGIN RSA PRIVATE KEY`).
+const PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+/** The header of a key with a body cut short, as a bad copy-paste leaves it. */
+const MANGLED_PEM = `${PEM.slice(0, 120)}\n-----END RSA PRIVATE KEY-----\n`;
+const ED25519_PEM = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 const BASE = {
   TIDELINE_WEBHOOK_SECRET: 'webhook-secret-1',
@@ -247,9 +252,21 @@ describe('readEnv: GitHub auth', () => {
       'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE',
       /names \/k.pem, which holds no PEM private key: generate a private key/,
     ],
+    [
+      'a key file whose PEM body is cut short',
+      { TIDELINE_GITHUB_APP_ID: '1', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: '/mangled.pem' },
+      'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE',
+      /names \/mangled.pem, which holds no PEM private key: generate a private key/,
+    ],
+    [
+      'a key file that holds a key of another type',
+      { TIDELINE_GITHUB_APP_ID: '1', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: '/ed25519.pem' },
+      'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE',
+      /names \/ed25519.pem, which holds a key of type ed25519, not the RSA key GitHub issues: generate a private key/,
+    ],
     ['a non-numeric App ID', { TIDELINE_GITHUB_APP_ID: 'my-app', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: '/app.pem' }, 'TIDELINE_GITHUB_APP_ID', /must be the App's numeric ID, got "my-app"/],
   ])('refuses %s', (_case, auth, variable, message) => {
-    const problems = problemsOf(read({ ...app, ...auth }, { '/k.pem': 'not a key', '/app.pem': PEM }));
+    const problems = problemsOf(read({ ...app, ...auth }, { '/k.pem': 'not a key', '/app.pem': PEM, '/mangled.pem': MANGLED_PEM, '/ed25519.pem': ED25519_PEM }));
     expect(problems).toEqual([{ variable, message: expect.stringMatching(message) }]);
   });
 });
