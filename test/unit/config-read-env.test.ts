@@ -145,6 +145,7 @@ describe('readEnv', () => {
     ['TIDELINE_API_SECRET', 'api-secret-9', (s: Settings) => s.apiSecret, 'api-secret-9'],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '0', (s: Settings) => s.shutdownTimeoutSeconds, 0],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '600', (s: Settings) => s.shutdownTimeoutSeconds, 600],
+    ['TIDELINE_SHUTDOWN_TIMEOUT', '2147483', (s: Settings) => s.shutdownTimeoutSeconds, 2147483],
   ] as const)('reads %s=%j', (variable, value, pick, expected) => {
     expect(pick(settingsOf(read({ ...BASE, [variable]: value })))).toEqual(expected);
   });
@@ -177,8 +178,10 @@ describe('readEnv', () => {
     ['TIDELINE_LOG_LEVEL', 'verbose', /must be one of fatal, error, warn, info, debug, trace, silent, got "verbose": e.g. info/],
     ['TIDELINE_GITHUB_API_URL', 'api.github.com', /must be an http:\/\/ or https:\/\/ URL, got "api.github.com": set it to the REST API base/],
     ['TIDELINE_GITHUB_API_URL', 'ftp://api.github.com', /got "ftp:\/\/api.github.com"/],
-    ['TIDELINE_SHUTDOWN_TIMEOUT', '-5', /must be a whole number of at least 0, got "-5"/],
+    ['TIDELINE_SHUTDOWN_TIMEOUT', '-5', /must be a whole number from 0 to 2147483, got "-5"/],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '2m', /got "2m"/],
+    // One second more than a timer can wait: Node would fire it at once and stop running applies.
+    ['TIDELINE_SHUTDOWN_TIMEOUT', '2147484', /must be a whole number from 0 to 2147483, got "2147484"/],
   ] as const)('refuses %s=%j, naming the variable and the fix', (variable, value, message) => {
     const problems = problemsOf(read({ ...BASE, [variable]: value }));
     expect(problems).toHaveLength(1);
