@@ -1,7 +1,7 @@
 // The production entry point: bad configuration stops start-up with one line per problem.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { openDb } from '../../server/store/db.js';
 
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
 const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 describe('server start-up', () => {
   it('exits 1 naming every missing required variable and its fix', () => {
@@ -83,6 +84,55 @@ describe('server start-up', () => {
       expect(res.status).toBe(1);
       expect(res.stderr).toContain('git 2.25.1 on PATH is too old: Tideline needs git 2.31 or newer');
       expect(res.stderr).not.toContain('s3cret-value');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Root may write anywhere, so the server runs as `nobody` when the tests run as root.
+  it('exits 1 naming a data dir the server user cannot write, with the other problems', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-rodata-'));
+    try {
+      const locked = join(dir, 'locked');
+      mkdirSync(locked);
+      chmodSync(dir, 0o755);
+      chmodSync(locked, 0o555);
+      const asRoot = process.getuid?.() === 0;
+      const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_GITHUB_API_URL: 'http://127.0.0.1:9', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_DATA_DIR: join(locked, 'data') },
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      expect(res.status).toBe(1);
+      const lines = res.stderr.split('\n');
+      expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^TIDELINE_DATA_DIR names ${join(locked, 'data')}, which the server user cannot create, as ${locked} is not writable \\(EACCES\\): let the server user write it`))]));
+      expect(lines.some((l) => l.startsWith('TIDELINE_WEBHOOK_SECRET is required'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 naming a database in the data dir that the server user cannot write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-rodb-'));
+    try {
+      const dataDir = join(dir, 'data');
+      openDb({ dataDir }).close();
+      const asRoot = process.getuid?.() === 0;
+      chmodSync(dir, 0o755);
+      // As root: the directory is the server user's, the database root's (a restore done as root).
+      if (asRoot) chownSync(dataDir, 65534, 65534);
+      else chmodSync(join(dataDir, 'tideline.db'), 0o444);
+      const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, TIDELINE_WEBHOOK_SECRET: 's3cret-value', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_GITHUB_API_URL: 'http://127.0.0.1:9', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_DATA_DIR: dataDir },
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr.split('\n')).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^TIDELINE_DATA_DIR names ${dataDir}, whose ${join(dataDir, 'tideline.db')} the server user cannot write \\(EACCES\\)`))]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,7 @@ function readFile(file: string): string {
 }
 
 function read(env: Record<string, string>): ReadEnvResult {
-  return readEnv(env, { cwd: '/srv/tideline', readFile });
+  return readEnv(env, { cwd: '/srv/tideline', readFile, checkDataDir: () => null });
 }
 
 function settingsOf(result: ReadEnvResult): Settings {

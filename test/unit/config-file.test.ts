@@ -22,6 +22,7 @@ function readWith(yaml: string, env: Record<string, string> = {}, extraFiles: Re
         }
         return text;
       },
+      checkDataDir: () => null,
     },
   );
 }
@@ -162,7 +163,7 @@ describe('readEnv with a TIDELINE_CONFIG file', () => {
   });
 
   it('reports an unreadable config file together with the other problems', () => {
-    const problems = problemsOf(readEnv({ TIDELINE_CONFIG: 'missing.yaml' }, { cwd: '/srv', readFile: () => { throw Object.assign(new Error('x'), { code: 'EACCES' }); } }));
+    const problems = problemsOf(readEnv({ TIDELINE_CONFIG: 'missing.yaml' }, { cwd: '/srv', readFile: () => { throw Object.assign(new Error('x'), { code: 'EACCES' }); }, checkDataDir: () => null }));
     expect(problems[0]).toEqual({
       variable: 'TIDELINE_CONFIG',
       message: 'names /srv/missing.yaml, which cannot be read (EACCES): point it at the server config YAML file, or unset it',
