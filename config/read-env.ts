@@ -36,7 +36,7 @@ interface FileValues {
   rejected: VariableName[];
 }
 
-function readFileValues(raw: RawValues, readFile: (file: string) => string): FileValues {
+function readFileValues(raw: RawValues, readFile: (file: string) => string, checkSections?: (file: string, text: string) => ConfigProblem[]): FileValues {
   const given = raw.TIDELINE_CONFIG;
   if (given === undefined) {
     return { file: null, values: {}, problems: [], rejected: [] };
@@ -54,7 +54,8 @@ function readFileValues(raw: RawValues, readFile: (file: string) => string): Fil
       problems: [{ variable: 'TIDELINE_CONFIG', message: `names ${file}, which cannot be read (${reason}): point it at the server config YAML file, or unset it` }],
     };
   }
-  return { file, ...readConfigFile(file, text) };
+  const read = readConfigFile(file, text);
+  return { file, ...read, problems: [...read.problems, ...(checkSections?.(file, text) ?? [])] };
 }
 
 /** The raw strings keyed by variable; absent keys take the schema's default or are reported missing. */
@@ -204,7 +205,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const readFile = opts.readFile ?? ((file: string): string => readFileSync(file, 'utf8'));
   const fromEnv = rawFromEnv(env, cwd);
-  const fromFile = readFileValues(fromEnv, readFile);
+  const fromFile = readFileValues(fromEnv, readFile, opts.checkConfigFile);
   const raw: RawValues = { ...fromFile.values, ...fromEnv };
 
   const checked: ConfigProblem[] = [];

@@ -99,4 +99,10 @@ export interface ReadEnvOptions {
    * "names <dir>, ", or null; default `dataDirProblem` (config/data-dir.ts) on the real filesystem.
    */
   checkDataDir?: (dir: string) => string | null;
+  /**
+   * Problems in the TIDELINE_CONFIG file's other sections (repo rules, clusters, drift), which
+   * server/ parses; given, they are reported with every other problem. Called with the file's
+   * absolute path and its text, when it could be read.
+   */
+  checkConfigFile?: (file: string, text: string) => ConfigProblem[];
 }

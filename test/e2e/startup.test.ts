@@ -69,6 +69,25 @@ describe('server start-up', () => {
     }
   });
 
+  it('exits 1 listing a bad repos section together with a missing variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-badcfg-'));
+    try {
+      const file = join(dir, 'tideline.yaml');
+      writeFileSync(file, 'repos:\n  - id: acme/infra\n    apply_requirments: [approved]\n');
+      const res = spawnSync(TSX, [MAIN], {
+        env: { PATH: process.env['PATH'] ?? '', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_CONFIG: file, TIDELINE_DATA_DIR: join(dir, 'data') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(res.status).toBe(1);
+      const lines = res.stderr.split('\n');
+      expect(lines.some((l) => l.startsWith('TIDELINE_WEBHOOK_SECRET is required'))).toBe(true);
+      expect(lines.some((l) => l.startsWith(`repos[0].apply_requirments in ${file} line 3 is not a valid key`))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 1 when the git on PATH is too old for worktrees of the object cache', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tideline-oldgit-'));
     try {
