@@ -4,8 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { readEnv } from '../../config/read-env.js';
+import { startGitHubDouble } from '../../sandbox/github/index.js';
+import { startServer } from '../../server/server.js';
 import { openDb } from '../../server/store/db.js';
+import { testEnv, WEBHOOK_SECRET } from '../support/harness.js';
 
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
 const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
@@ -153,6 +159,27 @@ describe('server start-up', () => {
       expect(res.status).toBe(1);
       expect(res.stderr.split('\n')).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^TIDELINE_DATA_DIR names ${dataDir}, whose ${join(dataDir, 'tideline.db')} the server user cannot write \\(EACCES\\)`))]));
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server start-up on a port in use', () => {
+  it('names TIDELINE_PORT and the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-port-'));
+    const double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github') });
+    const blocker = createServer().listen(0, '127.0.0.1');
+    try {
+      await once(blocker, 'listening');
+      const port = (blocker.address() as AddressInfo).port;
+      const read = readEnv(testEnv(dir, double, { TIDELINE_LOG_LEVEL: 'silent' }), { cwd: dir });
+      if (!read.ok) throw new Error(JSON.stringify(read.problems));
+      await expect(startServer({ settings: { ...read.settings, port }, host: '127.0.0.1', githubRetries: 0, githubThrottle: false })).rejects.toThrow(
+        `TIDELINE_PORT ${port} is in use by another process: stop that process, or set TIDELINE_PORT to a free port`,
+      );
+    } finally {
+      blocker.close();
+      await double.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
