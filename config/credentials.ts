@@ -2,6 +2,7 @@
 // private key), and the web UI login pair. They run on the raw values, beside the schema, so a
 // missing token is reported together with every other problem.
 
+import { createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import type { ConfigProblem, GitHubAuth } from './settings.js';
 import type { RawValues, VariableName } from './variables.js';
@@ -40,10 +41,22 @@ function readPrivateKey(raw: RawValues, readFile: (file: string) => string): { f
       message: `names ${file}, which cannot be read (${errorReason(error)}): point it at the App's private key file and let the server user read it`,
     };
   }
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+  // Parsed now, not only matched by its header: a truncated or mangled key would otherwise pass
+  // here and stop start-up later with OpenSSL's words ("DECODER routines::unsupported") and no
+  // variable named.
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(key).asymmetricKeyType;
+  } catch {
     return {
       variable: given.origin,
       message: `names ${file}, which holds no PEM private key: generate a private key on the App's settings page and point this at the downloaded .pem file`,
+    };
+  }
+  if (type !== 'rsa') {
+    return {
+      variable: given.origin,
+      message: `names ${file}, which holds a key of type ${type ?? 'unknown'}, not the RSA key GitHub issues: generate a private key on the App's settings page and point this at the downloaded .pem file`,
     };
   }
   return { file, key };

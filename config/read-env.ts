@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pickChildEnv } from './child-env.js';
 import { readConfigFile } from './config-file.js';
 import { checkGitHubAuth, checkWebLogin } from './credentials.js';
+import { dataDirProblem } from './data-dir.js';
 import { ServerSettingsSchema } from './schema.js';
 import type { ServerSettingsValues } from './schema.js';
 import type { AuditSettings, ConfigProblem, GitHubAuth, ReadCliEnvResult, ReadEnvOptions, ReadEnvResult, Settings } from './settings.js';
@@ -35,7 +36,7 @@ interface FileValues {
   rejected: VariableName[];
 }
 
-function readFileValues(raw: RawValues, readFile: (file: string) => string): FileValues {
+function readFileValues(raw: RawValues, readFile: (file: string) => string, checkSections?: (file: string, text: string) => ConfigProblem[]): FileValues {
   const given = raw.TIDELINE_CONFIG;
   if (given === undefined) {
     return { file: null, values: {}, problems: [], rejected: [] };
@@ -53,7 +54,8 @@ function readFileValues(raw: RawValues, readFile: (file: string) => string): Fil
       problems: [{ variable: 'TIDELINE_CONFIG', message: `names ${file}, which cannot be read (${reason}): point it at the server config YAML file, or unset it` }],
     };
   }
-  return { file, ...readConfigFile(file, text) };
+  const read = readConfigFile(file, text);
+  return { file, ...read, problems: [...read.problems, ...(checkSections?.(file, text) ?? [])] };
 }
 
 /** The raw strings keyed by variable; absent keys take the schema's default or are reported missing. */
@@ -106,6 +108,15 @@ function readSigningKey(raw: RawValues, readFile: (file: string) => string): Sig
     return problem(`which holds a key of type ${type ?? 'unknown'}, not Ed25519: ${GENERATE_ED25519}`);
   }
   return { key: { file, pem }, problems: [] };
+}
+
+/** The data directory's problem, checked whatever else is wrong, since its value is always known. */
+function checkDataDir(raw: RawValues, cwd: string, check: (dir: string) => string | null): ConfigProblem[] {
+  const given = raw.TIDELINE_DATA_DIR;
+  const value = ServerSettingsSchema.shape.TIDELINE_DATA_DIR.parse(given?.value);
+  const dir = path.resolve(given?.baseDir ?? cwd, value);
+  const problem = check(dir);
+  return problem === null ? [] : [{ variable: given?.origin ?? 'TIDELINE_DATA_DIR', message: `names ${dir}, ${problem}` }];
 }
 
 /** A signed webhook (audit, drift) needs its URL and its secret: both or neither. */
@@ -194,7 +205,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const readFile = opts.readFile ?? ((file: string): string => readFileSync(file, 'utf8'));
   const fromEnv = rawFromEnv(env, cwd);
-  const fromFile = readFileValues(fromEnv, readFile);
+  const fromFile = readFileValues(fromEnv, readFile, opts.checkConfigFile);
   const raw: RawValues = { ...fromFile.values, ...fromEnv };
 
   const checked: ConfigProblem[] = [];
@@ -207,7 +218,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
   }
   const auth = checkGitHubAuth(raw, readFile);
   const signing = readSigningKey(raw, readFile);
-  checked.push(...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkWebhookPair(raw, 'TIDELINE_AUDIT_WEBHOOK_URL', 'TIDELINE_AUDIT_WEBHOOK_SECRET', 'audit records'), ...checkWebhookPair(raw, 'TIDELINE_DRIFT_WEBHOOK_URL', 'TIDELINE_DRIFT_WEBHOOK_SECRET', 'drift alerts'));
+  checked.push(...checkDataDir(raw, cwd, opts.checkDataDir ?? dataDirProblem), ...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkWebhookPair(raw, 'TIDELINE_AUDIT_WEBHOOK_URL', 'TIDELINE_AUDIT_WEBHOOK_SECRET', 'audit records'), ...checkWebhookPair(raw, 'TIDELINE_DRIFT_WEBHOOK_URL', 'TIDELINE_DRIFT_WEBHOOK_SECRET', 'drift alerts'));
 
   // A setting the file gave in an unusable form is reported there, not again as missing.
   const reported = new Set<string>(fromFile.rejected.filter((name) => raw[name] === undefined));

@@ -144,10 +144,16 @@ export const PublicUrlSchema = httpUrl('set it to the URL people reach Tideline 
 
 export const DriftWebhookUrlSchema = httpUrl('set it to the URL drift alerts are POSTed to, or unset it');
 
+/**
+ * The drain waits with one `setTimeout`, which Node fires after 1 ms for any delay above
+ * 2^31-1 ms (about 24.8 days): a longer timeout would stop running applies at once.
+ */
+export const MAX_SHUTDOWN_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 export const ShutdownTimeoutSchema = z
   .string()
   .default('120')
-  .pipe(wholeNumber(0, Number.MAX_SAFE_INTEGER, 'set it to the seconds a SIGTERM waits for running applies, e.g. 120'));
+  .pipe(wholeNumber(0, MAX_SHUTDOWN_TIMEOUT_SECONDS, 'set it to the seconds a SIGTERM waits for running applies, e.g. 120'));
 
 export const AuditWebhookUrlSchema = httpUrl('set it to the URL each audit record is POSTed to (a SIEM collector), or unset it');
 

@@ -94,4 +94,15 @@ export interface ReadEnvOptions {
   cwd?: string;
   /** Reads a file as UTF-8 text; default `fs.readFileSync(path, 'utf8')`. Throws when unreadable. */
   readFile?: (path: string) => string;
+  /**
+   * What is wrong with the data directory (absolute) as the server would use it, reading on from
+   * "names <dir>, ", or null; default `dataDirProblem` (config/data-dir.ts) on the real filesystem.
+   */
+  checkDataDir?: (dir: string) => string | null;
+  /**
+   * Problems in the TIDELINE_CONFIG file's other sections (repo rules, clusters, drift), which
+   * server/ parses; given, they are reported with every other problem. Called with the file's
+   * absolute path and its text, when it could be read.
+   */
+  checkConfigFile?: (file: string, text: string) => ConfigProblem[];
 }

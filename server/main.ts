@@ -2,11 +2,14 @@
 
 import { formatProblems, readCliEnv, readEnv } from '../config/read-env.js';
 import { recordConfigError } from './audit/config-error.js';
+import { serverFileConfigProblems } from './file-config.js';
 import { startServer } from './server.js';
 import { readVersion } from './version.js';
 
 async function main(): Promise<void> {
-  const read = readEnv();
+  // The file's repo rules, clusters and drift sections are checked here too, so their problems
+  // are not found only after every environment problem is fixed.
+  const read = readEnv(undefined, { checkConfigFile: serverFileConfigProblems });
   if (!read.ok) {
     process.stderr.write(`tideline: cannot start\n${formatProblems(read.problems)}\n`);
     const cli = readCliEnv();

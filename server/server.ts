@@ -198,7 +198,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
   });
   const server: Server = app.listen(settings.port, opts.host ?? '0.0.0.0');
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (err: unknown) {
+    await checkpointer?.stop();
+    db.close();
+    // Node's "listen EADDRINUSE: address already in use 0.0.0.0:4141" names neither the setting nor the fix.
+    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    if (code === 'EADDRINUSE') throw new Error(`TIDELINE_PORT ${settings.port} is in use by another process: stop that process, or set TIDELINE_PORT to a free port`);
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;

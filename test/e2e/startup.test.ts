@@ -1,14 +1,21 @@
 // The production entry point: bad configuration stops start-up with one line per problem.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { readEnv } from '../../config/read-env.js';
+import { startGitHubDouble } from '../../sandbox/github/index.js';
+import { startServer } from '../../server/server.js';
 import { openDb } from '../../server/store/db.js';
+import { testEnv, WEBHOOK_SECRET } from '../support/harness.js';
 
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
 const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 describe('server start-up', () => {
   it('exits 1 naming every missing required variable and its fix', () => {
@@ -68,6 +75,25 @@ describe('server start-up', () => {
     }
   });
 
+  it('exits 1 listing a bad repos section together with a missing variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-badcfg-'));
+    try {
+      const file = join(dir, 'tideline.yaml');
+      writeFileSync(file, 'repos:\n  - id: acme/infra\n    apply_requirments: [approved]\n');
+      const res = spawnSync(TSX, [MAIN], {
+        env: { PATH: process.env['PATH'] ?? '', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_CONFIG: file, TIDELINE_DATA_DIR: join(dir, 'data') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(res.status).toBe(1);
+      const lines = res.stderr.split('\n');
+      expect(lines.some((l) => l.startsWith('TIDELINE_WEBHOOK_SECRET is required'))).toBe(true);
+      expect(lines.some((l) => l.startsWith(`repos[0].apply_requirments in ${file} line 3 is not a valid key`))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 1 when the git on PATH is too old for worktrees of the object cache', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tideline-oldgit-'));
     try {
@@ -84,6 +110,76 @@ describe('server start-up', () => {
       expect(res.stderr).toContain('git 2.25.1 on PATH is too old: Tideline needs git 2.31 or newer');
       expect(res.stderr).not.toContain('s3cret-value');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Root may write anywhere, so the server runs as `nobody` when the tests run as root.
+  it('exits 1 naming a data dir the server user cannot write, with the other problems', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-rodata-'));
+    try {
+      const locked = join(dir, 'locked');
+      mkdirSync(locked);
+      chmodSync(dir, 0o755);
+      chmodSync(locked, 0o555);
+      const asRoot = process.getuid?.() === 0;
+      const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_GITHUB_API_URL: 'http://127.0.0.1:9', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_DATA_DIR: join(locked, 'data') },
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      expect(res.status).toBe(1);
+      const lines = res.stderr.split('\n');
+      expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^TIDELINE_DATA_DIR names ${join(locked, 'data')}, which the server user cannot create, as ${locked} is not writable \\(EACCES\\): let the server user write it`))]));
+      expect(lines.some((l) => l.startsWith('TIDELINE_WEBHOOK_SECRET is required'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 naming a database in the data dir that the server user cannot write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-rodb-'));
+    try {
+      const dataDir = join(dir, 'data');
+      openDb({ dataDir }).close();
+      const asRoot = process.getuid?.() === 0;
+      chmodSync(dir, 0o755);
+      // As root: the directory is the server user's, the database root's (a restore done as root).
+      if (asRoot) chownSync(dataDir, 65534, 65534);
+      else chmodSync(join(dataDir, 'tideline.db'), 0o444);
+      const res = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, TIDELINE_WEBHOOK_SECRET: 's3cret-value', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_GITHUB_API_URL: 'http://127.0.0.1:9', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_DATA_DIR: dataDir },
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr.split('\n')).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^TIDELINE_DATA_DIR names ${dataDir}, whose ${join(dataDir, 'tideline.db')} the server user cannot write \\(EACCES\\)`))]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server start-up on a port in use', () => {
+  it('names TIDELINE_PORT and the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-port-'));
+    const double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github') });
+    const blocker = createServer().listen(0, '127.0.0.1');
+    try {
+      await once(blocker, 'listening');
+      const port = (blocker.address() as AddressInfo).port;
+      const read = readEnv(testEnv(dir, double, { TIDELINE_LOG_LEVEL: 'silent' }), { cwd: dir });
+      if (!read.ok) throw new Error(JSON.stringify(read.problems));
+      await expect(startServer({ settings: { ...read.settings, port }, host: '127.0.0.1', githubRetries: 0, githubThrottle: false })).rejects.toThrow(
+        `TIDELINE_PORT ${port} is in use by another process: stop that process, or set TIDELINE_PORT to a free port`,
+      );
+    } finally {
+      blocker.close();
+      await double.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -8,7 +8,8 @@ import { configDigest, redactedSettings } from '../../server/audit/config-digest
 const BASE = { TIDELINE_WEBHOOK_SECRET: 'webhook-secret-1', TIDELINE_GITHUB_TOKEN: 'ghp_token123456', TIDELINE_REPO_ALLOWLIST: 'acme/*' } as const;
 const ED25519 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const RSA = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const APP_PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n';
+const APP_PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const OTHER_APP_PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 const FILES: Record<string, string> = {
   '/srv/tideline/audit.pem': ED25519,
   '/srv/tideline/rsa.pem': RSA,
@@ -24,7 +25,7 @@ function readFile(file: string): string {
 }
 
 function read(env: Record<string, string>): ReadEnvResult {
-  return readEnv(env, { cwd: '/srv/tideline', readFile });
+  return readEnv(env, { cwd: '/srv/tideline', readFile, checkDataDir: () => null });
 }
 
 function settingsOf(result: ReadEnvResult): Settings {
@@ -141,7 +142,7 @@ describe('configDigest', () => {
   it('does not change when only the App private key changes', () => {
     const app = { ...full, TIDELINE_GITHUB_TOKEN: '', TIDELINE_GITHUB_APP_ID: '42', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: 'app.pem' };
     const before = configDigest(settingsOf(read(app)));
-    FILES['/srv/tideline/app.pem'] = APP_PEM.replace('MIIEow', 'MIIEpA');
+    FILES['/srv/tideline/app.pem'] = OTHER_APP_PEM;
     try {
       expect(configDigest(settingsOf(read(app)))).toBe(before);
     } finally {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadServerFileConfig } from '../../server/file-config.js';
+import { loadServerFileConfig, serverFileConfigProblems } from '../../server/file-config.js';
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../../config/read-env.js';
 import type { ConfigProblem, ReadEnvResult, Settings } from '../../config/settings.js';
@@ -22,6 +22,7 @@ function readWith(yaml: string, env: Record<string, string> = {}, extraFiles: Re
         }
         return text;
       },
+      checkDataDir: () => null,
     },
   );
 }
@@ -162,7 +163,7 @@ describe('readEnv with a TIDELINE_CONFIG file', () => {
   });
 
   it('reports an unreadable config file together with the other problems', () => {
-    const problems = problemsOf(readEnv({ TIDELINE_CONFIG: 'missing.yaml' }, { cwd: '/srv', readFile: () => { throw Object.assign(new Error('x'), { code: 'EACCES' }); } }));
+    const problems = problemsOf(readEnv({ TIDELINE_CONFIG: 'missing.yaml' }, { cwd: '/srv', readFile: () => { throw Object.assign(new Error('x'), { code: 'EACCES' }); }, checkDataDir: () => null }));
     expect(problems[0]).toEqual({
       variable: 'TIDELINE_CONFIG',
       message: 'names /srv/missing.yaml, which cannot be read (EACCES): point it at the server config YAML file, or unset it',
@@ -184,6 +185,23 @@ describe('the example files', () => {
   it('example.yaml reads cleanly once the required secrets are in the environment', () => {
     const exampleYaml = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
     expect(settingsOf(readWith(exampleYaml)).repoAllowlist).toEqual(['acme/*', 'platform/infra-*']);
+  });
+
+  it('reports the repo rules, clusters and drift sections with the settings when checkConfigFile is given', () => {
+    const yaml = 'port: x\nrepos:\n  - id: acme/infra\n    apply_requirments: [approved]\nkubernetes:\n  clusters:\n    prod: { kubeconfig: /nowhere/prod.yaml }\n';
+    const result = readEnv(
+      { TIDELINE_CONFIG: FILE, TIDELINE_GITHUB_TOKEN: 'ghp_1234' },
+      { cwd: '/srv', readFile: (path) => (path === FILE ? yaml : ''), checkDataDir: () => null, checkConfigFile: serverFileConfigProblems },
+    );
+    expect(problemsOf(result).map((p) => p.variable)).toEqual(
+      expect.arrayContaining([
+        `port in ${FILE} line 1`,
+        'TIDELINE_WEBHOOK_SECRET',
+        'TIDELINE_REPO_ALLOWLIST',
+        `repos[0].apply_requirments in ${FILE} line 4`,
+        `kubernetes.clusters.prod.kubeconfig in ${FILE}`,
+      ]),
+    );
   });
 
   it('example.yaml holds valid repo rules, workflows, kubernetes and drift sections', () => {

@@ -1,9 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { formatProblems, readEnv } from '../../config/read-env.js';
 import type { ConfigProblem, ReadEnvResult, Settings } from '../../config/settings.js';
 
-const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n';
+// GitHub hands out PKCS#1 RSA keys (`BEGIN RSA PRIVATE KEY`).
+const PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+/** The header of a key with a body cut short, as a bad copy-paste leaves it. */
+const MANGLED_PEM = `${PEM.slice(0, 120)}\n-----END RSA PRIVATE KEY-----\n`;
+const ED25519_PEM = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 const BASE = {
   TIDELINE_WEBHOOK_SECRET: 'webhook-secret-1',
@@ -23,7 +28,7 @@ function files(map: Record<string, string>): (path: string) => string {
 }
 
 function read(env: Record<string, string>, map: Record<string, string> = {}): ReadEnvResult {
-  return readEnv(env, { cwd: '/srv/tideline', readFile: files(map) });
+  return readEnv(env, { cwd: '/srv/tideline', readFile: files(map), checkDataDir: () => null });
 }
 
 function settingsOf(result: ReadEnvResult): Settings {
@@ -140,6 +145,7 @@ describe('readEnv', () => {
     ['TIDELINE_API_SECRET', 'api-secret-9', (s: Settings) => s.apiSecret, 'api-secret-9'],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '0', (s: Settings) => s.shutdownTimeoutSeconds, 0],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '600', (s: Settings) => s.shutdownTimeoutSeconds, 600],
+    ['TIDELINE_SHUTDOWN_TIMEOUT', '2147483', (s: Settings) => s.shutdownTimeoutSeconds, 2147483],
   ] as const)('reads %s=%j', (variable, value, pick, expected) => {
     expect(pick(settingsOf(read({ ...BASE, [variable]: value })))).toEqual(expected);
   });
@@ -172,8 +178,10 @@ describe('readEnv', () => {
     ['TIDELINE_LOG_LEVEL', 'verbose', /must be one of fatal, error, warn, info, debug, trace, silent, got "verbose": e.g. info/],
     ['TIDELINE_GITHUB_API_URL', 'api.github.com', /must be an http:\/\/ or https:\/\/ URL, got "api.github.com": set it to the REST API base/],
     ['TIDELINE_GITHUB_API_URL', 'ftp://api.github.com', /got "ftp:\/\/api.github.com"/],
-    ['TIDELINE_SHUTDOWN_TIMEOUT', '-5', /must be a whole number of at least 0, got "-5"/],
+    ['TIDELINE_SHUTDOWN_TIMEOUT', '-5', /must be a whole number from 0 to 2147483, got "-5"/],
     ['TIDELINE_SHUTDOWN_TIMEOUT', '2m', /got "2m"/],
+    // One second more than a timer can wait: Node would fire it at once and stop running applies.
+    ['TIDELINE_SHUTDOWN_TIMEOUT', '2147484', /must be a whole number from 0 to 2147483, got "2147484"/],
   ] as const)('refuses %s=%j, naming the variable and the fix', (variable, value, message) => {
     const problems = problemsOf(read({ ...BASE, [variable]: value }));
     expect(problems).toHaveLength(1);
@@ -247,9 +255,21 @@ describe('readEnv: GitHub auth', () => {
       'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE',
       /names \/k.pem, which holds no PEM private key: generate a private key/,
     ],
+    [
+      'a key file whose PEM body is cut short',
+      { TIDELINE_GITHUB_APP_ID: '1', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: '/mangled.pem' },
+      'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE',
+      /names \/mangled.pem, which holds no PEM private key: generate a private key/,
+    ],
+    [
+      'a key file that holds a key of another type',
+      { TIDELINE_GITHUB_APP_ID: '1', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: '/ed25519.pem' },
+      'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE',
+      /names \/ed25519.pem, which holds a key of type ed25519, not the RSA key GitHub issues: generate a private key/,
+    ],
     ['a non-numeric App ID', { TIDELINE_GITHUB_APP_ID: 'my-app', TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: '/app.pem' }, 'TIDELINE_GITHUB_APP_ID', /must be the App's numeric ID, got "my-app"/],
   ])('refuses %s', (_case, auth, variable, message) => {
-    const problems = problemsOf(read({ ...app, ...auth }, { '/k.pem': 'not a key', '/app.pem': PEM }));
+    const problems = problemsOf(read({ ...app, ...auth }, { '/k.pem': 'not a key', '/app.pem': PEM, '/mangled.pem': MANGLED_PEM, '/ed25519.pem': ED25519_PEM }));
     expect(problems).toEqual([{ variable, message: expect.stringMatching(message) }]);
   });
 });

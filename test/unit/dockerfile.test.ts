@@ -42,6 +42,13 @@ describe('Dockerfile', () => {
     const ignore = readFileSync(new URL('../../.dockerignore', import.meta.url), 'utf8').split('\n');
     expect(ignore).toEqual(expect.arrayContaining(['node_modules', 'data', '.git']));
   });
+
+  // The quick start saves the App's key as tideline.private-key.pem in the directory the image
+  // is built from; without this it would be sent to the builder with the rest of the context.
+  it('keeps private keys and .env files out of the build context', () => {
+    const ignore = readFileSync(new URL('../../.dockerignore', import.meta.url), 'utf8').split('\n');
+    expect(ignore).toEqual(expect.arrayContaining(['*.pem', '.env']));
+  });
 });
 
 // deploy/: the Kubernetes example and the docker run line must agree with the image (port,
