@@ -39,6 +39,7 @@ import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
 import { probeToolVersions } from '../runners/tool-versions.js';
 import { RefusalAudit } from './http/refusal-audit.js';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { repairCaches } from './workspace/git.js';
 
 export interface StartOptions {
@@ -69,6 +70,16 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const dirLock = lockDataDir(opts.settings.dataDir);
+  try {
+    return await startLocked(opts, dirLock);
+  } catch (err: unknown) {
+    dirLock.release();
+    throw err;
+  }
+}
+
+async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<RunningServer> {
   const { settings } = opts;
   const version = readVersion();
   const masker = new SecretMasker();
@@ -250,6 +261,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await sink?.flush();
       await checkpointer?.stop();
       db.close();
+      dirLock.release();
       log.info({ interrupted: drained.interrupted.length }, 'tideline stopped');
       return drained;
     },

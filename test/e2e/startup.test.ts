@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readEnv } from '../../config/read-env.js';
 import { startGitHubDouble } from '../../sandbox/github/index.js';
 import { startServer } from '../../server/server.js';
+import { lockDataDir } from '../../server/store/data-dir-lock.js';
 import { openDb } from '../../server/store/db.js';
 import { testEnv, WEBHOOK_SECRET } from '../support/harness.js';
 
@@ -181,6 +182,45 @@ describe('server start-up on a port in use', () => {
       blocker.close();
       await double.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('two servers on one data dir', () => {
+  it('refuses the second before it touches the first one\'s jobs, and starts once the first has stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-twice-'));
+    const double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github') });
+    try {
+      const read = readEnv(testEnv(dir, double, { TIDELINE_LOG_LEVEL: 'silent' }), { cwd: dir });
+      if (!read.ok) throw new Error(JSON.stringify(read.problems));
+      const start = (): ReturnType<typeof startServer> => startServer({ settings: { ...read.settings, port: 0 }, host: '127.0.0.1', githubRetries: 0, githubThrottle: false });
+      const first = await start();
+      // A job the first server is running: a second server's start-up would mark it interrupted.
+      first.db.prepare("INSERT INTO jobs (type, state, repo, pull, serial_key, payload, created_at, started_at) VALUES ('reply', 'running', 'acme/x', 1, 'acme/x#1', '{}', ?, ?)").run(new Date().toISOString(), new Date().toISOString());
+      await expect(start()).rejects.toThrow(`another Tideline server is using TIDELINE_DATA_DIR ${read.settings.dataDir} (it holds ${join(read.settings.dataDir, 'tideline.lock')}): stop it first, or give this server a data dir of its own`);
+      expect(first.db.prepare("SELECT state FROM jobs WHERE repo = 'acme/x'").all()).toEqual([{ state: 'running' }]);
+      expect(first.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE type = 'server.start'").get()).toEqual({ n: 1 });
+      first.db.prepare("UPDATE jobs SET state = 'succeeded' WHERE repo = 'acme/x'").run();
+      await first.close();
+      const second = await start();
+      await second.close();
+    } finally {
+      await double.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is free again when the server holding it is killed', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tideline-killed-'));
+    try {
+      const LOCK = new URL('../../server/store/data-dir-lock.ts', import.meta.url).pathname;
+      const holder = `import { lockDataDir } from ${JSON.stringify(LOCK)}; lockDataDir(${JSON.stringify(dataDir)}); process.stdout.write('locked\\n'); process.kill(process.pid, 'SIGKILL');`;
+      const res = spawnSync(TSX, ['--eval', holder], { encoding: 'utf8', timeout: 30_000, cwd: ROOT });
+      expect(res.stdout).toBe('locked\n');
+      expect(res.status === 0 && res.signal === null).toBe(false); // killed, not exited: nothing released the lock
+      lockDataDir(dataDir).release();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
