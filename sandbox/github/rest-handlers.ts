@@ -43,6 +43,8 @@ export interface HandlerResponse {
 export type Handler = (ctx: HandlerContext, req: HandlerRequest) => Promise<HandlerResponse>;
 
 const MAX_COMMENT_CHARS = 65_536;
+/** GitHub's list of a pull request's files stops at its first 3,000 (pulls/list-files). */
+export const MAX_LISTED_PULL_FILES = 3_000;
 
 export function restHandlers(): ReadonlyMap<string, Handler> {
   return new Map<string, Handler>([
@@ -85,7 +87,9 @@ async function listPullFiles(ctx: HandlerContext, req: HandlerRequest): Promise<
   const found = pullOf(ctx, req, 'pull_number');
   if (found === undefined) return notFound();
   const diff = await pullDiff(ctx, found.repo, found.pull);
-  const files = diff.files.map((file) => diffEntryObject(ctx, found.repo, found.pull.headSha, file));
+  // Past the cap GitHub's pages simply end; `changed_files` of pulls/get still counts them all.
+  const listed = diff.files.slice(0, MAX_LISTED_PULL_FILES);
+  const files = listed.map((file) => diffEntryObject(ctx, found.repo, found.pull.headSha, file));
   return paginated(files, req);
 }
 

@@ -9,9 +9,11 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import {
   ForgeError,
+  MAX_LISTED_PULL_FILES,
   type CommitStatus,
   type Forge,
   type IssueInfo,
+  type PullFiles,
   type PullInfo,
   type RepoPermission,
   type RepoRef,
@@ -142,7 +144,7 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
         };
       });
     },
-    async listPullFiles(repo, pull): Promise<string[]> {
+    async listPullFiles(repo, pull): Promise<PullFiles> {
       return call(`list files of ${repo.owner}/${repo.name}#${pull}`, async () => {
         const octo = await client(repo);
         const files = await octo.paginate(octo.rest.pulls.listFiles, {
@@ -156,7 +158,8 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           paths.add(f.filename);
           if (f.previous_filename !== undefined) paths.add(f.previous_filename);
         }
-        return [...paths];
+        // GitHub's pages end at the cap without saying so: a full list may be a cut one.
+        return { paths: [...paths], complete: files.length < MAX_LISTED_PULL_FILES };
       });
     },
     async listReviews(repo, pull): Promise<Review[]> {

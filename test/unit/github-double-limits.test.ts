@@ -1,0 +1,46 @@
+// Limits GitHub enforces that the double enforces too, and how the server's forge meets them.
+
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOctokitForge } from '../../server/github/octokit-forge.js';
+import type { Forge } from '../../server/github/forge.js';
+import { startGitHubFixture, type GitHubFixture } from '../support/github-fixture.js';
+
+const REPO = 'acme/limits';
+const ref = { owner: 'acme', name: 'limits' };
+const MANY = 3_001;
+
+describe('GitHub limits in the double', () => {
+  let fx: GitHubFixture;
+  let forge: Forge;
+  let bigPull: number;
+  let smallPull: number;
+
+  beforeAll(async () => {
+    fx = await startGitHubFixture();
+    await fx.double.createRepo(REPO, { 'README.md': '# limits\n' });
+    const files: Record<string, string> = {};
+    for (let i = 0; i < MANY; i += 1) files[`f/${String(i).padStart(4, '0')}.txt`] = `${i}\n`;
+    bigPull = (await fx.double.openPull(REPO, { branch: 'big', files })).number;
+    smallPull = (await fx.double.openPull(REPO, { branch: 'small', files: { 'a.tf': '\n' } })).number;
+    forge = createOctokitForge({ apiUrl: fx.double.url, auth: { kind: 'token', token: fx.double.token }, log: pino({ level: 'silent' }), retries: 0, throttle: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  it('lists at most 3,000 files of a pull request, while changed_files counts them all', async () => {
+    const listed = await fx.octokit.paginate(fx.octokit.rest.pulls.listFiles, { owner: 'acme', repo: 'limits', pull_number: bigPull, per_page: 100 });
+    expect(listed).toHaveLength(3_000);
+    const { data } = await fx.octokit.rest.pulls.get({ owner: 'acme', repo: 'limits', pull_number: bigPull });
+    expect(data.changed_files).toBe(MANY);
+  });
+
+  it('has the forge say when GitHub may have left files off the list', async () => {
+    const big = await forge.listPullFiles(ref, bigPull);
+    expect(big.paths).toHaveLength(3_000);
+    expect(big.complete).toBe(false);
+    expect(await forge.listPullFiles(ref, smallPull)).toEqual({ paths: ['a.tf'], complete: true });
+  });
+});
