@@ -1,5 +1,6 @@
 // Limits GitHub enforces that the double enforces too, and how the server's forge meets them.
 
+import { Octokit } from '@octokit/rest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOctokitForge } from '../../server/github/octokit-forge.js';
@@ -43,4 +44,28 @@ describe('GitHub limits in the double', () => {
     expect(big.complete).toBe(false);
     expect(await forge.listPullFiles(ref, smallPull)).toEqual({ paths: ['a.tf'], complete: true });
   });
+
+  it('refuses a status description over 140 characters, as GitHub does, and the forge keeps within it', async () => {
+    const sha = fx.double.headSha(REPO, smallPull);
+    const long = 'x'.repeat(141);
+    await expect(fx.octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'limits', sha, state: 'success', context: 'long', description: long })).rejects.toMatchObject({ status: 422 });
+    expect(fx.double.violations.splice(0)).toEqual([expect.stringContaining('description is too long (maximum is 140 characters)')]);
+    await forge.setStatus(ref, sha, { context: 'long', state: 'success', description: 'é'.repeat(300) });
+    expect(fx.double.statuses(REPO, sha)[0]?.description).toBe('é'.repeat(140));
+    expect(fx.double.violations).toEqual([]);
+  });
+
+  it("refuses the 1,001st status of one commit and context, whatever the context's case", async () => {
+    const sha = fx.double.headSha(REPO, bigPull);
+    // Without the fixture's write pacing: a thousand writes at its second apiece would take 17 minutes.
+    const unpaced = new Octokit({ auth: fx.double.token, baseUrl: fx.double.url });
+    const create = (context: string): Promise<unknown> => unpaced.rest.repos.createCommitStatus({ owner: 'acme', repo: 'limits', sha, state: 'pending', context });
+    for (let i = 0; i < 1_000; i += 1) await create(i % 2 === 0 ? 'ci/full' : 'CI/Full');
+    await expect(create('ci/FULL')).rejects.toMatchObject({ status: 422, response: { data: { errors: [{ message: 'This SHA and context has reached the maximum number of statuses.' }] } } });
+    expect(fx.double.violations.splice(0)).toHaveLength(1);
+    // Another context of the same commit is counted apart.
+    await create('ci/other');
+    expect(fx.double.violations).toEqual([]);
+  }, 60_000);
 });
+
