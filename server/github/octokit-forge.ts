@@ -83,6 +83,9 @@ export const WRITE_PACING: Readonly<WritePacing> = {
 /** The longest retry-after of a secondary rate limit that a request waits out (GitHub's default wait). */
 const SECONDARY_LIMIT_MAX_WAIT_S = 60;
 
+/** GitHub answers 422 to a longer commit status description. */
+const MAX_STATUS_DESCRIPTION_CHARS = 140;
+
 /** plugin-throttling's groups for `pacing` (a reservoir that refills one write per interval), and the hour's window. */
 function pacingGroups(pacing: WritePacing, log: Logger): { write: Bottleneck.Group; notifications: Bottleneck.Group; content: ContentWindow } {
   const bucket = (burst: number, intervalMs: number): Bottleneck.Group =>
@@ -193,8 +196,9 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           sha,
           state: status.state,
           context: status.context,
-          // GitHub refuses descriptions over 140 characters.
-          description: status.description.slice(0, 140),
+          // GitHub refuses descriptions over 140 characters; cut between code points, as a
+          // UTF-16 slice could keep half of a surrogate pair, which is no character.
+          description: Array.from(status.description).slice(0, MAX_STATUS_DESCRIPTION_CHARS).join(''),
           ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
         });
       });

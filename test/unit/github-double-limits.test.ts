@@ -55,6 +55,13 @@ describe('GitHub limits in the double', () => {
     expect(fx.double.violations).toEqual([]);
   });
 
+  it('cuts a long status description between characters, never inside a surrogate pair', async () => {
+    const sha = fx.double.headSha(REPO, smallPull);
+    await forge.setStatus(ref, sha, { context: 'emoji', state: 'success', description: `${'a'.repeat(139)}🌊🌊` });
+    expect(fx.double.violations).toEqual([]);
+    expect(fx.double.statuses(REPO, sha)[0]?.description).toBe(`${'a'.repeat(139)}🌊`);
+  });
+
   it("refuses the 1,001st status of one commit and context, whatever the context's case", async () => {
     const sha = fx.double.headSha(REPO, bigPull);
     // Without the fixture's write pacing: a thousand writes at its second apiece would take 17 minutes.
