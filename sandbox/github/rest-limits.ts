@@ -11,15 +11,19 @@ const MAX_STATUS_DESCRIPTION_CHARS = 140;
 const MAX_STATUSES_PER_CONTEXT = 1_000;
 
 /**
- * GitHub's validation of a new status: a description of at most 140 characters, and at most
- * 1,000 statuses per commit and context (contexts compared case-insensitively, as GitHub does).
+ * GitHub's validation of a new status: a description of at most 140 characters, a target_url
+ * of http(s) only, and at most 1,000 statuses per commit and context (contexts compared
+ * case-insensitively, as GitHub does).
  */
 export function refuseStatus(ctx: HandlerContext, req: HandlerRequest, repo: RepoRecord, sha: string, input: JsonObject): HandlerResponse | null {
   const description = input['description'];
   const context = typeof input['context'] === 'string' ? input['context'] : 'default';
+  const targetUrl = input['target_url'];
   let problem: { field?: string; message: string } | null = null;
   if (typeof description === 'string' && Array.from(description).length > MAX_STATUS_DESCRIPTION_CHARS) {
     problem = { field: 'description', message: `description is too long (maximum is ${MAX_STATUS_DESCRIPTION_CHARS} characters)` };
+  } else if (typeof targetUrl === 'string' && !/^https?:\/\//i.test(targetUrl)) {
+    problem = { field: 'target_url', message: 'target_url must use http(s) scheme' };
   } else {
     const same = (repo.statuses.get(sha) ?? []).filter((status) => status.context.toLowerCase() === context.toLowerCase());
     if (same.length >= MAX_STATUSES_PER_CONTEXT) {

@@ -55,6 +55,15 @@ describe('GitHub limits in the double', () => {
     expect(fx.double.violations).toEqual([]);
   });
 
+  it('refuses a status whose target_url is not http(s), as GitHub does', async () => {
+    const sha = fx.double.headSha(REPO, smallPull);
+    const create = (targetUrl: string): Promise<unknown> => fx.octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'limits', sha, state: 'success', context: 'link', target_url: targetUrl });
+    await expect(create('tideline.example.com/jobs/1')).rejects.toMatchObject({ status: 422, response: { data: { errors: [{ field: 'target_url', message: 'target_url must use http(s) scheme' }] } } });
+    expect(fx.double.violations.splice(0)).toHaveLength(1);
+    await create('https://tideline.example.com/jobs/1');
+    expect(fx.double.violations).toEqual([]);
+  });
+
   it('cuts a long status description between characters, never inside a surrogate pair', async () => {
     const sha = fx.double.headSha(REPO, smallPull);
     await forge.setStatus(ref, sha, { context: 'emoji', state: 'success', description: `${'a'.repeat(139)}🌊🌊` });
