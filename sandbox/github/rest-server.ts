@@ -85,6 +85,9 @@ async function handle(
     send(res, checked.status, { message: checked.message, documentation_url: documentation, status: String(checked.status) });
     return;
   }
+  if (checked.undeclared.length > 0) {
+    ctx.state.violations.push(`${label} (${checked.entry.operationId}): body field ${checked.undeclared.join(', ')} is not declared by GitHub, which ignores it`);
+  }
   const injected = takeFailure(ctx, checked.entry.operationId);
   if (injected !== undefined) {
     if (injected.status < 500 && !checker.declaresStatus(checked.entry, injected.status)) {
