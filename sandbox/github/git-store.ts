@@ -20,6 +20,8 @@ export interface ChangedFile {
   sha: string;
   additions: number;
   deletions: number;
+  /** The old path of a renamed (or copied) file. */
+  previousFilename?: string;
 }
 
 const ZERO_SHA = '0'.repeat(40);
@@ -139,26 +141,37 @@ export async function isAncestor(gitDir: string, ancestor: string, descendant: s
   return code === 0;
 }
 
-/** Files changed on `head` since its merge base with `base` (what a PR's Files tab shows). */
+/**
+ * Files changed on `head` since its merge base with `base` (what a PR's Files tab shows). Renames
+ * are detected as GitHub does: one entry, status `renamed`, with the old path beside it.
+ */
 export async function changedFiles(gitDir: string, base: string, head: string): Promise<ChangedFile[]> {
   const mergeBase = (await git(['merge-base', base, head], { gitDir })).stdout.trim();
-  const raw = (await git(['diff', '--raw', '-z', '--no-abbrev', '--no-renames', mergeBase, head], { gitDir })).stdout;
-  const numstat = (await git(['diff', '--numstat', '-z', '--no-renames', mergeBase, head], { gitDir })).stdout;
+  const raw = (await git(['diff', '--raw', '-z', '--no-abbrev', '-M', mergeBase, head], { gitDir })).stdout;
+  const numstat = (await git(['diff', '--numstat', '-z', '-M', mergeBase, head], { gitDir })).stdout;
   const counts = new Map<string, { additions: number; deletions: number }>();
-  for (const record of numstat.split('\0')) {
-    const [added, deleted, path] = record.split('\t');
+  const stats = numstat.split('\0');
+  for (let i = 0; i < stats.length; i += 1) {
+    const [added, deleted, path] = (stats[i] ?? '').split('\t');
     if (path === undefined || added === undefined || deleted === undefined) continue;
-    counts.set(path, { additions: Number(added) || 0, deletions: Number(deleted) || 0 });
+    // A rename's record leaves the path empty; its old and new paths follow.
+    const key = path === '' ? (stats[i + 2] ?? '') : path;
+    if (path === '') i += 2;
+    counts.set(key, { additions: Number(added) || 0, deletions: Number(deleted) || 0 });
   }
   const files: ChangedFile[] = [];
   const parts = raw.split('\0');
-  for (let i = 0; i + 1 < parts.length; i += 2) {
+  for (let i = 0; i + 1 < parts.length; ) {
     const meta = (parts[i] ?? '').split(' ');
-    const path = parts[i + 1] ?? '';
-    const letter = meta[4] ?? 'M';
-    const status = letter === 'A' ? 'added' : letter === 'D' ? 'removed' : 'modified';
+    const letter = (meta[4] ?? 'M').charAt(0);
+    const renamed = letter === 'R' || letter === 'C';
+    const previous = renamed ? (parts[i + 1] ?? '') : undefined;
+    const path = (renamed ? parts[i + 2] : parts[i + 1]) ?? '';
+    i += renamed ? 3 : 2;
+    const status = letter === 'A' ? 'added' : letter === 'D' ? 'removed' : letter === 'R' ? 'renamed' : letter === 'C' ? 'copied' : 'modified';
     const sha = (status === 'removed' ? meta[2] : meta[3]) ?? ZERO_SHA;
-    files.push({ filename: path, status, sha, ...(counts.get(path) ?? { additions: 0, deletions: 0 }) });
+    const counted = counts.get(path) ?? { additions: 0, deletions: 0 };
+    files.push({ filename: path, status, sha, ...counted, ...(previous === undefined ? {} : { previousFilename: previous }) });
   }
   return files;
 }

@@ -26,7 +26,13 @@ export interface CheckedRequest {
 }
 
 export type CheckResult =
-  | { ok: true; entry: OperationEntry; params: Record<string, string> }
+  | {
+      ok: true;
+      entry: OperationEntry;
+      params: Record<string, string>;
+      /** Top-level body fields the operation does not declare: GitHub ignores them, so a typo goes unseen. */
+      undeclared: string[];
+    }
   | { ok: false; status: 404 | 422; message: string; violation: string };
 
 export interface RequestChecker {
@@ -76,7 +82,7 @@ export function createRequestChecker(api: OpenApiDocument): RequestChecker {
     }
     problems.push(...checkQuery(entry, request.query));
     problems.push(...checkBody(entry, request.body));
-    if (problems.length === 0) return { ok: true, entry, params };
+    if (problems.length === 0) return { ok: true, entry, params, undeclared: undeclaredFields(entry, request.body) };
     return {
       ok: false,
       status: 422,
@@ -89,6 +95,13 @@ export function createRequestChecker(api: OpenApiDocument): RequestChecker {
     if (entry.bodyPointer === null) return [];
     if (body === undefined) return entry.bodyRequired ? ['request body is required'] : [];
     return validateAt(entry.bodyPointer, body, 'body');
+  }
+
+  function undeclaredFields(entry: OperationEntry, body: Json | undefined): string[] {
+    if (entry.bodyPointer === null || !isObject(body)) return [];
+    const declared = declaredProperties(api, pointerGet(api.doc, entry.bodyPointer));
+    if (declared === null) return [];
+    return Object.keys(body).filter((key) => !declared.has(key));
   }
 
   function checkResponse(entry: OperationEntry, status: number, body: Json): string[] {
@@ -110,6 +123,35 @@ export function createRequestChecker(api: OpenApiDocument): RequestChecker {
   }
 
   return { check, checkResponse, declaresStatus };
+}
+
+/**
+ * The property names a body schema declares, through `$ref`, `allOf`, `oneOf` and `anyOf`;
+ * null when some branch does not list its properties (any name may then be meant).
+ */
+function declaredProperties(api: OpenApiDocument, raw: Json | undefined): Set<string> | null {
+  const schema = resolveRef(api.doc, raw);
+  const extra = schema['additionalProperties'];
+  if (extra !== undefined && extra !== false) return null;
+  const names = new Set<string>();
+  let listed = false;
+  if (isObject(schema['properties'])) {
+    listed = true;
+    for (const name of Object.keys(schema['properties'])) names.add(name);
+  }
+  for (const key of ['allOf', 'oneOf', 'anyOf']) {
+    const branches = schema[key];
+    if (!Array.isArray(branches)) continue;
+    for (const branch of branches) {
+      const resolved = resolveRef(api.doc, branch);
+      if (resolved['type'] === 'null') continue;
+      const inner = declaredProperties(api, branch);
+      if (inner === null) return null;
+      listed = true;
+      for (const name of inner) names.add(name);
+    }
+  }
+  return listed ? names : null;
 }
 
 function responsePointer(api: OpenApiDocument, entry: OperationEntry, status: number): string | null {

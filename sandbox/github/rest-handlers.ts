@@ -18,6 +18,7 @@ import {
   type PullDiff,
   type RestContext,
 } from './rest-resources.js';
+import { checkCommentLength, refuseStatus } from './rest-limits.js';
 import { findRepo, nextId, nowIso } from './state.js';
 import type { CommentRecord, IssueRecord, PullRecord, RepoRecord, StatusRecord } from './types.js';
 
@@ -42,7 +43,8 @@ export interface HandlerResponse {
 
 export type Handler = (ctx: HandlerContext, req: HandlerRequest) => Promise<HandlerResponse>;
 
-const MAX_COMMENT_CHARS = 65_536;
+/** GitHub's list of a pull request's files stops at its first 3,000 (pulls/list-files). */
+export const MAX_LISTED_PULL_FILES = 3_000;
 
 export function restHandlers(): ReadonlyMap<string, Handler> {
   return new Map<string, Handler>([
@@ -85,7 +87,9 @@ async function listPullFiles(ctx: HandlerContext, req: HandlerRequest): Promise<
   const found = pullOf(ctx, req, 'pull_number');
   if (found === undefined) return notFound();
   const diff = await pullDiff(ctx, found.repo, found.pull);
-  const files = diff.files.map((file) => diffEntryObject(ctx, found.repo, found.pull.headSha, file));
+  // Past the cap GitHub's pages simply end; `changed_files` of pulls/get still counts them all.
+  const listed = diff.files.slice(0, MAX_LISTED_PULL_FILES);
+  const files = listed.map((file) => diffEntryObject(ctx, found.repo, found.pull.headSha, file));
   return paginated(files, req);
 }
 
@@ -145,6 +149,8 @@ async function createStatus(ctx: HandlerContext, req: HandlerRequest): Promise<H
   const sha = /^[0-9a-f]{40}$/i.test(requested) ? await knownCommit(repo, requested) : null;
   if (sha === null) return { status: 422, body: { message: `No commit found for SHA: ${requested}` } };
   const input = asBody(req);
+  const refused = refuseStatus(ctx, req, repo, sha, input);
+  if (refused !== null) return refused;
   const status: StatusRecord = {
     id: nextId(ctx.state),
     sha,
@@ -271,23 +277,6 @@ export function paginated(items: JsonObject[], req: HandlerRequest): HandlerResp
   if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
   if (page > 1) links.push(link(1, 'first'));
   return { status: 200, body: slice, headers: links.length === 0 ? {} : { link: links.join(', ') } };
-}
-
-function checkCommentLength(ctx: HandlerContext, req: HandlerRequest, body: string): HandlerResponse | null {
-  const length = Array.from(body).length;
-  if (length <= MAX_COMMENT_CHARS) return null;
-  ctx.state.violations.push(
-    `${req.requestUrl}: comment body has ${length} characters; GitHub refuses more than ${MAX_COMMENT_CHARS}`,
-  );
-  return {
-    status: 422,
-    body: {
-      message: 'Validation Failed',
-      errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }],
-      documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
-      status: '422',
-    },
-  };
 }
 
 export function repoOf(ctx: HandlerContext, req: HandlerRequest): RepoRecord | undefined {

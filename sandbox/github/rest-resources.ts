@@ -279,6 +279,8 @@ export function diffEntryObject(ctx: RestContext, repo: RepoRecord, headSha: str
     raw_url: `${ctx.state.url}/${repo.fullName}/raw/${headSha}/${path}`,
     contents_url: `${ctx.state.url}/repos/${repo.fullName}/contents/${path}?ref=${headSha}`,
   };
+  if (file.previousFilename === undefined) delete entry['previous_filename'];
+  else entry['previous_filename'] = file.previousFilename;
   // The example's hunk headers describe another file; GitHub omits `patch` when it has none.
   delete entry['patch'];
   return entry;

@@ -16,6 +16,7 @@ export interface RestServer {
 }
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export async function startRestServer(
   ctx: HandlerContext,
@@ -72,12 +73,20 @@ async function handle(
       return;
     }
   }
+  const unencodable = body === undefined ? null : loneSurrogateAt(body, 'body');
+  if (unencodable !== null) {
+    // JSON may escape half of a surrogate pair; GitHub keeps text as UTF-8, which cannot hold it.
+    ctx.state.violations.push(`${label}: ${unencodable} holds half of a UTF-16 surrogate pair, which is no character`);
+  }
   const checked = checker.check({ method, pathname, query, body });
   if (!checked.ok) {
     ctx.state.violations.push(checked.violation);
     const documentation = 'https://docs.github.com/rest';
     send(res, checked.status, { message: checked.message, documentation_url: documentation, status: String(checked.status) });
     return;
+  }
+  if (checked.undeclared.length > 0) {
+    ctx.state.violations.push(`${label} (${checked.entry.operationId}): body field ${checked.undeclared.join(', ')} is not declared by GitHub, which ignores it`);
   }
   const injected = takeFailure(ctx, checked.entry.operationId);
   if (injected !== undefined) {
@@ -101,6 +110,24 @@ async function handle(
     }
   }
   send(res, response.status, response.body, response.headers);
+}
+
+/** Where in `value` a string holds a lone surrogate (JSON's `\ud83d` alone), or null. */
+function loneSurrogateAt(value: Json, where: string): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? where : null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = loneSurrogateAt(item, `${where}[${index}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = loneSurrogateAt(item, `${where}.${key}`);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 /** The first failure failNext queued for the operation, used up one request at a time. */

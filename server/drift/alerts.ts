@@ -3,7 +3,8 @@
 //      place when the drift changes, closed with a comment when it is resolved or corrected;
 //  (b) a comment on the pull request that last applied the project;
 //  (c) the signed outgoing webhook;
-//  (d) the `tideline/drift` commit status (sent by the sweep, once per sweep: see sweep.ts).
+//  (d) the `tideline/drift` commit status (sent by the sweep, once per sweep when it changed:
+//      see sweep.ts).
 // A channel that fails is logged and does not stop the others or the sweep. An open drift whose
 // issue could not be opened gets it at the next sweep.
 
@@ -87,11 +88,23 @@ export async function alertProject(deps: DriftDeps, repo: RepoInfo, headSha: str
   }
 }
 
-/** (d) once per sweep, on the head that was checked. */
+/**
+ * (d) once per sweep, on the head that was checked, unless the head already shows that result.
+ * GitHub keeps at most 1,000 statuses per commit and context and refuses more: sweeps of a
+ * default branch nobody pushes to, every few hours, would reach that in months, and the status
+ * would then stay at whatever it said last. The link of an unchanged status is left as it is.
+ */
 export async function alertStatus(deps: DriftDeps, repo: RepoInfo, headSha: string, counts: Record<DriftState, number>): Promise<void> {
   if (!deps.alerts.commitStatus) return;
   const status = driftStatus(counts);
-  await setStatus(deps.ctx, repo, headSha, STATUS_CONTEXT.drift, status.state, status.description);
+  const { ctx } = deps;
+  try {
+    const latest = await ctx.forge.latestStatus(refOf(repo), headSha, STATUS_CONTEXT.drift);
+    if (latest?.state === status.state && latest.description === ctx.masker.mask(status.description)) return;
+  } catch (err: unknown) {
+    ctx.log.warn({ err, repo: repo.fullName, sha: headSha }, 'could not read the drift status: setting it');
+  }
+  await setStatus(ctx, repo, headSha, STATUS_CONTEXT.drift, status.state, status.description);
 }
 
 /** (a) Returns the issue's URL afterwards (null once closed). */

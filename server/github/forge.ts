@@ -29,6 +29,16 @@ export function isFork(baseRepo: string, headRepo: string | null): boolean {
   return headRepo === null || headRepo.toLowerCase() !== baseRepo.toLowerCase();
 }
 
+/** GitHub lists at most this many files of a pull request (pulls/list-files); the rest are left off. */
+export const MAX_LISTED_PULL_FILES = 3_000;
+
+export interface PullFiles {
+  /** Changed paths; a rename gives its old and its new path. */
+  paths: string[];
+  /** False when GitHub may have left files off (it listed MAX_LISTED_PULL_FILES): ask git instead. */
+  complete: boolean;
+}
+
 export type StatusState = 'pending' | 'success' | 'failure' | 'error';
 
 export interface CommitStatus {
@@ -82,8 +92,8 @@ export interface LabelSpec {
 
 export interface Forge {
   getPull(repo: RepoRef, pull: number): Promise<PullInfo>;
-  /** Every changed file path of the pull request, across all pages. */
-  listPullFiles(repo: RepoRef, pull: number): Promise<string[]>;
+  /** The changed file paths GitHub lists for the pull request, across all pages (at most 3,000 files). */
+  listPullFiles(repo: RepoRef, pull: number): Promise<PullFiles>;
   listReviews(repo: RepoRef, pull: number): Promise<Review[]>;
   /** A comment on a pull request or an issue (they share GitHub's issue numbers). */
   createComment(repo: RepoRef, pull: number, body: string): Promise<{ id: number; url: string }>;

@@ -9,9 +9,11 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import {
   ForgeError,
+  MAX_LISTED_PULL_FILES,
   type CommitStatus,
   type Forge,
   type IssueInfo,
+  type PullFiles,
   type PullInfo,
   type RepoPermission,
   type RepoRef,
@@ -81,6 +83,9 @@ export const WRITE_PACING: Readonly<WritePacing> = {
 /** The longest retry-after of a secondary rate limit that a request waits out (GitHub's default wait). */
 const SECONDARY_LIMIT_MAX_WAIT_S = 60;
 
+/** GitHub answers 422 to a longer commit status description. */
+const MAX_STATUS_DESCRIPTION_CHARS = 140;
+
 /** plugin-throttling's groups for `pacing` (a reservoir that refills one write per interval), and the hour's window. */
 function pacingGroups(pacing: WritePacing, log: Logger): { write: Bottleneck.Group; notifications: Bottleneck.Group; content: ContentWindow } {
   const bucket = (burst: number, intervalMs: number): Bottleneck.Group =>
@@ -142,7 +147,7 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
         };
       });
     },
-    async listPullFiles(repo, pull): Promise<string[]> {
+    async listPullFiles(repo, pull): Promise<PullFiles> {
       return call(`list files of ${repo.owner}/${repo.name}#${pull}`, async () => {
         const octo = await client(repo);
         const files = await octo.paginate(octo.rest.pulls.listFiles, {
@@ -156,7 +161,8 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           paths.add(f.filename);
           if (f.previous_filename !== undefined) paths.add(f.previous_filename);
         }
-        return [...paths];
+        // GitHub's pages end at the cap without saying so: a full list may be a cut one.
+        return { paths: [...paths], complete: files.length < MAX_LISTED_PULL_FILES };
       });
     },
     async listReviews(repo, pull): Promise<Review[]> {
@@ -190,8 +196,9 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           sha,
           state: status.state,
           context: status.context,
-          // GitHub refuses descriptions over 140 characters.
-          description: status.description.slice(0, 140),
+          // GitHub refuses descriptions over 140 characters; cut between code points, as a
+          // UTF-16 slice could keep half of a surrogate pair, which is no character.
+          description: Array.from(status.description).slice(0, MAX_STATUS_DESCRIPTION_CHARS).join(''),
           ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
         });
       });

@@ -122,16 +122,37 @@ async function checkoutOwnRepo(ctx: GitContext, dir: string, req: CheckoutReques
  */
 export async function containsBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, headSha: string): Promise<{ contains: boolean; baseTip: string }> {
   try {
-    // A worktree's fetch writes into the cache it shares, and walks every tree's HEAD.
-    const common = await commonDirOf(dir);
-    const fetch = (): Promise<string> => timed(ctx, 'fetch', () => remoteGit(ctx, dir, cloneUrl, ['fetch', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]));
-    await (common === null ? fetch() : ctx.locks.of(common).shared(fetch));
-    const baseTip = (await localGit(ctx, dir, ['rev-parse', '--verify', `refs/worktree/base/${baseRef}^{commit}`])).trim();
+    const baseTip = await fetchBaseTip(ctx, dir, cloneUrl, baseRef);
     const mergeBase = (await localGit(ctx, dir, ['merge-base', baseTip, headSha])).trim();
     return { contains: mergeBase === baseTip, baseTip };
   } catch (err: unknown) {
     throw new GitError(`could not compare ${headSha.slice(0, 7)} with ${baseRef}: ${describeGitError(ctx, err)}`, { cause: err });
   }
+}
+
+/**
+ * The paths `headSha` changes since its merge base with the base branch, as the pull request's
+ * Files tab counts them (a rename is its old and its new path). For pull requests whose files
+ * GitHub's API does not list in full: pulls/list-files stops at 3,000.
+ */
+export async function changedSinceBase(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string, headSha: string): Promise<string[]> {
+  try {
+    const baseTip = await fetchBaseTip(ctx, dir, cloneUrl, baseRef);
+    const mergeBase = (await localGit(ctx, dir, ['merge-base', baseTip, headSha])).trim();
+    const names = await localGit(ctx, dir, ['diff', '--name-only', '-z', '--no-renames', mergeBase, headSha]);
+    return names.split('\0').filter((name) => name !== '');
+  } catch (err: unknown) {
+    throw new GitError(`could not list the files ${headSha.slice(0, 7)} changes since ${baseRef}: ${describeGitError(ctx, err)}`, { cause: err });
+  }
+}
+
+/** Fetches the base branch under `refs/worktree/` (each worktree keeps its own) and returns its tip. */
+async function fetchBaseTip(ctx: GitContext, dir: string, cloneUrl: string, baseRef: string): Promise<string> {
+  // A worktree's fetch writes into the cache it shares, and walks every tree's HEAD.
+  const common = await commonDirOf(dir);
+  const fetch = (): Promise<string> => timed(ctx, 'fetch', () => remoteGit(ctx, dir, cloneUrl, ['fetch', '--no-tags', '--force', cloneUrl, `+refs/heads/${baseRef}:refs/worktree/base/${baseRef}`]));
+  await (common === null ? fetch() : ctx.locks.of(common).shared(fetch));
+  return (await localGit(ctx, dir, ['rev-parse', '--verify', `refs/worktree/base/${baseRef}^{commit}`])).trim();
 }
 
 /** Deletes every working tree of a pull request. */

@@ -235,8 +235,15 @@ describe('drift detection of terraform projects', () => {
 
   it('raises nothing new on a second sweep of the same drift, only moving last_seen', async () => {
     const before = record('app');
+    const driftStatuses = (sha: string): number => h.double.statuses(REPO, sha).filter((s) => s.context === 'tideline/drift').length;
+    const head = before?.headSha ?? '';
+    const statusesBefore = driftStatuses(head);
     const summary = await sweep();
     expect(byDir(summary, 'app')).toMatchObject({ state: 'drifted', event: null });
+    // GitHub keeps at most 1,000 statuses per commit and context: an unchanged default branch
+    // swept every few hours would reach that in months, and its drift status would then freeze.
+    expect(summary?.headSha).toBe(head);
+    expect(driftStatuses(head)).toBe(statusesBefore);
     expect(h.double.issues(REPO)).toHaveLength(1);
     expect(driftComments(appliedBy)).toHaveLength(1);
     expect(receiver.events).toHaveLength(1);

@@ -55,4 +55,16 @@ describe("GitHub double's OpenAPI matcher", () => {
     expect(status({ state: 'success', target_url: 7 })).toBe(false);
     expect(status({})).toBe(false);
   });
+
+  it('names the body fields an operation does not declare, which GitHub ignores without a word', () => {
+    const checker = createRequestChecker(api);
+    const undeclared = (method: string, pathname: string, body: Record<string, unknown>): string[] | null => {
+      const checked = checker.check({ method, pathname, query: new URLSearchParams(), body: body as never });
+      return checked.ok ? checked.undeclared : null;
+    };
+    expect(undeclared('POST', '/repos/o/r/statuses/abc', { state: 'success', descripton: 'typo', context: 'c' })).toEqual(['descripton']);
+    expect(undeclared('POST', '/repos/o/r/statuses/abc', { state: 'success', description: 'd', target_url: null })).toEqual([]);
+    expect(undeclared('PUT', '/repos/o/r/pulls/1/merge', { sha: 'abc', merge_method: 'merge', merge_methd: 'squash' })).toEqual(['merge_methd']);
+    expect(undeclared('PATCH', '/repos/o/r/issues/1', { title: 't', state: 'closed', state_reason: 'completed' })).toEqual([]);
+  });
 });
