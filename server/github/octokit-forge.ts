@@ -205,10 +205,15 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
     },
     async latestStatus(repo, sha, context): Promise<CommitStatus | null> {
       return call(`get the status ${context} of ${repo.owner}/${repo.name}@${sha.slice(0, 7)}`, async () => {
-        // The combined status holds the newest status of each context, up to 100 contexts a page.
+        // The combined status holds the newest status of each context, up to 100 contexts a
+        // page: a commit that other CI has given more has ours on a later page.
         const octo = await client(repo);
-        const { data } = await octo.rest.repos.getCombinedStatusForRef({ owner: repo.owner, repo: repo.name, ref: sha, per_page: 100 });
-        const found = data.statuses.find((s) => s.context === context);
+        let found;
+        for (let page = 1; found === undefined; page++) {
+          const { data } = await octo.rest.repos.getCombinedStatusForRef({ owner: repo.owner, repo: repo.name, ref: sha, per_page: 100, page });
+          found = data.statuses.find((s) => s.context === context);
+          if (data.statuses.length < 100 || page * 100 >= data.total_count) break;
+        }
         if (found === undefined) return null;
         const state = found.state === 'pending' || found.state === 'success' || found.state === 'failure' || found.state === 'error' ? found.state : 'error';
         return { context: found.context, state, description: found.description ?? '', ...(found.target_url === null ? {} : { targetUrl: found.target_url }) };

@@ -99,4 +99,13 @@ describe('GitHub double issues and labels', () => {
     expect(await forge.latestStatus(ref, sha, 'tideline/drift')).toBeNull();
     expect(fx.double.violations).toEqual([]);
   });
+
+  it('latestStatus finds its context past the first 100 of a commit other CI has given many', async () => {
+    const pr = await fx.double.openPull(REPO, { branch: 'many-contexts', files: { 'ci.tf': '\n' } });
+    for (let i = 0; i < 120; i++) await forge.setStatus(ref, pr.headSha, { context: `ci/check-${i}`, state: 'success', description: 'ok' });
+    await forge.setStatus(ref, pr.headSha, { context: 'tideline/plan', state: 'pending', description: 'planning 1 project(s)…' });
+    expect(await forge.latestStatus(ref, pr.headSha, 'tideline/plan')).toEqual({ context: 'tideline/plan', state: 'pending', description: 'planning 1 project(s)…' });
+    expect(await forge.latestStatus(ref, pr.headSha, 'tideline/apply')).toBeNull();
+    expect(fx.double.violations).toEqual([]);
+  });
 });
