@@ -5,6 +5,21 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import type { JobPayload, JobType } from './types.js';
 
+/** Every job type this version runs; a complete record, so a new type must be added here. */
+const JOB_TYPES: Record<JobType, true> = { command: true, release: true, reply: true, drift: true };
+
+/**
+ * A stored job this version cannot read: its payload is not JSON or its type is unknown (a
+ * downgrade, a damaged row). It is never handed to a worker; it fails once, with the reason.
+ */
+export interface UnreadableJob {
+  id: number;
+  type: string;
+  repo: string;
+  pull: number | null;
+  error: string;
+}
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
 
 export interface Job<T extends JobType = JobType> {
@@ -56,21 +71,33 @@ export function enqueue<T extends JobType>(db: Db, job: NewJob<T>): number {
 
 /**
  * Atomically moves the oldest runnable job to `running`: one UPDATE, so two workers can never
- * claim the same job, and a job waits while another job with its serial key runs.
+ * claim the same job, and a job waits while another job with its serial key runs. A job it
+ * cannot read is marked failed in the same transaction and handed to `onUnreadable`: left
+ * `running`, it would hold its serial key and fail every later start (interruptRunning).
  */
-export function claimNext(db: Db): Job | null {
-  const row = db
-    .prepare(
-      `UPDATE jobs SET state = 'running', started_at = ?
-       WHERE id = (
-         SELECT q.id FROM jobs q
-         WHERE q.state = 'queued'
-           AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.serial_key = q.serial_key)
-         ORDER BY q.id LIMIT 1)
-       RETURNING *`,
-    )
-    .get(nowIso()) as JobRow | undefined;
-  return row === undefined ? null : fromRow(row);
+export function claimNext(db: Db, onUnreadable: (job: UnreadableJob) => void = () => {}): Job | null {
+  const claim = db.prepare(
+    `UPDATE jobs SET state = 'running', started_at = ?
+     WHERE id = (
+       SELECT q.id FROM jobs q
+       WHERE q.state = 'queued'
+         AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.serial_key = q.serial_key)
+       ORDER BY q.id LIMIT 1)
+     RETURNING *`,
+  );
+  const unreadable: UnreadableJob[] = [];
+  const job = db.transaction((): Job | null => {
+    for (;;) {
+      const row = claim.get(nowIso()) as JobRow | undefined;
+      if (row === undefined) return null;
+      const read = readRow(row);
+      if (read.ok) return read.job;
+      finishJob(db, row.id, 'failed', read.unreadable.error);
+      unreadable.push(read.unreadable);
+    }
+  })();
+  for (const bad of unreadable) onUnreadable(bad);
+  return job;
 }
 
 export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'interrupted', error?: string): void {
@@ -82,19 +109,24 @@ export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'i
   );
 }
 
-/** At start-up: every job still `running` belonged to a dead process. Returns them. */
-export function interruptRunning(db: Db, reason: string): Job[] {
+/**
+ * At start-up: every job still `running` belonged to a dead process. Returns those it can
+ * read; the others are marked interrupted too and handed to `onUnreadable`.
+ */
+export function interruptRunning(db: Db, reason: string, onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
   const rows = db
     .prepare(
       `UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE state = 'running' RETURNING *`,
     )
     .all(nowIso(), reason) as JobRow[];
-  return rows.map(fromRow);
+  return readable(rows, onUnreadable);
 }
 
 export function getJob(db: Db, id: number): Job | null {
   const row = db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
-  return row === undefined ? null : fromRow(row);
+  if (row === undefined) return null;
+  const read = readRow(row);
+  return read.ok ? read.job : null;
 }
 
 export function jobCounts(db: Db): Record<JobState, number> {
@@ -112,21 +144,46 @@ export function listJobs(db: Db, states: readonly JobState[], limit = 100): Job[
   const rows = db
     .prepare(`SELECT * FROM jobs WHERE state IN (${marks}) ORDER BY id DESC LIMIT ?`)
     .all(...states, limit) as JobRow[];
-  return rows.map(fromRow);
+  // An unreadable job failed when it was claimed, and says why in the log and on its PR.
+  return readable(rows);
 }
 
-function fromRow(row: JobRow): Job {
+function readable(rows: readonly JobRow[], onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
+  const jobs: Job[] = [];
+  for (const row of rows) {
+    const read = readRow(row);
+    if (read.ok) jobs.push(read.job);
+    else onUnreadable(read.unreadable);
+  }
+  return jobs;
+}
+
+type ReadRow = { ok: true; job: Job } | { ok: false; unreadable: UnreadableJob };
+
+function readRow(row: JobRow): ReadRow {
+  const bad = (why: string): ReadRow => ({ ok: false, unreadable: { id: row.id, type: row.type, repo: row.repo, pull: row.pull, error: `this Tideline version cannot read the job: ${why}` } });
+  if (!Object.hasOwn(JOB_TYPES, row.type)) return bad(`unknown job type ${JSON.stringify(row.type)}`);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(row.payload);
+  } catch (err: unknown) {
+    return bad(`its payload is not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof payload !== 'object' || payload === null) return bad('its payload is not an object');
   return {
-    id: row.id,
-    type: row.type as JobType,
-    repo: row.repo,
-    pull: row.pull,
-    serialKey: row.serial_key,
-    payload: JSON.parse(row.payload) as JobPayload,
-    state: row.state,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    error: row.error,
+    ok: true,
+    job: {
+      id: row.id,
+      type: row.type as JobType,
+      repo: row.repo,
+      pull: row.pull,
+      serialKey: row.serial_key,
+      payload: payload as JobPayload,
+      state: row.state,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      error: row.error,
+    },
   };
 }
