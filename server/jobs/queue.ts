@@ -9,6 +9,18 @@ import type { JobPayload, JobType } from './types.js';
 const JOB_TYPES: Record<JobType, true> = { command: true, release: true, reply: true, drift: true };
 
 /**
+ * Jobs that only carry out what was already decided (a reply, a closed pull's release) and are
+ * safe to run again: a release gives back only what is still held, a reply posts only the
+ * parts not yet posted. A stop puts them back in the queue instead of interrupting them, so a
+ * notice about an interrupted run is not itself lost to a second restart.
+ */
+const REDONE_AFTER_STOP: ReadonlySet<string> = new Set<JobType>(['reply', 'release']);
+
+export function redoneAfterStop(type: string): boolean {
+  return REDONE_AFTER_STOP.has(type);
+}
+
+/**
  * A stored job this version cannot read: its payload is not JSON or its type is unknown (a
  * downgrade, a damaged row). It is never handed to a worker; it fails once, with the reason.
  */
@@ -110,16 +122,34 @@ export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'i
 }
 
 /**
- * At start-up: every job still `running` belonged to a dead process. Returns those it can
- * read; the others are marked interrupted too and handed to `onUnreadable`.
+ * At start-up (and for jobs a shutdown could not stop): every job still `running` belonged to
+ * a dead process. Replies and releases go back to the queue, in their old place; the others are
+ * marked interrupted and returned when readable, else handed to `onUnreadable`.
  */
 export function interruptRunning(db: Db, reason: string, onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
-  const rows = db
-    .prepare(
-      `UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE state = 'running' RETURNING *`,
-    )
-    .all(nowIso(), reason) as JobRow[];
+  const marks = [...REDONE_AFTER_STOP].map(() => '?').join(',');
+  const rows = db.transaction((): JobRow[] => {
+    db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE state = 'running' AND type IN (${marks})`).run(...REDONE_AFTER_STOP);
+    return db
+      .prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE state = 'running' RETURNING *`)
+      .all(nowIso(), reason) as JobRow[];
+  })();
   return readable(rows, onUnreadable);
+}
+
+/** A job a shutdown stopped that runs again at the next start (redoneAfterStop). */
+export function requeueJob(db: Db, id: number): void {
+  db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ?`).run(id);
+}
+
+/** How many parts of its comment a reply job has posted (it may have run before a stop). */
+export function partsPosted(db: Db, id: number): number {
+  const row = db.prepare('SELECT parts_posted AS n FROM jobs WHERE id = ?').get(id) as { n: number } | undefined;
+  return row?.n ?? 0;
+}
+
+export function recordPartsPosted(db: Db, id: number, parts: number): void {
+  db.prepare('UPDATE jobs SET parts_posted = ? WHERE id = ?').run(parts, id);
 }
 
 export function getJob(db: Db, id: number): Job | null {

@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { claimNext, finishJob, interruptRunning, type Job, type UnreadableJob } from './queue.js';
+import { claimNext, finishJob, interruptRunning, redoneAfterStop, requeueJob, type Job, type UnreadableJob } from './queue.js';
 import type { JobType } from './types.js';
 
 /** `signal` aborts when the server shuts down and will not wait for the job. */
@@ -113,7 +113,9 @@ export class WorkerPool {
     // Anything still running did not react to its signal: record it as interrupted anyway.
     const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
     for (const job of stuck) this.#opts.onInterrupted?.(job);
-    return { interrupted: [...new Map([...interrupted, ...stuck].map((j) => [j.id, j])).values()] };
+    // Replies and releases stopped here went back to the queue (queue.ts redoneAfterStop).
+    const stopped = [...interrupted, ...stuck].filter((j) => !redoneAfterStop(j.type));
+    return { interrupted: [...new Map(stopped.map((j) => [j.id, j])).values()] };
   }
 
   async #run(job: Job, signal: AbortSignal): Promise<void> {
@@ -122,10 +124,16 @@ export class WorkerPool {
     const started = Date.now();
     try {
       await handler(job, signal);
-      if (signal.aborted) throw new JobInterruptedError('stopped by shutdown');
+      // A reply or release that finished is done, whether or not a shutdown began meanwhile.
+      if (signal.aborted && !redoneAfterStop(job.type)) throw new JobInterruptedError('stopped by shutdown');
       finishJob(this.#opts.db, job.id, 'succeeded');
       log.info({ ms: Date.now() - started }, 'job succeeded');
     } catch (err: unknown) {
+      if (signal.aborted && redoneAfterStop(job.type)) {
+        requeueJob(this.#opts.db, job.id);
+        log.warn({ err, ms: Date.now() - started }, 'job stopped by shutdown: it runs again at the next start');
+        return;
+      }
       if (signal.aborted) {
         finishJob(this.#opts.db, job.id, 'interrupted', 'server shut down while the job ran');
         log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');

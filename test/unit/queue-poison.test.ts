@@ -44,6 +44,8 @@ describe('a job this version cannot read', () => {
     const ok = reply(db, 2, 'ok');
     claimNext(db);
     claimNext(db);
+    // Commands, unlike replies, are interrupted rather than run again.
+    db.prepare("UPDATE jobs SET type = 'command'").run();
     db.prepare('UPDATE jobs SET payload = ? WHERE id = ?').run('not json', bad);
     const seen: number[] = [];
     expect(interruptRunning(db, 'restart', (j) => seen.push(j.id)).map((j) => j.id)).toEqual([ok]);
@@ -77,5 +79,34 @@ describe('a job this version cannot read', () => {
     expect(ran).toEqual(['after']);
     expect(unreadable).toEqual([bad]);
     await pool.drain(1000);
+  });
+});
+
+describe('a reply or release that a shutdown stops', () => {
+  it.each(['reply', 'release'] as const)('%s goes back to the queue, not to interrupted', async (type) => {
+    const db = openDb({ dataDir: ':memory:' });
+    const id =
+      type === 'reply'
+        ? reply(db, 1, 'notice')
+        : enqueue(db, { type: 'release', repo: repo.fullName, pull: 1, serialKey: 'acme/infra#1', payload: { repo, pull: 1, merged: true, actor: 'octocat', deliveryId: 'd1' } });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    // Stands for a GitHub call that a shutdown cuts short.
+    const stoppable = async (_job: unknown, signal: AbortSignal): Promise<void> => {
+      started();
+      await new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    };
+    const pool = new WorkerPool({
+      db,
+      parallelism: 1,
+      log: pino({ level: 'silent' }),
+      handlers: { command: async () => {}, drift: async () => {}, reply: stoppable, release: stoppable },
+    });
+    pool.start();
+    await running;
+    const { interrupted } = await pool.drain(1000, () => false);
+    expect(state(db, id).state).toBe('queued');
+    expect(interrupted.map((j) => j.id)).not.toContain(id);
+    expect(claimNext(db)?.id).toBe(id);
   });
 });
