@@ -32,8 +32,13 @@ export function codeBlock(content: string, info = ''): string {
   return `${fence}${info}\n${content}\n${fence}`;
 }
 
-/** Inline code that stays intact when `text` itself holds backticks. */
-export function inlineCode(text: string): string {
+/**
+ * Inline code that stays intact when `text` itself holds backticks or control characters. A
+ * line break would end the span at a heading or a blank line, so those are shown as `\x0a`:
+ * git allows them in the directory names autodiscovery turns into projects.
+ */
+export function inlineCode(raw: string): string {
+  const text = raw.replace(/[\u0000-\u001f\u007f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
   if (!text.includes('`')) {
     return `\`${text}\``;
   }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../../server/projects/types.js';
-import { renderApply, renderPlan, renderReleased, type RenderContext } from '../../server/comments/index.js';
+import { renderApply, renderLockConflict, renderPlan, renderReleased, type RenderContext } from '../../server/comments/index.js';
 
 const ctx: RenderContext = { prefix: 'tideline' };
 const root: Project = { dir: '.', workspace: 'default', kind: 'terraform' };
@@ -12,7 +12,7 @@ const root: Project = { dir: '.', workspace: 'default', kind: 'terraform' };
 function outsideCode(body: string): string {
   return body
     .replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, '')
-    .replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, '');
+    .replace(/(`+)(?!`)[^\n]*?(?<!`)\1(?!`)/g, '');
 }
 
 // What terraform 1.11 printed applying a config whose check block's `error_message` is the
@@ -66,5 +66,29 @@ describe('summary lines picked out of terraform output', () => {
     const output = [...Array.from({ length: 14 }, (_, i) => `  + resource "terraform_data" "r${i}" {}`), '', line].join('\n');
     const body = renderPlan(ctx, [{ project: root, outcome: { result: 'changes', summary: { add: 2, change: 0, destroy: 0 }, output, exitCode: 2, durationMs: 5 } }]);
     expect(outsideCode(body)).toContain(line);
+  });
+});
+
+describe('a project directory the pull request named', () => {
+  const planned = { result: 'changes' as const, summary: { add: 1, change: 0, destroy: 0 }, output: '  + resource "terraform_data" "x" {}', exitCode: 2, durationMs: 5 };
+  const renderers: [string, (p: Project) => string][] = [
+    ['a one-project plan', (p) => renderPlan(ctx, [{ project: p, outcome: planned }])],
+    ['a plan of several projects', (p) => renderPlan(ctx, [{ project: root, outcome: planned }, { project: p, outcome: planned }])],
+    ['a lock conflict', (p) => renderLockConflict(ctx, p, { pull: 7 })],
+    ['released locks', (p) => renderReleased(ctx, [p], 'unlock')],
+  ];
+  it.each(renderers)('with a line break stays in its code span in %s', (_what, render) => {
+    const body = render({ dir: 'evil\n\n@acme/everyone <b>x</b>\n# heading\r\n- item', workspace: 'default', kind: 'terraform' });
+    const outside = outsideCode(body);
+    expect(outside).not.toContain('@acme');
+    expect(outside).not.toMatch(/^# heading/m);
+    expect(body).toContain('evil\\x0a\\x0a@acme/everyone <b>x</b>\\x0a# heading\\x0d\\x0a- item');
+  });
+  it.each(['a*b*_c_|d', '<script>alert(1)</script>', 'x`y``z', '`edge`', '@acme/team'])('%s is shown literally in a code span', (dir) => {
+    for (const [, render] of renderers) {
+      const outside = outsideCode(render({ dir, workspace: 'default', kind: 'terraform' }));
+      expect(outside).not.toContain(dir);
+      expect(outside).not.toMatch(/<script|@acme/);
+    }
   });
 });
