@@ -6,7 +6,10 @@ import { COMMENT_KINDS, type CommentKind } from './types.js';
 /** Outputs longer than this many lines are folded inside `<details>` (Atlantis's threshold). */
 export const MAX_UNWRAPPED_LINES = 12;
 
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+// Terminal escapes (ECMA-48): CSI sequences with any parameters (`ESC [ 1 ; 32 m`, `ESC [ 2 K`),
+// OSC strings such as hyperlinks (`ESC ] 8 ; ; url BEL`), and two-byte escapes such as the
+// charset switch `ESC ( B` that `tput sgr0` prints. Left in, they show as stray text.
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[ -/]*[0-~]/g;
 const MARKER_LINE = /^<!-- tideline:([a-z][a-z-]*) -->$/;
 
 /** CRLF to LF, no ANSI colour codes, no trailing blank lines. Leading indentation is kept. */

@@ -92,3 +92,17 @@ describe('a project directory the pull request named', () => {
     }
   });
 });
+
+describe('terminal escapes in output', () => {
+  it.each([
+    ['colour', '\u001b[1;32mok\u001b[0m'],
+    ['tput sgr0 (a charset switch, then a reset)', '\u001b(B\u001b[mok'],
+    ['a hyperlink', '\u001b]8;;https://example.com\u0007ok\u001b]8;;\u0007'],
+    ['a hyperlink ended by ST', '\u001b]8;;https://example.com\u001b\\ok\u001b]8;;\u001b\\'],
+    ['a cursor shape', '\u001b[2 qok'],
+  ])('are dropped: %s', (_what, output) => {
+    const body = renderApply(ctx, [{ project: root, outcome: { result: 'applied', output, exitCode: 0, durationMs: 5 } }]);
+    expect(body).toContain('```diff\nok\n```');
+    expect(body).not.toContain('\u001b');
+  });
+});
