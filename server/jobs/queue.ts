@@ -3,10 +3,9 @@
 
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
+import { PAYLOAD_SCHEMAS, payloadProblem } from './payload-schema.js';
 import type { JobPayload, JobType } from './types.js';
 
-/** Every job type this version runs; a complete record, so a new type must be added here. */
-const JOB_TYPES: Record<JobType, true> = { command: true, release: true, reply: true, drift: true };
 
 /**
  * Jobs that only carry out what was already decided (a reply, a closed pull's release) and are
@@ -192,19 +191,21 @@ type ReadRow = { ok: true; job: Job } | { ok: false; unreadable: UnreadableJob }
 
 function readRow(row: JobRow): ReadRow {
   const bad = (why: string): ReadRow => ({ ok: false, unreadable: { id: row.id, type: row.type, repo: row.repo, pull: row.pull, error: `this Tideline version cannot read the job: ${why}` } });
-  if (!Object.hasOwn(JOB_TYPES, row.type)) return bad(`unknown job type ${JSON.stringify(row.type)}`);
+  if (!Object.hasOwn(PAYLOAD_SCHEMAS, row.type)) return bad(`unknown job type ${JSON.stringify(row.type)}`);
+  const type = row.type as JobType;
   let payload: unknown;
   try {
     payload = JSON.parse(row.payload);
   } catch (err: unknown) {
     return bad(`its payload is not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (typeof payload !== 'object' || payload === null) return bad('its payload is not an object');
+  const problem = payloadProblem(type, payload);
+  if (problem !== null) return bad(problem);
   return {
     ok: true,
     job: {
       id: row.id,
-      type: row.type as JobType,
+      type,
       repo: row.repo,
       pull: row.pull,
       serialKey: row.serial_key,

@@ -1,6 +1,7 @@
-// A job stored in a form this version cannot read (here: a payload cut short, and a job type
-// it does not know) does not stop the server from starting, does not block its pull request's
-// queue, and is reported on the pull request once instead of being tried at every start.
+// A job stored in a form this version cannot read (here: a payload cut short, one of another
+// shape, and a job type it does not know) does not stop the server from starting, does not
+// block its pull request's queue, and is reported on the pull request once instead of being
+// tried at every start.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ describe('a job this version cannot read', () => {
     );
     const key = `${REPO}#${pr.number}`;
     insert.run('command', REPO, pr.number, key, '{"repo":{"owner":"acme","na', 'running');
+    // Parses, but not as this version's command job: the interrupted notice would read `repo`.
+    insert.run('command', REPO, pr.number, key, JSON.stringify({ repository: REPO, pull: pr.number }), 'running');
     insert.run('rebase', REPO, pr.number, key, '{}', 'queued');
     const body = 'a reply queued behind them';
     const repoInfo = { owner: 'acme', name: 'poison', fullName: REPO, cloneUrl: '', defaultBranch: 'main' };
@@ -50,9 +53,10 @@ describe('a job this version cannot read', () => {
     await d.waitFor('the queued reply', () => d.comments(REPO, pr.number).find((c) => c.body === body));
     await server.server.pool.idle();
     const notices = d.comments(REPO, pr.number).filter((c) => c.body.includes('**Job Not Run**'));
-    expect(notices).toHaveLength(2);
+    expect(notices).toHaveLength(3);
     const states = server.server.db.prepare("SELECT type, state FROM jobs WHERE type IN ('command', 'rebase')").all();
     expect(states).toEqual([
+      { type: 'command', state: 'interrupted' },
       { type: 'command', state: 'interrupted' },
       { type: 'rebase', state: 'failed' },
     ]);
@@ -61,7 +65,7 @@ describe('a job this version cannot read', () => {
     await server.close();
     server = await startHarness({ double: d, dir, dataDir });
     await server.server.pool.idle();
-    expect(d.comments(REPO, pr.number).filter((c) => c.body.includes('**Job Not Run**'))).toHaveLength(2);
+    expect(d.comments(REPO, pr.number).filter((c) => c.body.includes('**Job Not Run**'))).toHaveLength(3);
     expect(d.violations).toEqual([]);
   });
 });

@@ -14,9 +14,15 @@ function reply(db: Db, pull: number, body: string): number {
   return enqueue(db, { type: 'reply', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload: { repo, pull, body } });
 }
 
+function plan(db: Db, pull: number): number {
+  const payload = { repo, pull, command: { name: 'plan' as const, selector: {}, extraArgs: [] }, actor: 'octocat', commentUrl: '', deliveryId: `d${pull}` };
+  return enqueue(db, { type: 'command', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload });
+}
+
 const DAMAGE = [
   { what: 'a payload that is not JSON', column: 'payload', value: '{"repo": {"owner": "acme"' },
   { what: 'an unknown job type', column: 'type', value: 'rebase' },
+  { what: 'a payload of another shape', column: 'payload', value: '{"repository": "acme/infra", "pull": 1, "text": "x"}' },
 ] as const;
 
 function state(db: Db, id: number): { state: string; error: string | null } {
@@ -40,12 +46,11 @@ describe('a job this version cannot read', () => {
 
   it('left running by a dead process, is marked interrupted at the next start without stopping it', () => {
     const db = openDb({ dataDir: ':memory:' });
-    const bad = reply(db, 1, 'bad');
-    const ok = reply(db, 2, 'ok');
-    claimNext(db);
-    claimNext(db);
     // Commands, unlike replies, are interrupted rather than run again.
-    db.prepare("UPDATE jobs SET type = 'command'").run();
+    const bad = plan(db, 1);
+    const ok = plan(db, 2);
+    claimNext(db);
+    claimNext(db);
     db.prepare('UPDATE jobs SET payload = ? WHERE id = ?').run('not json', bad);
     const seen: number[] = [];
     expect(interruptRunning(db, 'restart', (j) => seen.push(j.id)).map((j) => j.id)).toEqual([ok]);
