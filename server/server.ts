@@ -15,14 +15,14 @@ import { SecretMasker } from '../runners/secrets.js';
 import { KubernetesRunner } from '../runners/kubernetes.js';
 import { TerraformRunner } from '../runners/terraform.js';
 import { auditWebhookSink, AuditLog, configDigest, pruneAudit, SERVER_ACTOR, type AuditWebhookSink } from './audit/index.js';
-import { renderInterrupted } from './comments/index.js';
+import { renderInterrupted, renderUnreadableJob } from './comments/index.js';
 import type { Forge } from './github/forge.js';
 import { createOctokitForge } from './github/octokit-forge.js';
 import { createApp } from './http/app.js';
 import { pullKey } from './http/route-event.js';
 import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
-import { enqueue, interruptRunning, type Job } from './jobs/queue.js';
+import { enqueue, interruptRunning, type Job, type UnreadableJob } from './jobs/queue.js';
 import { takeOpenStatuses } from './jobs/open-statuses.js';
 import { interruptedDescription, jobUrl } from './jobs/post.js';
 import { driftJobKey, driftStates, serverRuleSchedule, startDriftScheduler, type DriftDeps } from './drift/index.js';
@@ -167,9 +167,13 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     handlers: jobHandlers(ctx, driftDeps),
     log,
     onInterrupted: (job) => tellInterrupted(ctx, [job]),
+    onUnreadable: (job) => tellUnreadable(ctx, job),
   });
 
-  tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran'));
+  tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran', (job) => {
+    log.error({ job: job.id, type: job.type, repo: job.repo, pull: job.pull, reason: job.error }, 'interrupted job cannot be read');
+    tellUnreadable(ctx, job);
+  }));
   recoverDriftAfterRestart(db, audit, log);
 
   const refusals = new RefusalAudit(audit);
@@ -310,6 +314,18 @@ function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
       });
     })();
   }
+}
+
+/**
+ * A job this version cannot read failed without running: its pull request is told once, by a
+ * reply job (readable by construction), so nobody waits on a command that will never run.
+ */
+function tellUnreadable(ctx: JobContext, job: UnreadableJob): void {
+  if (job.pull === null) return;
+  const known = knownRepos(ctx.db).find((r) => r.fullName === job.repo);
+  if (known === undefined) return;
+  const repo = { owner: known.owner, name: known.name, fullName: known.fullName, cloneUrl: known.cloneUrl, defaultBranch: known.defaultBranch };
+  enqueue(ctx.db, { type: 'reply', repo: repo.fullName, pull: job.pull, serialKey: pullKey(repo, job.pull), payload: { repo, pull: job.pull, body: renderUnreadableJob(ctx.render) } });
 }
 
 /** `https://api.github.com` → `github.com`; GitHub Enterprise `https://ghe.corp/api/v3` → `ghe.corp`. */

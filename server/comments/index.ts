@@ -18,6 +18,7 @@ export {
   renderError,
   renderHelp,
   renderInterrupted,
+  renderUnreadableJob,
   renderInvalidCommand,
   renderNoPlan,
   renderStalePlan,

@@ -6,7 +6,10 @@ import { COMMENT_KINDS, type CommentKind } from './types.js';
 /** Outputs longer than this many lines are folded inside `<details>` (Atlantis's threshold). */
 export const MAX_UNWRAPPED_LINES = 12;
 
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+// Terminal escapes (ECMA-48): CSI sequences with any parameters (`ESC [ 1 ; 32 m`, `ESC [ 2 K`),
+// OSC strings such as hyperlinks (`ESC ] 8 ; ; url BEL`), and two-byte escapes such as the
+// charset switch `ESC ( B` that `tput sgr0` prints. Left in, they show as stray text.
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[ -/]*[0-~]/g;
 const MARKER_LINE = /^<!-- tideline:([a-z][a-z-]*) -->$/;
 
 /** CRLF to LF, no ANSI colour codes, no trailing blank lines. Leading indentation is kept. */
@@ -32,8 +35,13 @@ export function codeBlock(content: string, info = ''): string {
   return `${fence}${info}\n${content}\n${fence}`;
 }
 
-/** Inline code that stays intact when `text` itself holds backticks. */
-export function inlineCode(text: string): string {
+/**
+ * Inline code that stays intact when `text` itself holds backticks or control characters. A
+ * line break would end the span at a heading or a blank line, so those are shown as `\x0a`:
+ * git allows them in the directory names autodiscovery turns into projects.
+ */
+export function inlineCode(raw: string): string {
+  const text = raw.replace(/[\u0000-\u001f\u007f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
   if (!text.includes('`')) {
     return `\`${text}\``;
   }

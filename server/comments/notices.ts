@@ -91,3 +91,14 @@ export function renderInterrupted(ctx: RenderContext, command: string, project: 
   if (jobPage !== undefined) blocks.push(`What it printed before it stopped: [its job page](${jobPage}).`);
   return finishComment(blocks, 'interrupted');
 }
+
+/**
+ * A queued job of this pull request was stored in a form this server cannot read (written by
+ * another Tideline version, or damaged), so it was dropped rather than tried at every start.
+ */
+export function renderUnreadableJob(ctx: RenderContext): string {
+  return finishComment([
+    ':x: **Job Not Run**: a job queued for this pull request was stored in a form this Tideline server cannot read (after an upgrade or downgrade), so it was dropped without running.',
+    `* :repeat: To run it again, comment the command again, e.g. ${inlineCode(pullCommand(ctx, 'plan'))}`,
+  ], 'error');
+}

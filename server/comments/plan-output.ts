@@ -38,8 +38,12 @@ function moveMarker(line: string): string {
   return line.startsWith('~ ') ? `!${line.slice(1)}` : line;
 }
 
-const PLAN_LINE = /^Plan: .*\d+ to destroy\.$/m;
-const APPLY_LINE = /^Apply complete! Resources: .*$/m;
+// Exactly terraform's own summary lines (with imports; later versions add `removed` blocks' forgets).
+// These lines are shown outside the code block, and a check block's `error_message` or an
+// output's heredoc reaches column 0 too: anything looser would put text a pull request wrote,
+// an `@team` mention or a link, into the reply as markdown.
+const PLAN_LINE = /^Plan: (?:\d+ to import, )?\d+ to add, \d+ to change, \d+ to destroy(?:, \d+ to forget)?\.$/m;
+const APPLY_LINE = /^Apply complete! Resources: (?:\d+ imported, )?\d+ added, \d+ changed, \d+ destroyed(?:, \d+ forgotten)?\.$/m;
 
 /**
  * `Plan: 1 to add, 0 to change, 0 to destroy.`, as terraform printed it when it did (it may

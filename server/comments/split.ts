@@ -9,6 +9,8 @@ const MARKER_AT_END = /\n*(<!-- tideline:[a-z][a-z-]* -->)\n?$/;
 const FENCE_OPEN = /^( {0,3})(`{3,}|~{3,})(.*)$/;
 const DETAILS_TAG = /<details(?:\s[^>]*)?>|<\/details>/gi;
 const DETAILS_OPENER = /<details(?:\s[^>]*)?>(?:\s*<summary>.*?<\/summary>)?/i;
+/** A code span: a backtick run, then text, then a run of the same length (CommonMark). */
+const CODE_SPAN = /(?<!`)(`+)(?:[^`]|[^`][^]*?[^`])\1(?!`)/g;
 
 interface Fence {
   /** The opening line as written, reused to reopen the block. */
@@ -46,12 +48,14 @@ function afterLine(open: OpenBlocks, line: string): OpenBlocks {
   if (!/<\/?details/i.test(line)) {
     return open;
   }
+  // A tag in a code span is text: a project dir named `<details>` opens nothing.
+  const html = line.replace(CODE_SPAN, '');
   const details = [...open.details];
-  for (const tag of line.match(DETAILS_TAG) ?? []) {
+  for (const tag of html.match(DETAILS_TAG) ?? []) {
     if (tag.startsWith('</')) {
       details.pop();
     } else {
-      details.push(DETAILS_OPENER.exec(line)?.[0] ?? tag);
+      details.push(DETAILS_OPENER.exec(html)?.[0] ?? tag);
     }
   }
   return { details, fence: null };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ApplyOutcome } from '../../runners/types.js';
 import { runApplyWorkflow } from '../../runners/workflow.js';
 import type { ProjectSelector } from '../commands/types.js';
-import { automergeWaitMessage, renderApply, renderApplyRefused, renderConfigProblems, renderNoPlan, renderStalePlan, type ProjectApplyResult } from '../comments/index.js';
+import { automergeWaitMessage, projectLabel, renderApply, renderApplyRefused, renderConfigProblems, renderNoPlan, renderStalePlan, type ProjectApplyResult } from '../comments/index.js';
 import type { PullInfo } from '../github/forge.js';
 import { getLock, lockKey } from '../locks/locks.js';
 import { executionWaves, type Project } from '../projects/index.js';
@@ -105,7 +105,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     refusedAll.push({ project: plan.project, message: refusals.map((r) => `\`${r.rule}\`: ${r.message}`).join('; ') });
   }
   if (refusedAll.length > 0) {
-    await reply(ctx, repo, pull, renderApplyRefused(ctx.render, refusedAll.map((r) => r.project), refusedAll.map((r) => ({ rule: 'requirements', message: `${r.project.dir} (${r.project.workspace}): ${r.message}` }))));
+    await reply(ctx, repo, pull, renderApplyRefused(ctx.render, refusedAll.map((r) => r.project), refusedAll.map((r) => ({ rule: 'requirements', message: `${projectLabel(r.project)}: ${r.message}` }))));
     await setStatus(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, 'failure', 'apply refused: apply requirements not met');
     return;
   }

@@ -8,7 +8,7 @@ import { runDriftSweep, type DriftDeps } from '../drift/index.js';
 import { runApply } from './apply-command.js';
 import type { JobContext } from './context.js';
 import { runPlan } from './plan-command.js';
-import { jobGit, refOf, reply, settleInterrupted } from './post.js';
+import { jobGit, refOf, reply, replyOnce, settleInterrupted } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
@@ -104,7 +104,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
     reply: async (job) => {
       // The statuses first: a notice GitHub refuses must not leave them pending.
       for (const status of job.payload.settle ?? []) await settleInterrupted(ctx, job.payload.repo, status);
-      await reply(ctx, job.payload.repo, job.payload.pull, job.payload.body);
+      await replyOnce(ctx, job.id, job.payload.repo, job.payload.pull, job.payload.body);
     },
     drift: async (job, signal) => {
       const log = ctx.log.child({ job: job.id, repo: job.payload.repo.fullName, drift: job.payload.trigger });

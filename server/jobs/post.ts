@@ -5,6 +5,7 @@ import type { RepoRef, StatusState } from '../github/forge.js';
 import type { JobContext } from './context.js';
 import type { GitContext } from '../workspace/git.js';
 import { forgetOpenStatus, recordOpenStatus } from './open-statuses.js';
+import { partsPosted, recordPartsPosted } from './queue.js';
 import { JobInterruptedError } from './worker-pool.js';
 import type { InterruptedStatus, RepoInfo } from './types.js';
 
@@ -21,6 +22,18 @@ export async function jobGit(ctx: JobContext, repo: RepoInfo): Promise<GitContex
 export async function reply(ctx: JobContext, repo: RepoInfo, pull: number, body: string): Promise<void> {
   for (const part of splitComment(ctx.masker.mask(body))) {
     await ctx.forge.createComment(refOf(repo), pull, part);
+  }
+}
+
+/**
+ * reply() for a reply job: each part GitHub takes is recorded, so the job, run again after a
+ * stop (queue.ts redoneAfterStop), posts only the parts it had not posted.
+ */
+export async function replyOnce(ctx: JobContext, jobId: number, repo: RepoInfo, pull: number, body: string): Promise<void> {
+  const parts = splitComment(ctx.masker.mask(body));
+  for (let i = partsPosted(ctx.db, jobId); i < parts.length; i += 1) {
+    await ctx.forge.createComment(refOf(repo), pull, parts[i] ?? '');
+    recordPartsPosted(ctx.db, jobId, i + 1);
   }
 }
 

@@ -3,7 +3,33 @@
 
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
+import { PAYLOAD_SCHEMAS, payloadProblem } from './payload-schema.js';
 import type { JobPayload, JobType } from './types.js';
+
+
+/**
+ * Jobs that only carry out what was already decided (a reply, a closed pull's release) and are
+ * safe to run again: a release gives back only what is still held, a reply posts only the
+ * parts not yet posted. A stop puts them back in the queue instead of interrupting them, so a
+ * notice about an interrupted run is not itself lost to a second restart.
+ */
+const REDONE_AFTER_STOP: ReadonlySet<string> = new Set<JobType>(['reply', 'release']);
+
+export function redoneAfterStop(type: string): boolean {
+  return REDONE_AFTER_STOP.has(type);
+}
+
+/**
+ * A stored job this version cannot read: its payload is not JSON or its type is unknown (a
+ * downgrade, a damaged row). It is never handed to a worker; it fails once, with the reason.
+ */
+export interface UnreadableJob {
+  id: number;
+  type: string;
+  repo: string;
+  pull: number | null;
+  error: string;
+}
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
 
@@ -56,21 +82,33 @@ export function enqueue<T extends JobType>(db: Db, job: NewJob<T>): number {
 
 /**
  * Atomically moves the oldest runnable job to `running`: one UPDATE, so two workers can never
- * claim the same job, and a job waits while another job with its serial key runs.
+ * claim the same job, and a job waits while another job with its serial key runs. A job it
+ * cannot read is marked failed in the same transaction and handed to `onUnreadable`: left
+ * `running`, it would hold its serial key and fail every later start (interruptRunning).
  */
-export function claimNext(db: Db): Job | null {
-  const row = db
-    .prepare(
-      `UPDATE jobs SET state = 'running', started_at = ?
-       WHERE id = (
-         SELECT q.id FROM jobs q
-         WHERE q.state = 'queued'
-           AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.serial_key = q.serial_key)
-         ORDER BY q.id LIMIT 1)
-       RETURNING *`,
-    )
-    .get(nowIso()) as JobRow | undefined;
-  return row === undefined ? null : fromRow(row);
+export function claimNext(db: Db, onUnreadable: (job: UnreadableJob) => void = () => {}): Job | null {
+  const claim = db.prepare(
+    `UPDATE jobs SET state = 'running', started_at = ?
+     WHERE id = (
+       SELECT q.id FROM jobs q
+       WHERE q.state = 'queued'
+         AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.serial_key = q.serial_key)
+       ORDER BY q.id LIMIT 1)
+     RETURNING *`,
+  );
+  const unreadable: UnreadableJob[] = [];
+  const job = db.transaction((): Job | null => {
+    for (;;) {
+      const row = claim.get(nowIso()) as JobRow | undefined;
+      if (row === undefined) return null;
+      const read = readRow(row);
+      if (read.ok) return read.job;
+      finishJob(db, row.id, 'failed', read.unreadable.error);
+      unreadable.push(read.unreadable);
+    }
+  })();
+  for (const bad of unreadable) onUnreadable(bad);
+  return job;
 }
 
 export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'interrupted', error?: string): void {
@@ -82,19 +120,42 @@ export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'i
   );
 }
 
-/** At start-up: every job still `running` belonged to a dead process. Returns them. */
-export function interruptRunning(db: Db, reason: string): Job[] {
-  const rows = db
-    .prepare(
-      `UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE state = 'running' RETURNING *`,
-    )
-    .all(nowIso(), reason) as JobRow[];
-  return rows.map(fromRow);
+/**
+ * At start-up (and for jobs a shutdown could not stop): every job still `running` belonged to
+ * a dead process. Replies and releases go back to the queue, in their old place; the others are
+ * marked interrupted and returned when readable, else handed to `onUnreadable`.
+ */
+export function interruptRunning(db: Db, reason: string, onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
+  const marks = [...REDONE_AFTER_STOP].map(() => '?').join(',');
+  const rows = db.transaction((): JobRow[] => {
+    db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE state = 'running' AND type IN (${marks})`).run(...REDONE_AFTER_STOP);
+    return db
+      .prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE state = 'running' RETURNING *`)
+      .all(nowIso(), reason) as JobRow[];
+  })();
+  return readable(rows, onUnreadable);
+}
+
+/** A job a shutdown stopped that runs again at the next start (redoneAfterStop). */
+export function requeueJob(db: Db, id: number): void {
+  db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE id = ?`).run(id);
+}
+
+/** How many parts of its comment a reply job has posted (it may have run before a stop). */
+export function partsPosted(db: Db, id: number): number {
+  const row = db.prepare('SELECT parts_posted AS n FROM jobs WHERE id = ?').get(id) as { n: number } | undefined;
+  return row?.n ?? 0;
+}
+
+export function recordPartsPosted(db: Db, id: number, parts: number): void {
+  db.prepare('UPDATE jobs SET parts_posted = ? WHERE id = ?').run(parts, id);
 }
 
 export function getJob(db: Db, id: number): Job | null {
   const row = db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
-  return row === undefined ? null : fromRow(row);
+  if (row === undefined) return null;
+  const read = readRow(row);
+  return read.ok ? read.job : null;
 }
 
 export function jobCounts(db: Db): Record<JobState, number> {
@@ -112,21 +173,48 @@ export function listJobs(db: Db, states: readonly JobState[], limit = 100): Job[
   const rows = db
     .prepare(`SELECT * FROM jobs WHERE state IN (${marks}) ORDER BY id DESC LIMIT ?`)
     .all(...states, limit) as JobRow[];
-  return rows.map(fromRow);
+  // An unreadable job failed when it was claimed, and says why in the log and on its PR.
+  return readable(rows);
 }
 
-function fromRow(row: JobRow): Job {
+function readable(rows: readonly JobRow[], onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
+  const jobs: Job[] = [];
+  for (const row of rows) {
+    const read = readRow(row);
+    if (read.ok) jobs.push(read.job);
+    else onUnreadable(read.unreadable);
+  }
+  return jobs;
+}
+
+type ReadRow = { ok: true; job: Job } | { ok: false; unreadable: UnreadableJob };
+
+function readRow(row: JobRow): ReadRow {
+  const bad = (why: string): ReadRow => ({ ok: false, unreadable: { id: row.id, type: row.type, repo: row.repo, pull: row.pull, error: `this Tideline version cannot read the job: ${why}` } });
+  if (!Object.hasOwn(PAYLOAD_SCHEMAS, row.type)) return bad(`unknown job type ${JSON.stringify(row.type)}`);
+  const type = row.type as JobType;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(row.payload);
+  } catch (err: unknown) {
+    return bad(`its payload is not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const problem = payloadProblem(type, payload);
+  if (problem !== null) return bad(problem);
   return {
-    id: row.id,
-    type: row.type as JobType,
-    repo: row.repo,
-    pull: row.pull,
-    serialKey: row.serial_key,
-    payload: JSON.parse(row.payload) as JobPayload,
-    state: row.state,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    error: row.error,
+    ok: true,
+    job: {
+      id: row.id,
+      type,
+      repo: row.repo,
+      pull: row.pull,
+      serialKey: row.serial_key,
+      payload: payload as JobPayload,
+      state: row.state,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      error: row.error,
+    },
   };
 }

@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { claimNext, finishJob, interruptRunning, type Job } from './queue.js';
+import { claimNext, finishJob, interruptRunning, redoneAfterStop, requeueJob, type Job, type UnreadableJob } from './queue.js';
 import type { JobType } from './types.js';
 
 /** `signal` aborts when the server shuts down and will not wait for the job. */
@@ -23,6 +23,8 @@ export interface WorkerPoolOptions {
   pollMs?: number;
   /** Called for each job stopped by shutdown, after it is marked interrupted. */
   onInterrupted?: (job: Job) => void;
+  /** Called for each job this version cannot read, after it is marked failed (never run). */
+  onUnreadable?: (job: UnreadableJob) => void;
 }
 
 export class WorkerPool {
@@ -50,7 +52,7 @@ export class WorkerPool {
   /** Something was enqueued or finished: fill free slots. */
   notify(): void {
     while (this.#accepting && this.#running.size < this.#opts.parallelism) {
-      const job = claimNext(this.#opts.db);
+      const job = claimNext(this.#opts.db, (bad) => this.#unreadable(bad));
       if (job === null) break;
       const abort = new AbortController();
       const done = this.#run(job, abort.signal).finally(() => {
@@ -109,9 +111,11 @@ export class WorkerPool {
       await settle(10_000);
     }
     // Anything still running did not react to its signal: record it as interrupted anyway.
-    const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran');
+    const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
     for (const job of stuck) this.#opts.onInterrupted?.(job);
-    return { interrupted: [...new Map([...interrupted, ...stuck].map((j) => [j.id, j])).values()] };
+    // Replies and releases stopped here went back to the queue (queue.ts redoneAfterStop).
+    const stopped = [...interrupted, ...stuck].filter((j) => !redoneAfterStop(j.type));
+    return { interrupted: [...new Map(stopped.map((j) => [j.id, j])).values()] };
   }
 
   async #run(job: Job, signal: AbortSignal): Promise<void> {
@@ -120,10 +124,16 @@ export class WorkerPool {
     const started = Date.now();
     try {
       await handler(job, signal);
-      if (signal.aborted) throw new JobInterruptedError('stopped by shutdown');
+      // A reply or release that finished is done, whether or not a shutdown began meanwhile.
+      if (signal.aborted && !redoneAfterStop(job.type)) throw new JobInterruptedError('stopped by shutdown');
       finishJob(this.#opts.db, job.id, 'succeeded');
       log.info({ ms: Date.now() - started }, 'job succeeded');
     } catch (err: unknown) {
+      if (signal.aborted && redoneAfterStop(job.type)) {
+        requeueJob(this.#opts.db, job.id);
+        log.warn({ err, ms: Date.now() - started }, 'job stopped by shutdown: it runs again at the next start');
+        return;
+      }
       if (signal.aborted) {
         finishJob(this.#opts.db, job.id, 'interrupted', 'server shut down while the job ran');
         log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
@@ -138,6 +148,11 @@ export class WorkerPool {
         log.error({ err: dbErr }, 'could not record job failure');
       }
     }
+  }
+
+  #unreadable(job: UnreadableJob): void {
+    this.#opts.log.error({ job: job.id, type: job.type, repo: job.repo, pull: job.pull, reason: job.error }, 'job cannot be read: failed without running');
+    this.#opts.onUnreadable?.(job);
   }
 
   #wakeIdle(): void {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { nearestKey } from '../../config/server-repos-yaml.js';
 import type { KeyPath, YamlProblem } from '../../config/server-repos-yaml.js';
+import { codeSpan } from '../commands/code-span.js';
 import { normaliseDir } from '../commands/repo-dir.js';
 import { ensureInside, PathEscapeError } from '../workspace/ensure-inside.js';
 import { onBaseBranch } from './branch.js';
@@ -65,7 +66,7 @@ function escapesCheckout(checkoutRoot: string, dir: string): boolean {
 }
 
 function label(project: RawProject): string {
-  return project.name === null ? `projects[${project.index}]` : `projects[${project.index}] (\`${project.name}\`)`;
+  return project.name === null ? `projects[${project.index}]` : `projects[${project.index}] (${codeSpan(project.name)})`;
 }
 
 function kindProblems(project: RawProject, add: (path: KeyPath, message: string) => void): void {
@@ -103,12 +104,12 @@ function dependsOnProblems(projects: readonly RawProject[], offBranch: ReadonlyS
         add(path, `names \`${dep}\`, which is declared only for other base branches (its \`branch\` does not match this one): give \`${dep}\` a \`branch\` that matches here too, or remove it from \`depends_on\``);
       } else if (target === undefined) {
         const near = nearestKey(dep, names);
-        const choice = names.length === 0 ? 'name the projects it depends on (add `name:` to them)' : `use one of ${names.map((n) => `\`${n}\``).join(', ')}`;
-        add(path, `names \`${dep}\`, which is not the name of any project in this file: ${near === null ? choice : `did you mean \`${near}\`?`}`);
+        const choice = names.length === 0 ? 'name the projects it depends on (add `name:` to them)' : `use one of ${names.map(codeSpan).join(', ')}`;
+        add(path, `names ${codeSpan(dep)}, which is not the name of any project in this file: ${near === null ? choice : `did you mean ${codeSpan(near)}?`}`);
       } else if (target === project || (project.name !== null && dep === project.name)) {
         add(path, 'names the project itself: a project cannot depend on itself, remove it');
       } else if (target.group > project.group) {
-        add(path, `names \`${dep}\`, which runs in execution_order_group ${target.group}, after this project's group ${project.group}: move one of them so the dependency's group is not later`);
+        add(path, `names ${codeSpan(dep)}, which runs in execution_order_group ${target.group}, after this project's group ${project.group}: move one of them so the dependency's group is not later`);
       } else {
         valid.push(dep);
       }
@@ -123,7 +124,7 @@ function dependsOnProblems(projects: readonly RawProject[], offBranch: ReadonlyS
     if (state.get(name) === 'visiting') {
       const cycle = [...stack.slice(stack.indexOf(name)), name];
       const first = byName.get(cycle[0] ?? name);
-      if (first !== undefined) add(['projects', first.index, 'depends_on'], `forms a cycle ${cycle.map((n) => `\`${n}\``).join(' → ')}: remove one of these dependencies`);
+      if (first !== undefined) add(['projects', first.index, 'depends_on'], `forms a cycle ${cycle.map(codeSpan).join(' → ')}: remove one of these dependencies`);
       return;
     }
     state.set(name, 'visiting');
@@ -149,7 +150,7 @@ export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf
   for (const project of all) {
     kindProblems(project, add);
     if (project.dir !== null && escapesCheckout(checkoutRoot, project.dir)) {
-      add(['projects', project.index, 'dir'], `\`${project.dir}\` resolves outside the repository (through a symlink): point \`dir\` at a directory inside it`);
+      add(['projects', project.index, 'dir'], `${codeSpan(project.dir)} resolves outside the repository (through a symlink): point \`dir\` at a directory inside it`);
     }
   }
   const projects = all.filter((project) => project.onBranch);
@@ -160,7 +161,7 @@ export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf
     if (project.name !== null) {
       const first = seenNames.get(project.name);
       if (first === undefined) seenNames.set(project.name, project);
-      else add(['projects', project.index, 'name'], `\`${project.name}\` is also the name of ${label(first)}: give each project a unique name`);
+      else add(['projects', project.index, 'name'], `${codeSpan(project.name)} is also the name of ${label(first)}: give each project a unique name`);
     }
     if (project.dir !== null) {
       const key = `${project.dir}\u0000${project.workspace}`;
@@ -173,7 +174,7 @@ export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf
     for (const project of group.slice(1)) {
       add(
         ['projects', project.index],
-        `has the same dir \`${project.dir ?? ''}\` and workspace \`${project.workspace}\` as ${label(first)}: give every project sharing them a distinct \`name\`, so \`-p\` can tell them apart`,
+        `has the same dir ${codeSpan(project.dir ?? '')} and workspace ${codeSpan(project.workspace)} as ${label(first)}: give every project sharing them a distinct \`name\`, so \`-p\` can tell them apart`,
       );
     }
   }

@@ -267,4 +267,11 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 10,
+    name: 'comment parts a reply job has posted',
+    // A reply job that a stop cut short runs again at the next start; it posts only the parts
+    // of its comment that GitHub has not taken yet, so the pull request is told once.
+    sql: `ALTER TABLE jobs ADD COLUMN parts_posted INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -50,8 +50,10 @@ function openBlocksAtEnd(text: string): { fence: string | null; details: number 
       fence = open[1];
       continue;
     }
-    details += (line.match(/<details[\s>]/g) ?? []).length;
-    details -= (line.match(/<\/details>/g) ?? []).length;
+    // A tag inside a code span is text (a project dir named `<details>`).
+    const html = line.replace(/(`+)(?:[^`]|[^`][\s\S]*?[^`])\1(?!`)/g, '');
+    details += (html.match(/<details[\s>]/g) ?? []).length;
+    details -= (html.match(/<\/details>/g) ?? []).length;
   }
   return { fence, details };
 }
@@ -194,5 +196,18 @@ describe('splitComment edge cases', () => {
 
   it('refuses a limit too small to hold any content', () => {
     expect(() => splitComment('a'.repeat(100), 20)).toThrow(RangeError);
+  });
+});
+
+describe('splitComment with a project named like an HTML tag', () => {
+  it.each(['<details>', '</details>'])('counts %s in a code span as text, not as a block to close and reopen', (dir) => {
+    const body = renderPlan({ prefix: 'tideline' }, [result(dir, '  + resource "a" "b" {}'), result('big', bigPlanOutput('b', 700))]);
+    const parts = splitComment(body);
+    expect(parts.length).toBeGreaterThan(2);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+      expect(openBlocksAtEnd(part)).toEqual({ fence: null, details: 0 });
+    }
+    expectContentPreserved(body, parts);
   });
 });

@@ -11,6 +11,11 @@ function reply(db: Db, pull: number, body: string): number {
   return enqueue(db, { type: 'reply', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload: { repo, pull, body } });
 }
 
+function plan(db: Db, pull: number): number {
+  const payload = { repo, pull, command: { name: 'plan' as const, selector: {}, extraArgs: [] }, actor: 'octocat', commentUrl: '', deliveryId: `d${pull}` };
+  return enqueue(db, { type: 'command', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload });
+}
+
 describe('job queue', () => {
   it('claims in order and never two jobs of one serial key at once', () => {
     const db = openDb({ dataDir: ':memory:' });
@@ -25,15 +30,26 @@ describe('job queue', () => {
     expect(jobCounts(db)).toMatchObject({ running: 2, succeeded: 1, queued: 0 });
   });
 
-  it('marks jobs left running by a dead process as interrupted, keeping queued ones', () => {
+  it('marks commands left running by a dead process as interrupted, keeping queued ones', () => {
     const db = openDb({ dataDir: ':memory:' });
-    const running = reply(db, 1, 'x');
+    const running = plan(db, 1);
     const queued = reply(db, 2, 'y');
     claimNext(db);
     const interrupted = interruptRunning(db, 'restart');
     expect(interrupted.map((j) => j.id)).toEqual([running]);
     expect(getJob(db, running)?.state).toBe('interrupted');
     expect(getJob(db, queued)?.state).toBe('queued');
+  });
+
+  it('puts a reply left running by a dead process back in the queue, in its place', () => {
+    const db = openDb({ dataDir: ':memory:' });
+    const running = reply(db, 1, 'x');
+    const later = reply(db, 1, 'y');
+    claimNext(db);
+    expect(interruptRunning(db, 'restart')).toEqual([]);
+    expect(getJob(db, running)?.state).toBe('queued');
+    expect(claimNext(db)?.id).toBe(running);
+    expect(getJob(db, later)?.state).toBe('queued');
   });
 
   it('runs up to `parallelism` jobs at once and records failures', async () => {
