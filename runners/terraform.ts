@@ -33,6 +33,12 @@ export interface TerraformOptions {
    * cache (hashicorp/terraform#31964); plans and applies still run side by side.
    */
   pluginCacheDir?: string;
+  /**
+   * `-lock-timeout` of every plan and apply, ahead of any extra args (a later one wins):
+   * a drift sweep's plan of the same state then holds a pull request's plan back for a while
+   * instead of failing it with "Error acquiring the state lock". Terraform's own default is 0s.
+   */
+  lockTimeout?: string;
 }
 
 export const DEFAULT_TERRAFORM_TIMEOUTS: Readonly<Required<TerraformTimeouts>> = {
@@ -128,6 +134,7 @@ export class TerraformRunner {
   readonly #bin: string;
   readonly #exec: ExecContext;
   readonly #timeouts: Readonly<Required<TerraformTimeouts>>;
+  readonly #lockArgs: readonly string[];
   /** With a shared plugin cache: settles when the last init queued so far has finished. */
   #initsDone: Promise<void> | null;
 
@@ -136,6 +143,7 @@ export class TerraformRunner {
     const cache = opts.pluginCacheDir === undefined ? {} : { TF_PLUGIN_CACHE_DIR: opts.pluginCacheDir };
     this.#exec = { baseEnv: { ...withoutRunnerOwnedVars(opts.exec.baseEnv), ...cache }, masker: opts.exec.masker };
     this.#timeouts = { ...DEFAULT_TERRAFORM_TIMEOUTS, ...opts.timeouts };
+    this.#lockArgs = opts.lockTimeout === undefined ? [] : [`-lock-timeout=${opts.lockTimeout}`];
     this.#initsDone = opts.pluginCacheDir === undefined ? null : Promise.resolve();
   }
 
@@ -264,7 +272,7 @@ export class TerraformRunner {
     const unprepared = await preparePlanFile(planPath);
     if (unprepared !== null) return this.#refused(unprepared, started);
     const args = [
-      'plan', '-input=false', '-no-color', '-detailed-exitcode', `-out=${planPath}`,
+      'plan', '-input=false', '-no-color', '-detailed-exitcode', `-out=${planPath}`, ...this.#lockArgs,
       ...extraArgs, ...ctx.extraArgs,
     ];
     const plan = await this.#step(ctx, 'plan', args, this.#timeouts.planMs, [0, 2]);
@@ -285,7 +293,7 @@ export class TerraformRunner {
     const refusal = refuseExtraArgs([...extraArgs, ...ctx.extraArgs]);
     if (refusal !== null) return this.#refused(refusal, started);
     if (!(await exists(planPath))) return this.#refused(planNotFound(planPath), started);
-    const args = ['apply', '-input=false', '-no-color', ...extraArgs, ...ctx.extraArgs, planPath];
+    const args = ['apply', '-input=false', '-no-color', ...this.#lockArgs, ...extraArgs, ...ctx.extraArgs, planPath];
     const apply = await this.#step(ctx, 'apply', args, this.#timeouts.applyMs);
     return this.#stepResult(apply, started);
   }

@@ -131,7 +131,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     masker,
     exec,
     git: { root: join(settings.dataDir, 'repos'), baseEnv: settings.childEnv, masker, githubHost: webHost(settings.github.apiUrl), locks: new CacheLocks(), onRequest: (request, result, seconds) => metrics.gitRequest(request, result, seconds) },
-    terraform: new TerraformRunner({ bin: settings.terraformBin, exec, ...(pluginCacheDir === null ? {} : { pluginCacheDir }) }),
+    terraform: new TerraformRunner({ bin: settings.terraformBin, exec, lockTimeout: fileConfig.drift.lockTimeout, ...(pluginCacheDir === null ? {} : { pluginCacheDir }) }),
     kubernetes: new KubernetesRunner({ bin: settings.kubectlBin, exec, cacheRoot: join(settings.dataDir, 'kubectl') }),
     kubectlBin: settings.kubectlBin,
     kube: fileConfig.kube,

@@ -1,5 +1,6 @@
 // Runs the real terraform on PATH with only its built-in provider: offline, local state,
 // everything in temp dirs.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -365,4 +366,27 @@ describe('parsePlanSummary', () => {
   ])('$name', ({ text, want }) => {
     expect(parsePlanSummary(text)).toEqual(want);
   });
+});
+
+describe('the state lock', () => {
+  /** Holds the project's state lock for `ms`, as a drift sweep's plan does while it runs. */
+  async function holdStateLock(ms: number): Promise<ChildProcess> {
+    const env = { PATH: process.env.PATH ?? '', HOME: tmp, TF_CLI_CONFIG_FILE: '/dev/null' };
+    const console = spawn('sh', ['-c', `sleep ${ms / 1000} | terraform console`], { cwd: projectDir, env, stdio: 'ignore' });
+    // The lock file of the local backend says when the lock is held.
+    for (let i = 0; i < 100 && !(await exists(path.join(projectDir, '.terraform.tfstate.lock.info'))); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await exists(path.join(projectDir, '.terraform.tfstate.lock.info'))).toBe(true);
+    return console;
+  }
+
+  it('waits for a lock held by another plan when given a lock timeout, and fails at once without one', async () => {
+    expect((await runner().plan(run(), 'first.tfplan')).result).toBe('changes');
+    const waiting = new TerraformRunner({ bin: 'terraform', exec: { baseEnv: { PATH: process.env.PATH ?? '', HOME: tmp, TF_CLI_CONFIG_FILE: '/dev/null' }, masker }, lockTimeout: '60s' });
+    const held = await holdStateLock(3_000);
+    const [without, withTimeout] = await Promise.all([runner().plan(run(), 'no-wait.tfplan'), waiting.plan(run(), 'waited.tfplan')]);
+    held.kill();
+    expect(without.result).toBe('error');
+    expect(without.output).toContain('Error acquiring the state lock');
+    expect(withTimeout.result).toBe('changes');
+  }, 60_000);
 });
