@@ -5,6 +5,7 @@
 
 import { isObject, type Json, type JsonObject } from './openapi-document.js';
 import { asBody, notFound, ok, paginated, repoOf, type Handler, type HandlerContext, type HandlerRequest, type HandlerResponse } from './rest-handlers.js';
+import { validationFailed } from './rest-limits.js';
 import { exampleObject, rehost, userObject } from './rest-resources.js';
 import { nextId, nowIso } from './state.js';
 import type { IssueRecord, LabelRecord, PullRecord, RepoRecord } from './types.js';
@@ -129,15 +130,7 @@ async function createLabel(ctx: HandlerContext, req: HandlerRequest): Promise<Ha
   const input = asBody(req);
   const name = String(input['name']);
   if (repo.labels.has(name.toLowerCase())) {
-    return {
-      status: 422,
-      body: {
-        message: 'Validation Failed',
-        errors: [{ resource: 'Label', code: 'already_exists', field: 'name' }],
-        documentation_url: 'https://docs.github.com/rest/issues/labels#create-a-label',
-        status: '422',
-      },
-    };
+    return validationFailed('Label', { code: 'already_exists', field: 'name' }, 'https://docs.github.com/rest/issues/labels#create-a-label');
   }
   const label = addLabel(ctx, repo, name, {
     color: typeof input['color'] === 'string' ? input['color'].replace(/^#/, '') : DEFAULT_LABEL_COLOR,
@@ -262,13 +255,5 @@ function checkBodyLength(ctx: HandlerContext, req: HandlerRequest, body: string)
   const length = Array.from(body).length;
   if (length <= MAX_BODY_CHARS) return null;
   ctx.state.violations.push(`${req.requestUrl}: issue body has ${length} characters; GitHub refuses more than ${MAX_BODY_CHARS}`);
-  return {
-    status: 422,
-    body: {
-      message: 'Validation Failed',
-      errors: [{ resource: 'Issue', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }],
-      documentation_url: 'https://docs.github.com/rest/issues/issues',
-      status: '422',
-    },
-  };
+  return validationFailed('Issue', { code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }, 'https://docs.github.com/rest/issues/issues');
 }

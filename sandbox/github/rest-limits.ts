@@ -15,6 +15,14 @@ const MAX_STATUSES_PER_CONTEXT = 1_000;
  * of http(s) only, and at most 1,000 statuses per commit and context (contexts compared
  * case-insensitively, as GitHub does).
  */
+/** GitHub's 422 answer: "Validation Failed" with one error of `resource`. */
+export function validationFailed(resource: string, error: JsonObject, documentationUrl: string): HandlerResponse {
+  return {
+    status: 422,
+    body: { message: 'Validation Failed', errors: [{ resource, ...error }], documentation_url: documentationUrl, status: '422' },
+  };
+}
+
 export function refuseStatus(ctx: HandlerContext, req: HandlerRequest, repo: RepoRecord, sha: string, input: JsonObject): HandlerResponse | null {
   const description = input['description'];
   const context = typeof input['context'] === 'string' ? input['context'] : 'default';
@@ -33,15 +41,7 @@ export function refuseStatus(ctx: HandlerContext, req: HandlerRequest, repo: Rep
   }
   if (problem === null) return null;
   ctx.state.violations.push(`${req.requestUrl}: ${problem.message}`);
-  return {
-    status: 422,
-    body: {
-      message: 'Validation Failed',
-      errors: [{ resource: 'Status', code: 'custom', ...problem }],
-      documentation_url: 'https://docs.github.com/rest/commits/statuses#create-a-commit-status',
-      status: '422',
-    },
-  };
+  return validationFailed('Status', { code: 'custom', ...problem }, 'https://docs.github.com/rest/commits/statuses#create-a-commit-status');
 }
 
 export function checkCommentLength(ctx: HandlerContext, req: HandlerRequest, body: string): HandlerResponse | null {
@@ -50,13 +50,9 @@ export function checkCommentLength(ctx: HandlerContext, req: HandlerRequest, bod
   ctx.state.violations.push(
     `${req.requestUrl}: comment body has ${length} characters; GitHub refuses more than ${MAX_COMMENT_CHARS}`,
   );
-  return {
-    status: 422,
-    body: {
-      message: 'Validation Failed',
-      errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }],
-      documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
-      status: '422',
-    },
-  };
+  return validationFailed(
+    'IssueComment',
+    { code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' },
+    'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
+  );
 }
