@@ -2,30 +2,16 @@
 // pending status that job left), and the process died again while that notice was being
 // posted. The start after that still tells the pull request, once, and settles the status.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
-import { startHarness, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { restartable } from '../support/restartable.js';
 
 const REPO = 'acme/twice';
 
 describe('a notice whose posting a second crash stopped', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tideline-twice-'));
-  const dataDir = join(dir, 'data');
-  let double: GitHubDouble | undefined;
-  let server: Harness | undefined;
-
-  afterAll(async () => {
-    await server?.close();
-    await double?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const env = restartable('tideline-twice-');
 
   it('is posted at the next start, and the status it carries is settled', async () => {
-    double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github') });
-    const d = double;
+    const d = await env.double();
     await d.createRepo(REPO, { 'README.md': 'hi\n' });
     const pr = await d.openPull(REPO, { branch: 'docs', files: { 'README.md': 'hello\n' } });
     // The status the first crash left pending.
@@ -35,12 +21,11 @@ describe('a notice whose posting a second crash stopped', () => {
       body: JSON.stringify({ state: 'pending', context: 'tideline/apply', description: 'Applying…' }),
     });
     expect(res.status).toBe(201);
-    server = await startHarness({ double: d, dir, dataDir });
-    await server.close();
+    await (await env.start()).close();
 
     // What the second crash left: the notice job running, nothing posted yet.
     const { openDb } = await import('../../server/store/db.js');
-    const db = openDb({ dataDir });
+    const db = openDb({ dataDir: env.dataDir });
     const repo = { owner: 'acme', name: 'twice', fullName: REPO, cloneUrl: '', defaultBranch: 'main' };
     const body = ':warning: **Apply Interrupted**: test notice\n\n<!-- tideline:interrupted -->';
     const settle = [{ sha: pr.headSha, context: 'tideline/apply', description: 'apply interrupted: the Tideline server stopped while it ran. Plan again.' }];
@@ -54,7 +39,7 @@ describe('a notice whose posting a second crash stopped', () => {
     ).run(REPO, pr.number, `${REPO}#${pr.number}`, JSON.stringify({ repo, pull: pr.number, body: long }));
     db.close();
 
-    server = await startHarness({ double: d, dir, dataDir });
+    let server = await env.start();
     await d.waitFor('the notice', () => d.comments(REPO, pr.number).find((c) => c.body === body));
     await d.waitFor('the rest of the long reply', () => d.comments(REPO, pr.number).find((c) => c.body.includes('part 2 of 2')));
     expect(d.comments(REPO, pr.number).filter((c) => c.body.includes('line of a long reply'))).toHaveLength(1);
@@ -62,8 +47,7 @@ describe('a notice whose posting a second crash stopped', () => {
     expect(d.statuses(REPO, pr.headSha)[0]).toMatchObject({ context: 'tideline/apply', state: 'error' });
 
     // Told once: another restart posts nothing more.
-    await server.close();
-    server = await startHarness({ double: d, dir, dataDir });
+    server = await env.start();
     await server.server.pool.idle();
     expect(d.comments(REPO, pr.number).filter((c) => c.body === body)).toHaveLength(1);
     expect(d.violations).toEqual([]);

@@ -3,33 +3,19 @@
 // block its pull request's queue, and is reported on the pull request once instead of being
 // tried at every start.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
-import { startHarness, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { restartable } from '../support/restartable.js';
 
 const REPO = 'acme/poison';
 
 describe('a job this version cannot read', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tideline-poison-'));
-  const dataDir = join(dir, 'data');
-  let double: GitHubDouble | undefined;
-  let server: Harness | undefined;
-
-  afterAll(async () => {
-    await server?.close();
-    await double?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const env = restartable('tideline-poison-');
 
   it('is failed and reported on its pull request, and the server starts and runs the rest', async () => {
-    double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github') });
-    await double.createRepo(REPO, { 'README.md': 'hi\n' });
-    const pr = await double.openPull(REPO, { branch: 'docs', files: { 'README.md': 'hello\n' } });
-    const d = double;
-    server = await startHarness({ double: d, dir, dataDir });
+    const d = await env.double();
+    await d.createRepo(REPO, { 'README.md': 'hi\n' });
+    const pr = await d.openPull(REPO, { branch: 'docs', files: { 'README.md': 'hello\n' } });
+    let server = await env.start();
     await d.sendComment(REPO, pr.number, 'tideline help');
     await d.waitFor('help reply', () => d.comments(REPO, pr.number).find((c) => c.body.includes('tideline:help')));
     await server.server.pool.idle();
@@ -47,9 +33,7 @@ describe('a job this version cannot read', () => {
     const body = 'a reply queued behind them';
     const repoInfo = { owner: 'acme', name: 'poison', fullName: REPO, cloneUrl: '', defaultBranch: 'main' };
     insert.run('reply', REPO, pr.number, key, JSON.stringify({ repo: repoInfo, pull: pr.number, body }), 'queued');
-    await server.close();
-
-    server = await startHarness({ double: d, dir, dataDir });
+    server = await env.start();
     await d.waitFor('the queued reply', () => d.comments(REPO, pr.number).find((c) => c.body === body));
     await server.server.pool.idle();
     const notices = d.comments(REPO, pr.number).filter((c) => c.body.includes('**Job Not Run**'));
@@ -62,8 +46,7 @@ describe('a job this version cannot read', () => {
     ]);
 
     // Told once: a further restart says nothing more.
-    await server.close();
-    server = await startHarness({ double: d, dir, dataDir });
+    server = await env.start();
     await server.server.pool.idle();
     expect(d.comments(REPO, pr.number).filter((c) => c.body.includes('**Job Not Run**'))).toHaveLength(3);
     expect(d.violations).toEqual([]);

@@ -4,20 +4,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { claimNext, enqueue, getJob, interruptRunning, listJobs, type UnreadableJob } from '../../server/jobs/queue.js';
-import type { RepoInfo } from '../../server/jobs/types.js';
 import { WorkerPool } from '../../server/jobs/worker-pool.js';
 import { openDb, type Db } from '../../server/store/db.js';
-
-const repo: RepoInfo = { owner: 'acme', name: 'infra', fullName: 'acme/infra', cloneUrl: 'file:///x', defaultBranch: 'main' };
-
-function reply(db: Db, pull: number, body: string): number {
-  return enqueue(db, { type: 'reply', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload: { repo, pull, body } });
-}
-
-function plan(db: Db, pull: number): number {
-  const payload = { repo, pull, command: { name: 'plan' as const, selector: {}, extraArgs: [] }, actor: 'octocat', commentUrl: '', deliveryId: `d${pull}` };
-  return enqueue(db, { type: 'command', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload });
-}
+import { plan, reply, repo } from '../support/queue-jobs.js';
 
 const DAMAGE = [
   { what: 'a payload that is not JSON', column: 'payload', value: '{"repo": {"owner": "acme"' },

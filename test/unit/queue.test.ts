@@ -1,20 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { claimNext, enqueue, finishJob, getJob, interruptRunning, jobCounts } from '../../server/jobs/queue.js';
-import type { RepoInfo } from '../../server/jobs/types.js';
 import { WorkerPool } from '../../server/jobs/worker-pool.js';
 import { openDb, type Db } from '../../server/store/db.js';
-
-const repo: RepoInfo = { owner: 'acme', name: 'infra', fullName: 'acme/infra', cloneUrl: 'file:///x', defaultBranch: 'main' };
-
-function reply(db: Db, pull: number, body: string): number {
-  return enqueue(db, { type: 'reply', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload: { repo, pull, body } });
-}
-
-function plan(db: Db, pull: number): number {
-  const payload = { repo, pull, command: { name: 'plan' as const, selector: {}, extraArgs: [] }, actor: 'octocat', commentUrl: '', deliveryId: `d${pull}` };
-  return enqueue(db, { type: 'command', repo: repo.fullName, pull, serialKey: `acme/infra#${pull}`, payload });
-}
+import { plan, reply, repo } from '../support/queue-jobs.js';
 
 describe('job queue', () => {
   it('claims in order and never two jobs of one serial key at once', () => {
