@@ -22,6 +22,7 @@ export const AUDIT_TYPES = [
   'server.start',
   'server.stop',
   'audit.pruned',
+  'audit.exported',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];

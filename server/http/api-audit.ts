@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { AuditFilterError, ExportAbortedError } from '../audit/errors.js';
+import type { AuditLog } from '../audit/index.js';
 import { EXPORT_FORMATS, iterateAudit, normalizeAuditFilter, writeExport, type AuditFilter, type ExportFormat } from '../audit/export.js';
 import type { Db } from '../store/db.js';
 
@@ -14,6 +15,8 @@ export interface AuditApiOptions {
   /** TIDELINE_API_SECRET; null disables the route. */
   apiSecret: string | null;
   log: Logger;
+  /** Where each export is itself recorded: reading the log is part of its record. */
+  audit?: AuditLog;
 }
 
 const FILTER_PARAMS = ['since', 'until', 'repo', 'actor', 'type'] as const;
@@ -88,12 +91,23 @@ export function auditApi(opts: AuditApiOptions): Router {
     res.setHeader('Content-Type', CONTENT_TYPES[parsed.format]);
     res.setHeader('Cache-Control', 'no-store');
     if (parsed.format === 'csv') res.setHeader('Content-Disposition', 'attachment; filename="tideline-audit.csv"');
+    // After the export, so that an export never contains its own record.
+    const recordExport = (records: number, completed: boolean): void => {
+      const fields = { format: parsed.format, filter: JSON.parse(JSON.stringify(parsed.filter)) as Record<string, string>, records, completed, remoteAddress: req.socket.remoteAddress ?? null };
+      try {
+        opts.audit?.append({ type: 'audit.exported', actor: 'api', fields });
+      } catch (err: unknown) {
+        log.error({ err }, 'could not record the audit export');
+      }
+    };
     try {
       const count = await writeExport(iterateAudit(opts.db, parsed.filter), parsed.format, res);
       res.end();
+      recordExport(count, true);
       log.info({ count, format: parsed.format, filter: parsed.filter }, 'audit exported');
     } catch (error: unknown) {
       if (error instanceof ExportAbortedError) {
+        recordExport(error.written, false);
         log.warn({ written: error.written }, 'audit export aborted by the client');
       } else {
         log.error({ err: error }, 'audit export failed');

@@ -29,7 +29,7 @@ export function createApp(ctx: AppContext): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', version: ctx.version });
   });
-  app.use(auditApi({ db: ctx.db, apiSecret: ctx.apiSecret, log: ctx.log }));
+  app.use(auditApi({ db: ctx.db, apiSecret: ctx.apiSecret, log: ctx.log, audit: ctx.audit }));
   app.get('/metrics', metricsRoute(ctx.metrics));
   app.use(driftApi({ db: ctx.db, apiSecret: ctx.apiSecret, runNow: ctx.drift.runNow, log: ctx.log }));
   app.get('/readyz', (_req, res) => {

@@ -18,9 +18,9 @@ interface Running {
   close: () => Promise<void>;
 }
 
-async function serve(db: Db, apiSecret: string | null): Promise<Running> {
+async function serve(db: Db, apiSecret: string | null, audit?: AuditLog): Promise<Running> {
   const app = express();
-  app.use(auditApi({ db, apiSecret, log: pino({ level: 'silent' }) }));
+  app.use(auditApi({ db, apiSecret, log: pino({ level: 'silent' }), ...(audit === undefined ? {} : { audit }) }));
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -146,5 +146,24 @@ describe('GET /api/audit', () => {
     const seqs = text.trim().split('\n').map((line) => (JSON.parse(line) as AuditRecord).seq);
     expect(seqs).toHaveLength(N);
     expect(seqs).not.toContain(appended.seq);
+  });
+});
+
+describe('GET /api/audit on a server that records its exports', () => {
+  it('records each export after it, with its format, filter and count, so no export holds its own record', async () => {
+    const own = openDb({ dataDir: ':memory:' });
+    const audit = new AuditLog({ db: own, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
+    for (let i = 0; i < 3; i += 1) audit.append({ type: 'plan', actor: 'alice', repo: 'acme/infra', pull: 1, fields: { i } });
+    const running = await serve(own, SECRET, audit);
+    try {
+      const first = await (await get('/api/audit?type=plan&format=csv', SECRET, () => running.url)).text();
+      expect(first).not.toContain('audit.exported');
+      const second = (await (await get('/api/audit', SECRET, () => running.url)).text()).trim().split('\n').map((line) => JSON.parse(line) as AuditRecord);
+      expect(second).toHaveLength(4);
+      expect(second[3]).toMatchObject({ type: 'audit.exported', actor: 'api', fields: { format: 'csv', filter: { type: 'plan' }, records: 3, completed: true, remoteAddress: '127.0.0.1' } });
+      expect(own.prepare("SELECT COUNT(*) AS n FROM audit WHERE type = 'audit.exported'").get()).toEqual({ n: 2 });
+    } finally {
+      await running.close();
+    }
   });
 });
