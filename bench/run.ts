@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startGitHubDouble, type StartedGitHubDouble } from '../sandbox/github/index.js';
 import { measureIntake, percentile } from './intake-rounds.js';
-import { WRITE_PACING } from '../server/github/octokit-forge.js';
+import { WRITE_PACING } from '../server/github/write-pacing.js';
 
 const REPO = 'acme/bench';
 const MANUAL_REPO = 'acme/bench-manual';

@@ -1,5 +1,5 @@
 // GitHub's documented secondary limit on content: at most 500 content-creating requests an
-// hour (beside 80 a minute, which the write buckets of octokit-forge.ts keep). The buckets let
+// hour (beside 80 a minute, which the write buckets of write-pacing.ts keep). The buckets let
 // a write a second through, which a server writing without pause for eight minutes turns into
 // a secondary-rate-limit error and lost replies. This window holds the 501st write until the
 // first of the last 500 is an hour old: exact over any sliding hour, and free below it.

@@ -5,7 +5,6 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import {
   ForgeError,
@@ -19,7 +18,8 @@ import {
   type RepoRef,
   type Review,
 } from './forge.js';
-import { CONTENT_PER_HOUR, ContentWindow, contentLimit, HOUR_MS } from './content-limit.js';
+import { contentLimit } from './content-limit.js';
+import { WRITE_PACING, writePacers, type WritePacing } from './write-pacing.js';
 
 // contentLimit last: its hook then runs first, so a write waits for the hour's window before
 // plugin-throttling's buckets start timing it.
@@ -46,67 +46,15 @@ export interface OctokitForgeOptions {
   writePacing?: WritePacing;
 }
 
-/**
- * A bucket of writes: `burst` may go at once, then one each `intervalMs`, one at a time.
- * `notifyBurst` and `notifyIntervalMs` make a second bucket for the writes that notify people
- * (comments, issues), which pass the first bucket too.
- */
-export interface WritePacing {
-  burst: number;
-  intervalMs: number;
-  notifyBurst: number;
-  notifyIntervalMs: number;
-  /** At most this many writes in any `contentWindowMs` (content-limit.ts). */
-  contentPerWindow: number;
-  contentWindowMs: number;
-}
-
-/**
- * GitHub asks integrations that make many writes to wait a second between them, and to create
- * notifying content (comments, issues) at a reasonable pace; it documents at most 80
- * content-generating requests a minute. plugin-throttling's default pacers put that gap before
- * every write, so a plan that finished within a second of its pending status waited for the
- * pacer before its reply could go (1,092 ms against 219 for one resource, measured by the
- * bench's `shippedWritePacing`). These buckets keep the plugin's sustained rates, a write a
- * second and a comment every 3 s, but let the few writes of one plan (pending status, reply,
- * final status) go as soon as they are ready. A burst of many waits as before.
- */
-export const WRITE_PACING: Readonly<WritePacing> = {
-  burst: 5,
-  intervalMs: 1_000,
-  notifyBurst: 2,
-  notifyIntervalMs: 3_000,
-  contentPerWindow: CONTENT_PER_HOUR,
-  contentWindowMs: HOUR_MS,
-};
-
 /** The longest retry-after of a secondary rate limit that a request waits out (GitHub's default wait). */
 const SECONDARY_LIMIT_MAX_WAIT_S = 60;
 
 /** GitHub answers 422 to a longer commit status description. */
 const MAX_STATUS_DESCRIPTION_CHARS = 140;
 
-/** plugin-throttling's groups for `pacing` (a reservoir that refills one write per interval), and the hour's window. */
-function pacingGroups(pacing: WritePacing, log: Logger): { write: Bottleneck.Group; notifications: Bottleneck.Group; content: ContentWindow } {
-  const bucket = (burst: number, intervalMs: number): Bottleneck.Group =>
-    new Bottleneck.Group({
-      maxConcurrent: 1,
-      reservoir: burst,
-      reservoirIncreaseAmount: 1,
-      reservoirIncreaseInterval: intervalMs,
-      reservoirIncreaseMaximum: burst,
-    });
-  const content = new ContentWindow({
-    limit: pacing.contentPerWindow,
-    windowMs: pacing.contentWindowMs,
-    onWait: (waitMs) => log.warn({ waitMs, limit: pacing.contentPerWindow, windowMs: pacing.contentWindowMs }, 'GitHub allows 500 content-creating requests an hour: the next write waits'),
-  });
-  return { write: bucket(pacing.burst, pacing.intervalMs), notifications: bucket(pacing.notifyBurst, pacing.notifyIntervalMs), content };
-}
-
 export function createOctokitForge(options: OctokitForgeOptions): Forge {
   // One pair of pacers for every client of this forge: app, installations and token alike.
-  const opts: ForgeClientOptions = { ...options, pacers: pacingGroups(options.writePacing ?? WRITE_PACING, options.log) };
+  const opts: ForgeClientOptions = { ...options, pacers: writePacers(options.writePacing ?? WRITE_PACING, options.log) };
   const base = newClient(opts, opts.auth.kind === 'token' ? opts.auth.token : undefined);
   const installations = new Map<string, ForgeOctokitClient>();
 
@@ -345,7 +293,7 @@ function issueInfo(data: IssueData): IssueInfo {
   };
 }
 
-type ForgeClientOptions = OctokitForgeOptions & { pacers: ReturnType<typeof pacingGroups> };
+type ForgeClientOptions = OctokitForgeOptions & { pacers: ReturnType<typeof writePacers> };
 
 function clientOptions(opts: ForgeClientOptions): ConstructorParameters<typeof ForgeOctokit>[0] {
   const log = opts.log;

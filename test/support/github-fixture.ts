@@ -1,6 +1,6 @@
 // Shared set-up for the GitHub double's own tests: a double in a temp dir and an Octokit with the
 // plugins the server uses (retry + throttling, here with the throttling plugin's own pacing;
-// the server's forge paces writes its own way, see octokit-forge.ts), pointed at the double.
+// the server's forge paces writes its own way, see write-pacing.ts), pointed at the double.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokitForge, WRITE_PACING, type WritePacing } from '../../server/github/octokit-forge.js';
+import { createOctokitForge } from '../../server/github/octokit-forge.js';
+import { WRITE_PACING, type WritePacing } from '../../server/github/write-pacing.js';
 import type { Forge } from '../../server/github/forge.js';
 import { startGitHubFixture, type GitHubFixture } from '../support/github-fixture.js';
 
