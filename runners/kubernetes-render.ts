@@ -62,7 +62,7 @@ export async function renderBundle(
     if (followed.problems.length > 0) return failed(...followed.problems);
     // kustomize refuses an object without kind or name in words that blame the directory
     // ("must build at directory: … file is not directory"); say which file and document.
-    const unnamed = await resourceIdentityProblems(root, followed.resourceFiles);
+    const unnamed = await resourceIdentityProblems(root, followed.resourceFiles, syntax.documents);
     if (unnamed.length > 0) return failed(...unnamed);
     const rendered = await kustomize(execCtx, kubectlBin, root, kustomization, opts);
     if (!rendered.ok) return failed(...rendered.problems);
@@ -80,16 +80,26 @@ export async function renderBundle(
 /**
  * Objects without apiVersion, kind or metadata.name in the files kustomizations list as
  * resources (all inside the checkout: followKustomizations saw to it), named relative to the
- * project dir, so a base elsewhere in the checkout shows as `../…`.
- * Syntax errors of files outside the project are left to kustomize, as before.
+ * project dir, so a base elsewhere in the checkout shows as `../…`. The project's own files
+ * were parsed already (`parsed`); only bases elsewhere are read here, and their syntax errors
+ * are left to kustomize, as before.
  */
-async function resourceIdentityProblems(root: string, files: readonly string[]): Promise<ManifestProblem[]> {
+async function resourceIdentityProblems(root: string, files: readonly string[], parsed: readonly ParsedDocument[]): Promise<ManifestProblem[]> {
+  const byFile = new Map<string, ParsedDocument[]>();
+  for (const doc of parsed) {
+    const list = byFile.get(doc.file);
+    if (list === undefined) byFile.set(doc.file, [doc]);
+    else list.push(doc);
+  }
   const problems: ManifestProblem[] = [];
   for (const file of files) {
-    if ((await stat(file)).size > MAX_FILE_BYTES) continue; // refused by parseFiles, or kustomize's to refuse
     const shown = path.relative(root, file).split(path.sep).join('/');
-    const parsed = parseManifestText(shown, await readFile(file, 'utf8'));
-    for (const doc of parsed.documents) {
+    let documents = byFile.get(shown);
+    if (documents === undefined) {
+      if ((await stat(file)).size > MAX_FILE_BYTES) continue; // kustomize's to refuse
+      documents = parseManifestText(shown, await readFile(file, 'utf8')).documents;
+    }
+    for (const doc of documents) {
       const problem = identityProblem(doc);
       if (problem !== null) problems.push(problem);
     }
