@@ -66,6 +66,8 @@ export interface ExecErrorDetails {
   timedOut: boolean;
   outputCapped: boolean;
   durationMs: number;
+  /** The program could not be started because it does not exist (ENOENT, its cwd present). */
+  missingExecutable?: boolean;
 }
 
 /** A child that could not start, failed, timed out or flooded us. All text in it is masked. */
@@ -80,6 +82,7 @@ export class ExecError extends Error {
   readonly output: string;
   readonly timedOut: boolean;
   readonly outputCapped: boolean;
+  readonly missingExecutable: boolean;
   readonly durationMs: number;
 
   constructor(message: string, details: ExecErrorDetails) {
@@ -92,6 +95,7 @@ export class ExecError extends Error {
     this.output = details.output;
     this.timedOut = details.timedOut;
     this.outputCapped = details.outputCapped;
+    this.missingExecutable = details.missingExecutable ?? false;
     this.durationMs = details.durationMs;
   }
 }
@@ -323,7 +327,8 @@ export async function exec(ctx: ExecContext, spec: ExecSpec): Promise<ExecResult
 
   if (exitCode === null && signal === null) {
     const code = typeof result.code === 'string' ? result.code : undefined;
-    throw new ExecError(await spawnFailureMessage(masker, spec, display, code), details);
+    const missingExecutable = code === 'ENOENT' && (await isDirectory(spec.cwd));
+    throw new ExecError(await spawnFailureMessage(masker, spec, display, code), { ...details, missingExecutable });
   }
   if (aborted) {
     throw new ExecError(`${display} was stopped: the server is shutting down`, details);

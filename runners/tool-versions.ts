@@ -36,7 +36,7 @@ async function probe(ctx: ExecContext, bin: string, args: string[], read: (stdou
   try {
     ({ stdout } = await exec(ctx, { file: bin, args, cwd: '/', timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: PROBE_MAX_OUTPUT_BYTES }));
   } catch (err: unknown) {
-    if (err instanceof ExecError && /\(ENOENT\)/.test(err.message)) return `not found (${ctx.masker.mask(bin)})`;
+    if (err instanceof ExecError && err.missingExecutable) return `not found (${ctx.masker.mask(bin)})`;
     const first = (err instanceof ExecError ? err.message : String(err)).split('\n')[0] ?? '';
     return `unknown: ${first.slice(0, 200)}`;
   }

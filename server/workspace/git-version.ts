@@ -29,7 +29,7 @@ export async function requireGit(ctx: ExecContext): Promise<string> {
   try {
     ({ stdout } = await exec(ctx, { file: 'git', args: ['version'], cwd: '/', timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: 64 * 1024 }));
   } catch (err: unknown) {
-    if (err instanceof ExecError && /\(ENOENT\)/.test(err.message)) throw new GitVersionError(`git is not on PATH: install git ${NEEDED} or newer`, { cause: err });
+    if (err instanceof ExecError && err.missingExecutable) throw new GitVersionError(`git is not on PATH: install git ${NEEDED} or newer`, { cause: err });
     throw new GitVersionError(`cannot run git: ${err instanceof Error ? err.message : String(err)}: install git ${NEEDED} or newer`, { cause: err });
   }
   const version = parseGitVersion(stdout);
