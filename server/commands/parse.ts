@@ -6,10 +6,13 @@
 //   <prefix>                      (alone: help; `<prefix> -h` and `<prefix> --help` too, as Atlantis)
 //
 // Instead of the prefix, a comment may start with an @-mention of the server's own account, as
-// Atlantis accepts `@<its user>`: `@tideline-bot plan`.
+// Atlantis accepts `@<its user>`: `@tideline-bot plan`; or with `run`, Atlantis's global
+// executable name, when a command follows (`run plan`; Atlantis answers `run the tests` too).
+// `terraform plan` gets a reply naming the prefix, as Atlantis's "Did you mean" does.
 //
-// Flags also take the forms --project/--dir/--workspace and -d=dir/--dir=dir. Words are split
-// with simple shell-like quoting (see tokenize.ts); nothing is ever expanded or executed.
+// Flags also take the forms --project/--dir/--workspace, -d=dir/--dir=dir and, as pflag reads
+// them, -dinfra. Words are split with simple shell-like quoting (see tokenize.ts); nothing is
+// ever expanded or executed.
 
 import { codeSpan } from './code-span.js';
 import { COMMANDS, commandNames, isCommandName } from './command-table.js';
@@ -31,6 +34,13 @@ const FLAGS: ReadonlyMap<string, SelectorFlag | 'verbose' | 'auto-merge-disabled
   ['--verbose', 'verbose'],
   ['--auto-merge-disabled', 'auto-merge-disabled'],
   ['--auto-merge-method', 'auto-merge-method'],
+]);
+
+// A long flag typed with one dash reads as its short flag glued to a value (`-dir` as `-d ir`).
+const SINGLE_DASH_LONG: ReadonlyMap<string, string> = new Map([
+  ['-project', '--project'],
+  ['-dir', '--dir'],
+  ['-workspace', '--workspace'],
 ]);
 
 const AUTO_MERGE_METHODS: readonly AutoMergeMethod[] = ['merge', 'squash', 'rebase'];
@@ -59,10 +69,13 @@ function invalid(message: string): ParseResult {
   return { kind: 'invalid', message };
 }
 
-/** Splits `--flag=value` / `-f=value`; other words come back without a value. */
+/** Splits `--flag=value` / `-f=value` / `-fvalue` (a short flag glued to its value, as pflag reads it); other words come back without a value. */
 function splitFlag(word: string): { flag: string; value: string | undefined } {
   const equals = word.indexOf('=');
-  return word.startsWith('-') && equals > 0 ? { flag: word.slice(0, equals), value: word.slice(equals + 1) } : { flag: word, value: undefined };
+  if (word.startsWith('-') && equals > 0) return { flag: word.slice(0, equals), value: word.slice(equals + 1) };
+  const glued = /^(-[pdw])([^-=].*)$/s.exec(word);
+  if (glued?.[1] !== undefined && glued[2] !== undefined) return { flag: glued[1], value: glued[2] };
+  return { flag: word, value: undefined };
 }
 
 function checkedValue(kind: SelectorFlag, flag: string, value: string): { value: string } | { message: string } {
@@ -85,6 +98,10 @@ function readFlags(name: CommandName, words: readonly string[], prefix: string):
   for (let index = 0; index < words.length; index += 1) {
     const word = words[index] ?? '';
     const { flag, value: joined } = splitFlag(word);
+    const long = SINGLE_DASH_LONG.get(word);
+    if (long !== undefined) {
+      return { message: `${codeSpan(word)} would read as ${codeSpan(`${flag} ${joined ?? ''}`)}: write ${codeSpan(long)}, with two dashes` };
+    }
     const kind = FLAGS.get(flag);
     if (kind === undefined) {
       if (!word.startsWith('-')) {
@@ -169,8 +186,18 @@ export interface ParseOptions {
   mentions?: readonly string[];
 }
 
-function addressedToUs(firstWord: string | undefined, prefix: string, mentions: readonly string[]): boolean {
+/** Atlantis's global executable name: `run plan` is `atlantis plan`. */
+const GLOBAL_NAME = 'run';
+
+/** A word that, after `run` or `terraform`, makes the comment a command meant for us. */
+function isCommandWord(word: string | undefined): boolean {
+  return word !== undefined && (isCommandName(word) || ATLANTIS_ONLY.has(word) || word === '-h' || word === '--help');
+}
+
+function addressedToUs(firstWord: string | undefined, secondWord: string | undefined, prefix: string, mentions: readonly string[]): boolean {
   if (firstWord === prefix) return true;
+  // Only before a command: unlike Atlantis, `run the tests` in a review gets no reply.
+  if (firstWord === GLOBAL_NAME) return isCommandWord(secondWord);
   if (firstWord === undefined || !firstWord.startsWith('@')) return false;
   const named = firstWord.slice(1).toLowerCase();
   return named !== '' && mentions.some((mention) => mention.toLowerCase() === named);
@@ -187,8 +214,11 @@ export function parseComment(body: string, prefix: string, options: ParseOptions
   if (line === '' || /[\r\n\u2028\u2029]/.test(line)) {
     return { kind: 'ignore' };
   }
-  const [firstWord] = line.split(/\s+/);
-  if (!addressedToUs(firstWord, prefix, options.mentions ?? [])) {
+  const [firstWord, secondWord] = line.split(/\s+/);
+  if (firstWord === 'terraform' && prefix !== 'terraform' && isCommandWord(secondWord)) {
+    return invalid(`did you mean ${codeSpan(`${prefix}${line.slice(firstWord.length)}`)}? Commands start with ${codeSpan(prefix)}, not \`terraform\``);
+  }
+  if (!addressedToUs(firstWord, secondWord, prefix, options.mentions ?? [])) {
     return { kind: 'ignore' };
   }
   const tokens = tokenize(line);

@@ -11,7 +11,10 @@ describe('parseComment: comments not addressed to us', () => {
     ['empty', ''],
     ['blank', '  \n\t '],
     ['another prefix', 'atlantis plan'],
-    ['a terraform command', 'terraform plan'],
+    ['terraform not followed by a command', 'terraform is great'],
+    ['run not followed by a command', 'run the tests please'],
+    ['run alone', 'run'],
+    ['run in another case', 'Run plan'],
     ['the prefix in another case', 'Tideline plan'],
     ['the prefix as a mention', '@tideline plan'],
     ['the prefix inside a word', 'tidelines plan'],
@@ -122,6 +125,16 @@ describe('parseComment: commands', () => {
     ['tideline plan --', cmd('plan')],
     ['tideline apply -- -parallelism=1', cmd('apply', {}, ['-parallelism=1'])],
     ["tideline plan -p 'my project'", cmd('plan', { project: 'my project' })],
+    // A short flag glued to its value, as Atlantis's flag parser (pflag) reads it.
+    ['tideline plan -dinfra/network', cmd('plan', { dir: 'infra/network' })],
+    ['tideline plan -pbilling', cmd('plan', { project: 'billing' })],
+    ['tideline plan -d. -wstaging', cmd('plan', { dir: '.', workspace: 'staging' })],
+    // `run`, Atlantis's global executable name, before a command.
+    ['run plan -d infra', cmd('plan', { dir: 'infra' })],
+    ['run apply -p billing', cmd('apply', { project: 'billing' })],
+    ['run unlock', cmd('unlock')],
+    ['run help', cmd('help')],
+    ['run --help', cmd('help')],
   ])('reads %j', (body, expected) => {
     expect(parseComment(body, 'tideline')).toEqual(expected);
   });
@@ -130,6 +143,8 @@ describe('parseComment: commands', () => {
     ['atlantis plan -d .', 'atlantis', cmd('plan', { dir: '.' })],
     ['my-bot2 apply', 'my-bot2', cmd('apply')],
     ['tideline plan', 'atlantis', { kind: 'ignore' }],
+    ['run plan', 'atlantis', cmd('plan')],
+    ['terraform plan', 'terraform', cmd('plan')],
   ] as const)('honours the configured prefix: %j with prefix %s', (body, prefix, expected) => {
     expect(parseComment(body, prefix)).toEqual(expected);
   });
@@ -163,6 +178,15 @@ describe('parseComment: invalid commands', () => {
     ['a repeated flag in both forms', 'tideline plan -d a --dir=b', /^`--dir` is given twice/],
     ['a repeated --verbose', 'tideline plan --verbose --verbose', /^`--verbose` is given twice/],
     ['a valued --verbose', 'tideline plan --verbose=true', /^`--verbose` takes no value/],
+    ['a repeated glued flag', 'tideline plan -da -db', /^`-d` is given twice/],
+    ['a long flag with one dash', 'tideline plan -dir infra', /^`-dir` would read as `-d ir`: write `--dir`, with two dashes$/],
+    ['-project with one dash', 'tideline apply -project billing', /^`-project` would read as `-p roject`: write `--project`/],
+    ['-workspace with one dash', 'tideline plan -workspace staging', /^`-workspace` would read as `-w orkspace`: write `--workspace`/],
+    ['a glued -d escaping the repository', 'tideline plan -d../x', /^-d `\.\.\/x` leaves the repository/],
+    ['a glued workspace with a slash', 'tideline plan -wa/b', /^-w `a\/b` may only contain/],
+    ['terraform in place of the prefix', 'terraform plan -d infra', /^did you mean `tideline plan -d infra`\? Commands start with `tideline`, not `terraform`$/],
+    ['terraform before an unknown word of ours', 'terraform apply', /^did you mean `tideline apply`\?/],
+    ['run before a command with a bad flag', 'run plan -x', /^`-x` is not a flag of plan/],
     ['-p with -d', 'tideline plan -p billing -d infra', /^-p cannot be combined with -d\/-w: a project name already fixes dir and workspace$/],
     ['-p with -w', 'tideline apply -w staging -p billing', /^-p cannot be combined with -d\/-w/],
     ['-d escaping the repository', 'tideline plan -d ../x', /^-d `\.\.\/x` leaves the repository: give a directory inside it/],
