@@ -95,6 +95,8 @@ async function sweepLeased(deps: DriftDeps, repo: RepoInfo, opts: SweepOptions, 
   try {
     root = await checkoutBranch(git, { ...branch, workspace: 'default' });
   } catch (err: unknown) {
+    // Its git killed by the shutdown: the sweep was cut short, it did not find the repo broken.
+    if (ctx.signal?.aborted === true) throw new JobInterruptedError('drift sweep stopped by shutdown', { cause: err });
     return stop(err instanceof Error ? err.message : String(err), null);
   }
   const { headSha } = root;

@@ -24,7 +24,7 @@ import { applyKubernetes } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
-import { JobInterruptedError } from './worker-pool.js';
+import { afterWork, JobInterruptedError } from './worker-pool.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -138,13 +138,17 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   );
   const failed = results.filter((r) => r.outcome.result === 'error').length;
   const summary = failed === 0 ? `${results.length}/${results.length} projects applied successfully` : `${failed}/${results.length} projects failed to apply`;
-  await postThenSettle(
-    // Not "apply again": what was applied is applied; the audit log and job page record it.
-    { ran: `The apply ran (${summary})`, next: "Its output stays on the job's page of the Tideline web UI for 10 minutes; the audit log records each project's result." },
-    () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
-    (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
-  );
-  if (failed === 0 && automerge) await automergeIfDone(ctx, job, pr, changed, command.autoMerge?.method ?? 'merge');
+  // The apply ran to its end: what follows tells the PR, and a shutdown from here on (the
+  // timeout running out) cuts nothing short. What was applied is never called interrupted.
+  await afterWork(async () => {
+    await postThenSettle(
+      // Not "apply again": what was applied is applied; the audit log and job page record it.
+      { ran: `The apply ran (${summary})`, next: "Its output stays on the job's page of the Tideline web UI for 10 minutes; the audit log records each project's result." },
+      () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
+      (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
+    );
+    if (failed === 0 && automerge) await automergeIfDone(ctx, job, pr, changed, command.autoMerge?.method ?? 'merge');
+  });
 }
 
 async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, setup: ProjectSetup, plan: SavedPlan): Promise<ApplyOutcome> {

@@ -12,7 +12,7 @@ import { jobGit, refOf, reply, replyOnce, settleInterrupted } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
-import type { JobHandlers } from './worker-pool.js';
+import { stoppedByShutdown, type JobHandlers } from './worker-pool.js';
 
 type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared) => Promise<void>;
 
@@ -85,10 +85,12 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
         finished('succeeded');
       } catch (err: unknown) {
         finished('failed');
-        ctx.live.end(job.id, signal.aborted ? 'interrupted' : 'failed');
-        // Stopped by shutdown: the next start tells the PR. Anything else reaches the PR now,
-        // masked, so nobody waits on a silent failure.
-        if (signal.aborted) throw err;
+        const stopped = stoppedByShutdown(err, signal);
+        ctx.live.end(job.id, stopped ? 'interrupted' : 'failed');
+        // Stopped by shutdown: the next start tells the PR. Anything else (a failure after the
+        // work ran, though a shutdown began meanwhile) reaches the PR now, masked, so nobody
+        // waits on a silent failure.
+        if (stopped) throw err;
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'command failed');
         try {
@@ -114,7 +116,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
         ctx.live.end(job.id, 'succeeded');
         ctx.metrics.commandFinished('drift', 'any', 'succeeded', (performance.now() - started) / 1000);
       } catch (err: unknown) {
-        ctx.live.end(job.id, signal.aborted ? 'interrupted' : 'failed');
+        ctx.live.end(job.id, stoppedByShutdown(err, signal) ? 'interrupted' : 'failed');
         ctx.metrics.commandFinished('drift', 'any', 'failed', (performance.now() - started) / 1000);
         throw err;
       }

@@ -22,7 +22,7 @@ import { postThenSettle, jobGit, refOf, reply, REPLY_FAILED_NOTE, sendPending, s
 import { planKubernetes, renderProject, type Rendered } from './kube-project.js';
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
-import { JobInterruptedError } from './worker-pool.js';
+import { afterWork, JobInterruptedError } from './worker-pool.js';
 import type { CommandJob, Prepared } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared = { resetAt: null }): Promise<void> {
@@ -112,19 +112,22 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
   const failed = results.filter((r) => r.outcome.result === 'error').length + conflicts.length;
   const total = projects.length;
   const summary = failed === 0 ? `${total}/${total} projects planned successfully` : `${failed}/${total} projects failed to plan`;
-  await postThenSettle(
-    { ran: `The plan ran (${summary})`, next: 'Plan again to see its output.' },
-    async () => {
-      for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
-      if (results.length > 0) {
-        const notes = [renderWarnings([...setup.warnings, ...chosen.warnings]), renderDiscarded(discarded)].filter((n) => n !== '');
-        await reply(ctx, repo, pull, [...notes, renderPlan(ctx.render, results)].join('\n\n'));
-        // Shown now, so appliable: a plan whose reply never went out cannot be applied unseen.
-        markShown(ctx.db, repo.fullName, pull, pr.headSha, results.map((r) => lockKey(repo.fullName, r.project)));
-      }
-    },
-    (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`),
-  );
+  // The plan ran to its end: a shutdown from here on cuts nothing short, and the reply goes out.
+  await afterWork(async () => {
+    await postThenSettle(
+      { ran: `The plan ran (${summary})`, next: 'Plan again to see its output.' },
+      async () => {
+        for (const conflict of conflicts) await reply(ctx, repo, pull, conflict);
+        if (results.length > 0) {
+          const notes = [renderWarnings([...setup.warnings, ...chosen.warnings]), renderDiscarded(discarded)].filter((n) => n !== '');
+          await reply(ctx, repo, pull, [...notes, renderPlan(ctx.render, results)].join('\n\n'));
+          // Shown now, so appliable: a plan whose reply never went out cannot be applied unseen.
+          markShown(ctx.db, repo.fullName, pull, pr.headSha, results.map((r) => lockKey(repo.fullName, r.project)));
+        }
+      },
+      (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`),
+    );
+  });
 }
 
 /**

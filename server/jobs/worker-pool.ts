@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { claimNext, finishJob, interruptRunning, redoneAfterStop, requeueJob, type Job, type UnreadableJob } from './queue.js';
+import { claimNext, finishJob, getJob, interruptRunning, redoneAfterStop, requeueJob, type Job, type UnreadableJob } from './queue.js';
 import type { JobType } from './types.js';
 
 /** `signal` aborts when the server shuts down and will not wait for the job. */
@@ -12,6 +12,35 @@ export type JobHandlers = { [T in JobType]: (job: Job<T>, signal: AbortSignal) =
 /** A handler saw its signal abort and stopped: the job is interrupted, not failed. */
 export class JobInterruptedError extends Error {
   override readonly name = 'JobInterruptedError';
+}
+
+/**
+ * What went wrong once a job's work had run to its end (its reply refused, say): a shutdown
+ * that began meanwhile cut nothing short, so the job failed; it was not interrupted. Carries
+ * the message of the error it wraps.
+ */
+export class AfterWorkError extends Error {
+  override readonly name = 'AfterWorkError';
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/** Runs what a job does after its work ran to its end; what it throws is an AfterWorkError. */
+export async function afterWork<T>(tell: () => Promise<T>): Promise<T> {
+  try {
+    return await tell();
+  } catch (err: unknown) {
+    throw err instanceof AfterWorkError ? err : new AfterWorkError(err);
+  }
+}
+
+/**
+ * A job that threw was stopped by the shutdown when it says so, or when it threw after its
+ * signal aborted, unless the work had already run to its end (AfterWorkError).
+ */
+export function stoppedByShutdown(err: unknown, signal: AbortSignal): boolean {
+  return err instanceof JobInterruptedError || (signal.aborted && !(err instanceof AfterWorkError));
 }
 
 export interface WorkerPoolOptions {
@@ -79,17 +108,19 @@ export class WorkerPool {
   /**
    * Stops taking jobs. Jobs `keepRunning` accepts (applies: stopping one half-way is worse
    * than waiting) get up to `timeoutMs` to finish; every other running job is stopped at once
-   * (its children killed) and marked interrupted, as are those still running at the timeout.
-   * Queued jobs stay queued and resume at the next start.
+   * (its children killed) and marked interrupted, as are those still running at the timeout,
+   * except a job whose work had run to its end: it finishes telling its pull request, and is
+   * recorded as it ended. Queued jobs stay queued and resume at the next start. Returns the
+   * jobs that were interrupted.
    */
   async drain(timeoutMs: number, keepRunning: (job: Job) => boolean = () => true): Promise<{ interrupted: Job[] }> {
     this.#accepting = false;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    const interrupted: Job[] = [];
+    const signalled: Job[] = [];
     for (const entry of this.#running.values()) {
       if (keepRunning(entry.job)) continue;
-      interrupted.push(entry.job);
+      signalled.push(entry.job);
       entry.abort.abort();
     }
     const settle = async (ms: number): Promise<boolean> => {
@@ -104,7 +135,7 @@ export class WorkerPool {
     };
     if (!(await settle(timeoutMs))) {
       for (const entry of this.#running.values()) {
-        interrupted.push(entry.job);
+        signalled.push(entry.job);
         entry.abort.abort();
       }
       // Aborted children die within exec's kill grace; give the handlers that long to record it.
@@ -113,8 +144,9 @@ export class WorkerPool {
     // Anything still running did not react to its signal: record it as interrupted anyway.
     const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
     for (const job of stuck) this.#opts.onInterrupted?.(job);
-    // Replies and releases stopped here went back to the queue (queue.ts redoneAfterStop).
-    const stopped = [...interrupted, ...stuck].filter((j) => !redoneAfterStop(j.type));
+    // Only what the stop cut short: a signalled job that had done its work finished anyway, and
+    // replies and releases stopped here went back to the queue (queue.ts redoneAfterStop).
+    const stopped = [...signalled, ...stuck].filter((j) => getJob(this.#opts.db, j.id)?.state === 'interrupted');
     return { interrupted: [...new Map(stopped.map((j) => [j.id, j])).values()] };
   }
 
@@ -124,17 +156,18 @@ export class WorkerPool {
     const started = Date.now();
     try {
       await handler(job, signal);
-      // A reply or release that finished is done, whether or not a shutdown began meanwhile.
-      if (signal.aborted && !redoneAfterStop(job.type)) throw new JobInterruptedError('stopped by shutdown');
+      // A job that finished is done, whether or not a shutdown began meanwhile: a handler the
+      // shutdown cut short throws (JobInterruptedError), so its work is not reported as done.
       finishJob(this.#opts.db, job.id, 'succeeded');
-      log.info({ ms: Date.now() - started }, 'job succeeded');
+      log.info({ ms: Date.now() - started, stopping: signal.aborted }, 'job succeeded');
     } catch (err: unknown) {
-      if (signal.aborted && redoneAfterStop(job.type)) {
+      const stopped = stoppedByShutdown(err, signal);
+      if (stopped && redoneAfterStop(job.type)) {
         requeueJob(this.#opts.db, job.id);
         log.warn({ err, ms: Date.now() - started }, 'job stopped by shutdown: it runs again at the next start');
         return;
       }
-      if (signal.aborted) {
+      if (stopped) {
         finishJob(this.#opts.db, job.id, 'interrupted', 'server shut down while the job ran');
         log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
         this.#opts.onInterrupted?.(job);

@@ -8,6 +8,8 @@ import { pino } from 'pino';
 import { readEnv } from '../../config/read-env.js';
 import type { Settings } from '../../config/settings.js';
 import { startGitHubDouble, type GitHubDouble } from '../../sandbox/github/index.js';
+import type { Forge } from '../../server/github/forge.js';
+import { createOctokitForge } from '../../server/github/octokit-forge.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 
 export const WEBHOOK_SECRET = 'e2e-webhook-secret-5b0c';
@@ -21,7 +23,8 @@ export interface Harness {
   stateDir: string;
   /** Log lines the server wrote, as text. */
   logs: () => string;
-  close: () => Promise<void>;
+  /** Closes the server (running applies get `timeoutMs`, default 5 s), and what the harness made. */
+  close: (timeoutMs?: number) => Promise<void>;
 }
 
 export interface HarnessOptions {
@@ -31,6 +34,8 @@ export interface HarnessOptions {
   /** Reuse a double (restart tests). */
   double?: GitHubDouble;
   dir?: string;
+  /** Stands in front of the server's forge (the Octokit forge on the double): a test's hook into what it sends. */
+  forge?: (inner: Forge) => Forge;
 }
 
 export function testEnv(dir: string, double: Pick<GitHubDouble, 'url' | 'token'>, extra: Record<string, string> = {}): Record<string, string> {
@@ -60,7 +65,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const settings: Settings = { ...read.settings, port: 0 };
   const lines: string[] = [];
   const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
-  const server = await startServer({ settings, host: '127.0.0.1', log, githubRetries: 0, githubThrottle: false });
+  const forge = opts.forge?.(createOctokitForge({ apiUrl: double.url, auth: { kind: 'token', token: double.token }, log, retries: 0, throttle: false }));
+  const server = await startServer({ settings, host: '127.0.0.1', log, githubRetries: 0, githubThrottle: false, ...(forge === undefined ? {} : { forge }) });
   double.setWebhookTarget(`${server.url}/events`);
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
@@ -72,10 +78,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     settings,
     stateDir,
     logs: () => lines.join(''),
-    close: async () => {
+    close: async (timeoutMs = 5_000) => {
       if (closed) return;
       closed = true;
-      await server.close(5_000);
+      await server.close(timeoutMs);
       if (opts.double === undefined) await double.close();
       if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },

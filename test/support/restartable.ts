@@ -14,7 +14,7 @@ export interface Restartable {
   /** The double, started on first use and kept across restarts. */
   double(): Promise<GitHubDouble>;
   /** Starts a server on the data dir, closing the one before if it still runs. */
-  start(opts?: Pick<HarnessOptions, 'env'>): Promise<Harness>;
+  start(opts?: Pick<HarnessOptions, 'env' | 'forge'>): Promise<Harness>;
 }
 
 export function restartable(prefix: string): Restartable {
@@ -41,7 +41,7 @@ export function restartable(prefix: string): Restartable {
       closed = false;
       // A test may close it itself (to change the data dir in between); afterAll then does not.
       const close = harness.close;
-      current = { ...harness, close: async () => { closed = true; await close(); } };
+      current = { ...harness, close: async (timeoutMs?: number) => { closed = true; await close(timeoutMs); } };
       return current;
     },
   };
