@@ -193,7 +193,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
       live,
       log,
       web: settings.web,
-      hosts: webHostNames(settings.publicUrl),
+      hosts: webHostNames(settings.publicUrl, settings.webHosts),
       version,
       csrfSecret: randomBytes(32).toString('hex'),
       commandPrefix: settings.commandPrefix,

@@ -1,5 +1,5 @@
 // The Host check against DNS rebinding, on the real server: the web UI answers to TIDELINE_URL's
-// host and refuses other names, while the routes a rebound page gains nothing from — the
+// host and the names in TIDELINE_WEB_HOSTS and refuses other names, while the routes a rebound page gains nothing from — the
 // HMAC-checked webhook (GitHub's Host is whatever name it was given), the bearer-token API, the
 // health checks and /metrics (probes and scrapers use service names) — answer any Host.
 
@@ -14,7 +14,7 @@ const EVIL = 'evil.example:4141';
 describe('the Host check on the running server', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ env: { TIDELINE_URL: 'https://tideline.example.com/', TIDELINE_API_SECRET: API, TIDELINE_DRIFT_SCHEDULE: 'off' } });
+    h = await startHarness({ env: { TIDELINE_URL: 'https://tideline.example.com/', TIDELINE_WEB_HOSTS: 'Tideline-Upstream, tideline.internal', TIDELINE_API_SECRET: API, TIDELINE_DRIFT_SCHEDULE: 'off' } });
   });
   afterAll(async () => {
     await h?.close();
@@ -26,18 +26,24 @@ describe('the Host check on the running server', () => {
     expect((await requestWithHost(`${h.server.url}/`, new URL(h.server.url).host)).status).toBe(200);
   });
 
+  it('serves the web UI to the names in TIDELINE_WEB_HOSTS, as a proxy that rewrites Host sends them', async () => {
+    expect((await requestWithHost(`${h.server.url}/`, 'tideline-upstream:4141')).status).toBe(200);
+    expect((await requestWithHost(`${h.server.url}/`, 'tideline.internal')).status).toBe(200);
+    expect((await requestWithHost(`${h.server.url}/`, 'tideline.internal.evil.example')).status).toBe(421);
+  });
+
   it('refuses the web UI to another name, saying what to set, with one warning in the log', async () => {
     const res = await requestWithHost(`${h.server.url}/`, EVIL);
     expect(res.status).toBe(421);
     expect(res.body).toContain('"evil.example:4141"');
-    expect(res.body).toContain('TIDELINE_URL');
+    expect(res.body).toContain('TIDELINE_WEB_HOSTS');
     await requestWithHost(`${h.server.url}/jobs/1`, EVIL);
     const warned = h
       .logs()
       .split('\n')
-      .filter((line) => line.includes('"level":40') && line.includes('evil.example'));
+      .filter((line) => line.includes('"level":40') && line.includes('"host":"evil.example:4141"'));
     expect(warned).toHaveLength(1);
-    expect(warned[0]).toContain('"host":"evil.example:4141"');
+    expect(warned[0]).toContain('TIDELINE_WEB_HOSTS');
   });
 
   it.each(['/healthz', '/readyz', '/metrics'])('answers GET %s whatever the Host', async (path) => {

@@ -112,6 +112,7 @@ describe('web UI without credentials, against DNS rebinding', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.body).toContain('"evil.example:4141"');
     expect(res.body).toContain('TIDELINE_URL');
+    expect(res.body).toContain('add "evil.example" to TIDELINE_WEB_HOSTS');
     expect(res.body).toContain('DNS rebinding');
   });
 

@@ -59,12 +59,19 @@ export function clipHost(text: string): string {
   return text.length > SHOWN_HOST_CHARS ? `${text.slice(0, SHOWN_HOST_CHARS - 3)}...` : text;
 }
 
+/** The name to list for a refused Host: without its port, when it has one. */
+function readableName(host: string): string {
+  const named = /^([^:[\]]+)(?::\d*)?$/.exec(host.trim().toLowerCase());
+  return clipHost(named?.[1] ?? host);
+}
+
 export function refusalText(host: string): string {
   return [
     `Refused: this Tideline server does not answer to the Host ${JSON.stringify(clipHost(host))}.`,
     'The web UI answers only to IP addresses, localhost and the names it is given, so that a page on',
     'another site cannot pose as it by pointing its own name at this address (DNS rebinding).',
-    'If this is the name people use to reach Tideline, set TIDELINE_URL to that URL in the server',
+    `If this is how people or your proxy reach Tideline, add ${JSON.stringify(readableName(host))} to TIDELINE_WEB_HOSTS`,
+    '(comma-separated host names) or set TIDELINE_URL to the URL people use, in the server',
     'environment, and restart it.',
     '',
   ].join('\n');

@@ -38,7 +38,7 @@ export class HostRefusalLog {
       this.#repeats.set(host, seen + 1);
     } else if (this.#repeats.size < this.#perWindow) {
       this.#repeats.set(host, 0);
-      this.#log.warn({ host, fix: 'set TIDELINE_URL to the URL people reach Tideline at' }, 'web UI request refused: its Host is not a name this server answers to');
+      this.#log.warn({ host, fix: 'add the name to TIDELINE_WEB_HOSTS, or set TIDELINE_URL, if this is how people reach Tideline' }, 'web UI request refused: its Host is not a name this server answers to');
     } else {
       this.#fromOtherHosts += 1;
     }

@@ -35,7 +35,7 @@ export interface UiContext {
   web: WebCredentials;
   /**
    * DNS names the UI answers to besides IP literals and localhost (see host-check.ts), from
-   * `webHostNames`: TIDELINE_URL's host. Any other name in Host gets 421.
+   * `webHostNames`: TIDELINE_URL's host and TIDELINE_WEB_HOSTS. Any other name in Host gets 421.
    */
   hosts: readonly string[];
   /** Reads drift states when drift exists; return [] until then. */
