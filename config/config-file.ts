@@ -8,7 +8,7 @@ import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { ConfigProblem } from './settings.js';
 import { SETTING_VARIABLES, variableForEnv, variableForKey } from './variables.js';
-import type { RawValues, VariableName } from './variables.js';
+import type { RawValues, SettingVariable, VariableName } from './variables.js';
 import { editDistance } from './edit-distance.js';
 
 export interface ConfigFileValues {
@@ -56,19 +56,19 @@ function scalarText(node: YamlNode): string | null {
 }
 
 /** The raw text of one setting's YAML value, or the problem with it. */
-function valueText(node: YamlNode | null, kind: string): { text: string | null } | { problem: string } {
+function valueText(node: YamlNode | null, variable: SettingVariable): { text: string | null } | { problem: string } {
   if (node === null || (isScalar(node) && (node.value === null || node.value === undefined))) {
     return { text: null };
   }
   if (isAlias(node)) {
     return { problem: 'is a YAML alias: write the value out (quote it if it starts with `*`)' };
   }
-  if (isSeq(node) && kind === 'list') {
+  if (isSeq(node) && variable.kind === 'list') {
     const items: string[] = [];
     for (const item of node.items) {
       const text = isScalar(item) ? scalarText(item) : null;
       if (text === null) {
-        return { problem: 'must be a list of owner/repo globs: write it like `[acme/*, other/infra]`' };
+        return { problem: `must be a list of ${variable.items ?? 'plain values'}: write it like \`${variable.example ?? '[a, b]'}\`` };
       }
       items.push(text);
     }
@@ -127,7 +127,7 @@ export function readConfigFile(file: string, text: string): ConfigFileValues {
       }
       continue;
     }
-    const read = valueText(isNode(pair.value) ? pair.value : null, variable.kind);
+    const read = valueText(isNode(pair.value) ? pair.value : null, variable);
     if ('problem' in read) {
       problems.push({ variable: origin, message: read.problem });
       rejected.push(variable.env);

@@ -189,6 +189,7 @@ function buildSettings(
     driftWebhookUrl: values.TIDELINE_DRIFT_WEBHOOK_URL ?? null,
     driftWebhookSecret: values.TIDELINE_DRIFT_WEBHOOK_SECRET ?? null,
     web,
+    webHosts: values.TIDELINE_WEB_HOSTS ?? [],
     shutdownTimeoutSeconds: values.TIDELINE_SHUTDOWN_TIMEOUT,
     configFile: context.configFile,
     childEnv: pickChildEnv(context.env),

@@ -9,6 +9,7 @@ import { parseCron } from './cron.js';
 import { repoGlobProblem } from './repo-glob.js';
 import { LOG_LEVELS } from './settings.js';
 import type { LogLevel } from './settings.js';
+import { normalWebHost, webHostProblem } from './web-host.js';
 
 type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -142,6 +143,24 @@ export const AllowForkPullsSchema = z
 
 export const PublicUrlSchema = httpUrl('set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links');
 
+/** Host names the web UI answers to besides IP addresses, localhost and TIDELINE_URL's host. */
+export const WebHostsSchema = z.string().transform((text, ctx) => {
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) {
+    ctx.issues.push({ code: 'custom', message: 'lists no host names: give the names the web UI is reached by, e.g. tideline.internal, or unset it', input: text });
+  }
+  for (const entry of entries) {
+    const problem = webHostProblem(entry);
+    if (problem !== null) {
+      ctx.issues.push({ code: 'custom', message: `has entry ${problem}`, input: text });
+    }
+  }
+  return [...new Set(entries.map(normalWebHost))];
+});
+
 export const DriftWebhookUrlSchema = httpUrl('set it to the URL drift alerts are POSTed to, or unset it');
 
 /**
@@ -184,6 +203,7 @@ export const ServerSettingsSchema = z.object({
   TIDELINE_DRIFT_WEBHOOK_SECRET: z.string().optional(),
   TIDELINE_WEB_USERNAME: z.string().optional(),
   TIDELINE_WEB_PASSWORD: z.string().optional(),
+  TIDELINE_WEB_HOSTS: WebHostsSchema.optional(),
   TIDELINE_SHUTDOWN_TIMEOUT: ShutdownTimeoutSchema,
   TIDELINE_AUDIT_SIGNING_KEY_FILE: z.string().optional(),
   TIDELINE_AUDIT_WEBHOOK_URL: AuditWebhookUrlSchema.optional(),

@@ -38,6 +38,11 @@ export interface Settings {
   /** HMAC secret of the drift webhook; set exactly when `driftWebhookUrl` is. */
   driftWebhookSecret: string | null;
   web: { username: string; password: string } | null;
+  /**
+   * TIDELINE_WEB_HOSTS: host names (lowercase, no trailing dot) the web UI answers to besides IP
+   * addresses, localhost and `publicUrl`'s host, for a proxy that rewrites Host. Empty when unset.
+   */
+  webHosts: string[];
   shutdownTimeoutSeconds: number;
   /** Absolute path of the TIDELINE_CONFIG file, or null when none was given. */
   configFile: string | null;

@@ -17,6 +17,9 @@ export interface SettingVariable {
   /** Key in the YAML file; null for variables only the environment may set. */
   key: string | null;
   kind: ValueKind;
+  /** For a `list`: what its items are and a YAML sequence of them, for the problem a bad item gets. */
+  items?: string;
+  example?: string;
 }
 
 export const SETTING_VARIABLES = [
@@ -28,7 +31,7 @@ export const SETTING_VARIABLES = [
   { env: 'TIDELINE_GITHUB_APP_ID', key: 'github_app_id', kind: 'text' },
   { env: 'TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE', key: 'github_app_private_key_file', kind: 'path' },
   { env: 'TIDELINE_GITHUB_API_URL', key: 'github_api_url', kind: 'text' },
-  { env: 'TIDELINE_REPO_ALLOWLIST', key: 'repo_allowlist', kind: 'list' },
+  { env: 'TIDELINE_REPO_ALLOWLIST', key: 'repo_allowlist', kind: 'list', items: 'owner/repo globs', example: '[acme/*, other/infra]' },
   { env: 'TIDELINE_ALLOW_FORK_PRS', key: 'allow_fork_prs', kind: 'text' },
   { env: 'TIDELINE_COMMAND_PREFIX', key: 'command_prefix', kind: 'text' },
   { env: 'TIDELINE_TERRAFORM_BIN', key: 'terraform_bin', kind: 'text' },
@@ -42,6 +45,7 @@ export const SETTING_VARIABLES = [
   { env: 'TIDELINE_DRIFT_WEBHOOK_SECRET', key: 'drift_webhook_secret', kind: 'secret' },
   { env: 'TIDELINE_WEB_USERNAME', key: 'web_username', kind: 'text' },
   { env: 'TIDELINE_WEB_PASSWORD', key: 'web_password', kind: 'secret' },
+  { env: 'TIDELINE_WEB_HOSTS', key: 'web_hosts', kind: 'list', items: 'host names', example: '[tideline.internal, tideline-upstream]' },
   { env: 'TIDELINE_SHUTDOWN_TIMEOUT', key: 'shutdown_timeout', kind: 'text' },
   { env: 'TIDELINE_AUDIT_SIGNING_KEY_FILE', key: 'audit_signing_key_file', kind: 'path' },
   { env: 'TIDELINE_AUDIT_WEBHOOK_URL', key: 'audit_webhook_url', kind: 'text' },

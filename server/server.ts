@@ -39,6 +39,7 @@ import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
 import { probeToolVersions } from '../runners/tool-versions.js';
 import { RefusalAudit } from './http/refusal-audit.js';
+import { webHostNames } from './http/ui/index.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { repairCaches } from './workspace/git.js';
 
@@ -192,6 +193,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
       live,
       log,
       web: settings.web,
+      hosts: webHostNames(settings.publicUrl, settings.webHosts),
       version,
       csrfSecret: randomBytes(32).toString('hex'),
       commandPrefix: settings.commandPrefix,

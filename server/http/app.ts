@@ -36,7 +36,11 @@ export function createApp(ctx: AppContext): Express {
     const ok = isReachable(ctx.db);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unreachable' });
   });
-  // Last: the UI guards its own routes, so it never puts basic auth in front of the others.
+  // Last: the UI guards its own routes, so it never puts basic auth, or its Host check against
+  // DNS rebinding (ui/host-check.ts), in front of the others. Those answer any Host on purpose:
+  // /events is HMAC-checked and GitHub sends whatever name its webhook URL has; /api/* needs a
+  // bearer token a browser cannot attach by itself; /healthz, /readyz and /metrics hold no
+  // secret and change nothing, and probes and scrapers reach them by service name.
   app.use(uiRouter(ctx.ui));
   // After every route: body-parser and router errors land here instead of express's HTML page.
   app.use(errorHandler(ctx.log));

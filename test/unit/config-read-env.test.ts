@@ -87,6 +87,7 @@ describe('readEnv', () => {
       driftWebhookUrl: null,
       driftWebhookSecret: null,
       web: null,
+      webHosts: [],
       shutdownTimeoutSeconds: 120,
       configFile: null,
       childEnv: {},

@@ -38,7 +38,7 @@ describe('errorHandler', () => {
     const db = openDb({ dataDir: ':memory:' });
     const audit = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
     const app = express();
-    app.use(uiRouter({ db, audit, live: new LiveOutput(), log: pino({ level: 'silent' }), web: null, driftStates: () => [], version: '9.9.9', csrfSecret: 'x'.repeat(32) }));
+    app.use(uiRouter({ db, audit, live: new LiveOutput(), log: pino({ level: 'silent' }), web: null, hosts: [], driftStates: () => [], version: '9.9.9', csrfSecret: 'x'.repeat(32) }));
     app.use(errorHandler(pino({ level: 'silent' })));
     const server: Server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

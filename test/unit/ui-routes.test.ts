@@ -33,7 +33,7 @@ async function startUi(web: UiContext['web'], notify: () => void = () => {}): Pr
   const audit = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
   const live = new LiveOutput();
   const app = express();
-  app.use(uiRouter({ db, audit, live, log: pino({ level: 'silent' }), web, driftStates: () => [], version: '9.9.9', csrfSecret: CSRF_SECRET, notify }));
+  app.use(uiRouter({ db, audit, live, log: pino({ level: 'silent' }), web, hosts: [], driftStates: () => [], version: '9.9.9', csrfSecret: CSRF_SECRET, notify }));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,5 +1,6 @@
-// What guards the web UI: basic auth (when TIDELINE_WEB_USERNAME/PASSWORD are set), CSRF
-// tokens on every form that changes state, a same-origin check, and strict response headers.
+// What guards the web UI: the Host check against DNS rebinding (host-check.ts), basic auth (when
+// TIDELINE_WEB_USERNAME/PASSWORD are set), CSRF tokens on every form that changes state, a
+// same-origin check, and strict response headers.
 //
 // CSRF tokens need no session: a token is `issuedAt.HMAC(secret, user ‖ action ‖ issuedAt)`,
 // bound to the signed-in user and to one action (`unlock:<lock key>`), valid for a few hours.
@@ -8,6 +9,7 @@
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { WebHostCheck } from './host-check.js';
 
 export type WebCredentials = { username: string; password: string } | null;
 
@@ -60,13 +62,16 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
 }
 
 /**
- * Every UI route: strict headers; with credentials configured, a 401 asking for basic auth
- * unless both user and password match (both are always compared, in constant time).
+ * Every UI route: strict headers; a 421 for a Host the UI does not answer to, with or without
+ * credentials, and before asking for them, so a rebound name gets no login prompt to phish
+ * with; with credentials configured, a 401 asking for basic auth unless both user and password
+ * match (both are always compared, in constant time).
  */
-export function uiGuard(web: WebCredentials): RequestHandler {
+export function uiGuard(web: WebCredentials, hosts: WebHostCheck): RequestHandler {
   return function guard(req: Request, res: Response, next: NextFunction): void {
     securityHeaders(res);
     res.setHeader('Cache-Control', 'no-store');
+    if (!hosts.admit(req, res)) return;
     if (web === null) {
       res.locals['webUser'] = null;
       next();

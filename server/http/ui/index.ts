@@ -1,6 +1,6 @@
 // The web UI: server-rendered pages, one stylesheet and one script served from here, nothing
-// from anywhere else. Every route has its own guard (basic auth when credentials are set,
-// strict headers), so mounting the router at `/` never puts auth in front of other routes.
+// from anywhere else. Every route has its own guard (the Host check, basic auth when credentials
+// are set, strict headers), so mounting the router at `/` never puts either in front of other routes.
 
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { getLock, listLocks, lockKey, type Lock } from '../../locks/locks.js';
 import type { Db } from '../../store/db.js';
 import { ASSETS } from './assets.js';
 import { csrfToken, uiGuard, webUser, type WebCredentials } from './guard.js';
+import { WebHostCheck } from './host-check.js';
 import { html } from './html.js';
 import { jobEvents, parseJobId } from './job-events.js';
 import { jobPage } from './job-page.js';
@@ -22,6 +23,7 @@ import { unlockHandler } from './unlock.js';
 
 export { escapeHtml, html, Html, safeHref } from './html.js';
 export { CONTENT_SECURITY_POLICY, checkCsrf, csrfToken } from './guard.js';
+export { webHostNames } from './host-check.js';
 export type { DriftRow } from './read-model.js';
 
 export interface UiContext {
@@ -31,6 +33,11 @@ export interface UiContext {
   log: Logger;
   /** TIDELINE_WEB_USERNAME / TIDELINE_WEB_PASSWORD; null leaves the UI open. */
   web: WebCredentials;
+  /**
+   * DNS names the UI answers to besides IP literals and localhost (see host-check.ts), from
+   * `webHostNames`: TIDELINE_URL's host and TIDELINE_WEB_HOSTS. Any other name in Host gets 421.
+   */
+  hosts: readonly string[];
   /** Reads drift states when drift exists; return [] until then. */
   driftStates: () => DriftRow[];
   version: string;
@@ -46,8 +53,8 @@ export interface UiContext {
 
 export function uiRouter(ctx: UiContext): Router {
   const router = express.Router();
-  const guard = uiGuard(ctx.web);
   const log = ctx.log.child({ component: 'ui' });
+  const guard = uiGuard(ctx.web, new WebHostCheck(ctx.hosts, log));
   const chrome = (res: Response, title: string, req?: Request): Chrome => ({
     title,
     version: ctx.version,
