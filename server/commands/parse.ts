@@ -71,10 +71,11 @@ function invalid(message: string): ParseResult {
 
 /** Splits `--flag=value` / `-f=value` / `-fvalue` (a short flag glued to its value, as pflag reads it); other words come back without a value. */
 function splitFlag(word: string): { flag: string; value: string | undefined } {
-  const equals = word.indexOf('=');
-  if (word.startsWith('-') && equals > 0) return { flag: word.slice(0, equals), value: word.slice(equals + 1) };
+  // pflag's order: `-dinfra=x` is -d with the value `infra=x`.
   const glued = /^(-[pdw])([^-=].*)$/s.exec(word);
   if (glued?.[1] !== undefined && glued[2] !== undefined) return { flag: glued[1], value: glued[2] };
+  const equals = word.indexOf('=');
+  if (word.startsWith('-') && equals > 0) return { flag: word.slice(0, equals), value: word.slice(equals + 1) };
   return { flag: word, value: undefined };
 }
 
@@ -98,9 +99,10 @@ function readFlags(name: CommandName, words: readonly string[], prefix: string):
   for (let index = 0; index < words.length; index += 1) {
     const word = words[index] ?? '';
     const { flag, value: joined } = splitFlag(word);
-    const long = SINGLE_DASH_LONG.get(word);
+    const typed = word.split('=', 1)[0] ?? word;
+    const long = SINGLE_DASH_LONG.get(typed);
     if (long !== undefined) {
-      return { message: `${codeSpan(word)} would read as ${codeSpan(`${flag} ${joined ?? ''}`)}: write ${codeSpan(long)}, with two dashes` };
+      return { message: `${codeSpan(typed)} would read as ${codeSpan(`${flag} ${typed.slice(2)}`)}: write ${codeSpan(long)}, with two dashes` };
     }
     const kind = FLAGS.get(flag);
     if (kind === undefined) {

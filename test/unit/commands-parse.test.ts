@@ -129,6 +129,7 @@ describe('parseComment: commands', () => {
     ['tideline plan -dinfra/network', cmd('plan', { dir: 'infra/network' })],
     ['tideline plan -pbilling', cmd('plan', { project: 'billing' })],
     ['tideline plan -d. -wstaging', cmd('plan', { dir: '.', workspace: 'staging' })],
+    ["tideline plan -p'a=b'", cmd('plan', { project: 'a=b' })],
     // `run`, Atlantis's global executable name, before a command.
     ['run plan -d infra', cmd('plan', { dir: 'infra' })],
     ['run apply -p billing', cmd('apply', { project: 'billing' })],
@@ -181,6 +182,7 @@ describe('parseComment: invalid commands', () => {
     ['a repeated glued flag', 'tideline plan -da -db', /^`-d` is given twice/],
     ['a long flag with one dash', 'tideline plan -dir infra', /^`-dir` would read as `-d ir`: write `--dir`, with two dashes$/],
     ['-project with one dash', 'tideline apply -project billing', /^`-project` would read as `-p roject`: write `--project`/],
+    ['-dir= with one dash', 'tideline plan -dir=infra', /^`-dir` would read as `-d ir`: write `--dir`/],
     ['-workspace with one dash', 'tideline plan -workspace staging', /^`-workspace` would read as `-w orkspace`: write `--workspace`/],
     ['a glued -d escaping the repository', 'tideline plan -d../x', /^-d `\.\.\/x` leaves the repository/],
     ['a glued workspace with a slash', 'tideline plan -wa/b', /^-w `a\/b` may only contain/],
