@@ -175,10 +175,10 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     reinstallApp: (fullName) => reinstallApp(state, fullName),
     installationOf: (fullName) => liveInstallationOf(state, fullName)?.id ?? null,
     expireInstallationTokens: (installationId) => expireInstallationTokens(state, requireInstallation(state, installationId).id),
-    sendInstallationEvent(installationId, action) {
+    sendInstallationEvent(installationId, action, options) {
       const installation = requireInstallation(state, installationId);
       const repos = installationRepos(state.repos, installation);
-      return deliver('installation', installationPayload(payloads, requireApp(state), installation, repos, action));
+      return deliver('installation', installationPayload(payloads, requireApp(state), installation, repos, action), options);
     },
     sendInstallationRepositoriesEvent(installationId, action, repos) {
       const installation = requireInstallation(state, installationId);

@@ -166,7 +166,7 @@ export interface GitHubDouble {
   /** Makes every token of the installation expired (GitHub's last an hour). */
   expireInstallationTokens(installationId: number): void;
   /** Delivers `installation.<action>` for the installation (deleted ones included) as it stands. */
-  sendInstallationEvent(installationId: number, action: InstallationAction): Promise<DeliveryResult>;
+  sendInstallationEvent(installationId: number, action: InstallationAction, opts?: DeliverOptions): Promise<DeliveryResult>;
   /** Delivers `installation_repositories.<action>` naming `repos` as added or removed. */
   sendInstallationRepositoriesEvent(installationId: number, action: InstallationRepositoriesAction, repos: string[]): Promise<DeliveryResult>;
   /**
