@@ -204,6 +204,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     },
     drift: { runNow: runDriftNow },
     notify: () => pool.notify(),
+    onInstallationChange: (change) => forge.forgetInstallations?.(change),
     route: {
       prefix: settings.commandPrefix,
       botLogin,

@@ -3,11 +3,23 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import {
+  createAppRecord,
+  expireInstallationTokens,
+  installApp,
+  liveInstallationOf,
+  reinstallApp,
+  removeFromInstallation,
+  requireApp,
+  requireInstallation,
+  uninstallApp,
+} from './app-installations.js';
 import { createRequestChecker } from './openapi-check.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 import { closePull, createRepo, mergePull, openPull, pushToPull } from './repo-actions.js';
 import { pullDiff, restHandlers, type HandlerContext } from './rest-handlers.js';
 import { issueHandlers } from './rest-issues.js';
+import { appHandlers } from './rest-app.js';
 import { mergeHandlers } from './rest-merge.js';
 import { commentHtmlUrl } from './rest-resources.js';
 import { startRestServer } from './rest-server.js';
@@ -23,6 +35,7 @@ import type {
   RepoRecord,
 } from './types.js';
 import { deliverWebhook } from './webhook-delivery.js';
+import { installationPayload, installationRepos, installationRepositoriesPayload, reposNamed } from './webhook-installation.js';
 import { issueCommentPayload, loadWebhookExamples, pullRequestPayload, type PayloadContext } from './webhook-payloads.js';
 
 /** The double plus what it measured about itself. */
@@ -33,13 +46,14 @@ export interface StartedGitHubDouble extends GitHubDouble {
 
 export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<StartedGitHubDouble> {
   const token = opts.token ?? `ghp_${randomBytes(18).toString('hex')}`;
-  const state = createState(token, opts.botLogin ?? 'tideline-bot');
+  const app = opts.app === undefined ? null : createAppRecord(opts.app);
+  const state = createState(token, opts.botLogin ?? (app === null ? 'tideline-bot' : `${app.slug}[bot]`), app);
   await mkdir(opts.rootDir, { recursive: true });
   const [api, examples] = await Promise.all([loadOpenApiDocument(), loadWebhookExamples()]);
   const ctx: HandlerContext = { state, api, diffs: new Map() };
-  const server = await startRestServer(ctx, createRequestChecker(api), new Map([...restHandlers(), ...issueHandlers(), ...mergeHandlers()]));
+  const server = await startRestServer(ctx, createRequestChecker(api), new Map([...restHandlers(), ...issueHandlers(), ...mergeHandlers(), ...appHandlers()]));
   state.url = server.url;
-  const payloads: PayloadContext = { url: server.url, examples };
+  const payloads: PayloadContext = { url: server.url, examples, installationOf: (repo) => liveInstallationOf(state, repo.fullName)?.id ?? null };
   let webhookTarget: string | null = null;
 
   /** GitHub works out a pull request's diff when it is pushed, not when the API is asked. */
@@ -153,6 +167,23 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     },
     setMergeable(fullName, pull, mergeable) {
       requirePull(state, fullName, pull).pull.mergeable = mergeable;
+    },
+    app: app === null ? null : { id: app.id, slug: app.slug, clientId: app.clientId, privateKey: app.privateKey },
+    installApp: (fullName) => installApp(state, fullName),
+    removeFromInstallation: (fullName) => removeFromInstallation(state, fullName),
+    uninstallApp: (fullName) => uninstallApp(state, fullName),
+    reinstallApp: (fullName) => reinstallApp(state, fullName),
+    installationOf: (fullName) => liveInstallationOf(state, fullName)?.id ?? null,
+    expireInstallationTokens: (installationId) => expireInstallationTokens(state, requireInstallation(state, installationId).id),
+    sendInstallationEvent(installationId, action, options) {
+      const installation = requireInstallation(state, installationId);
+      const repos = installationRepos(state.repos, installation);
+      return deliver('installation', installationPayload(payloads, requireApp(state), installation, repos, action), options);
+    },
+    sendInstallationRepositoriesEvent(installationId, action, repos) {
+      const installation = requireInstallation(state, installationId);
+      const records = reposNamed(state.repos, repos);
+      return deliver('installation_repositories', installationRepositoriesPayload(payloads, requireApp(state), installation, records, action));
     },
     failNext(operationId, failure) {
       state.failures.push({ operationId, failure, remaining: failure.times ?? 1 });

@@ -6,6 +6,7 @@ export { signBody } from './webhook-delivery.js';
 export type {
   DeliverOptions,
   DeliveryResult,
+  DoubleApp,
   DoubleComment,
   DoubleIssue,
   DoubleLabel,
@@ -15,6 +16,8 @@ export type {
   GitHubDouble,
   GitHubDoubleOptions,
   InjectedFailure,
+  InstallationAction,
+  InstallationRepositoriesAction,
   PullEventAction,
   ReviewState,
 } from './types.js';

@@ -1,10 +1,11 @@
-// The double's REST front door (node:http on 127.0.0.1, port 0): auth, then the OpenAPI check,
-// then the handler table. Every refusal that a real GitHub would give for a malformed request
+// The double's REST front door (node:http on 127.0.0.1, port 0): authentication, then the
+// OpenAPI check, then whether the credential may call that operation, then the handler table. Every refusal that a real GitHub would give for a malformed request
 // is also written to `violations`, so a test can assert the client never sent one.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authenticate, authorize } from './app-auth.js';
 import type { RequestChecker } from './openapi-check.js';
 import type { Json } from './openapi-document.js';
 import type { InjectedFailure } from './types.js';
@@ -59,8 +60,9 @@ async function handle(
     send(res, 413, { message: 'Request body too large' });
     return;
   }
-  if (!authorized(ctx, req.headers.authorization)) {
-    send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+  const auth = authenticate(ctx.state, req.headers.authorization);
+  if (!auth.ok) {
+    send(res, auth.status, { message: auth.message, documentation_url: 'https://docs.github.com/rest', status: String(auth.status) });
     return;
   }
   let body: Json | undefined;
@@ -87,6 +89,11 @@ async function handle(
   }
   if (checked.undeclared.length > 0) {
     ctx.state.violations.push(`${label} (${checked.entry.operationId}): body field ${checked.undeclared.join(', ')} is not declared by GitHub, which ignores it`);
+  }
+  const refused = authorize(auth.principal, checked.entry.operationId, checked.params);
+  if (refused !== null) {
+    send(res, refused.status, { message: refused.message, documentation_url: 'https://docs.github.com/rest', status: String(refused.status) });
+    return;
   }
   const injected = takeFailure(ctx, checked.entry.operationId);
   if (injected !== undefined) {
@@ -137,11 +144,6 @@ function takeFailure(ctx: HandlerContext, operationId: string): InjectedFailure 
   queued.remaining -= 1;
   if (queued.remaining === 0) ctx.state.failures.splice(ctx.state.failures.indexOf(queued), 1);
   return queued.failure;
-}
-
-function authorized(ctx: HandlerContext, header: string | undefined): boolean {
-  const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1] === ctx.state.token;
 }
 
 function send(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}): void {

@@ -1,12 +1,15 @@
 // Lookups and id allocation over one double's state. Repository names are matched
 // case-insensitively, as GitHub does.
 
-import type { DoubleState, PullRecord, RepoRecord } from './types.js';
+import type { AppRecord, DoubleState, PullRecord, RepoRecord } from './types.js';
 
-export function createState(token: string, botLogin: string): DoubleState {
+export function createState(token: string, botLogin: string, app: AppRecord | null = null): DoubleState {
   return {
     url: '',
     token,
+    app,
+    installations: new Map(),
+    installationTokens: new Map(),
     botLogin,
     repos: new Map(),
     nextId: 1000,

@@ -1,6 +1,8 @@
 // Public contract of the GitHub double, plus the state records it keeps. Other code (the
 // end-to-end tests, the demo, benchmarks) depends on these exact names.
 
+import type { KeyObject } from 'node:crypto';
+
 export interface GitHubDoubleOptions {
   webhookSecret: string;
   rootDir: string;
@@ -8,7 +10,24 @@ export interface GitHubDoubleOptions {
   botLogin?: string;
   /** Token the REST API accepts; default random. */
   token?: string;
+  /**
+   * Also act as a GitHub App (an RSA key pair, JWTs, installations, installation tokens). The
+   * token above keeps working; the bot login defaults to `<slug>[bot]`.
+   */
+  app?: { id?: number; slug?: string };
 }
+
+/** The App the double registered: what an operator copies from the App's settings page. */
+export interface DoubleApp {
+  readonly id: number;
+  readonly slug: string;
+  readonly clientId: string;
+  /** PEM, PKCS#1 ("BEGIN RSA PRIVATE KEY"), as GitHub's "Generate a private key" downloads it. */
+  readonly privateKey: string;
+}
+
+export type InstallationAction = 'created' | 'deleted' | 'suspend' | 'unsuspend' | 'new_permissions_accepted';
+export type InstallationRepositoriesAction = 'added' | 'removed';
 
 export interface DeliveryResult {
   status: number;
@@ -129,6 +148,27 @@ export interface GitHubDouble {
    * for the operation, or a 5xx; any other is a violation.
    */
   failNext(operationId: string, failure: InjectedFailure): void;
+  /** The App, when started with `app`; null in token-only mode. */
+  readonly app: DoubleApp | null;
+  /**
+   * Installs the App on the repository: adds it to the live installation of its owner, or
+   * creates one (a new installation id). Resolves to the installation id. No webhook is sent.
+   */
+  installApp(fullName: string): number;
+  /** Takes the repository out of its installation, which stays; its tokens lose the repository. */
+  removeFromInstallation(fullName: string): number;
+  /** Uninstalls the App from the repository's account: the installation is deleted, its tokens revoked. */
+  uninstallApp(fullName: string): number;
+  /** Uninstall, then install again on the same repositories: a new installation id. */
+  reinstallApp(fullName: string): { deleted: number; created: number };
+  /** The live installation holding the repository, or null. */
+  installationOf(fullName: string): number | null;
+  /** Makes every token of the installation expired (GitHub's last an hour). */
+  expireInstallationTokens(installationId: number): void;
+  /** Delivers `installation.<action>` for the installation (deleted ones included) as it stands. */
+  sendInstallationEvent(installationId: number, action: InstallationAction, opts?: DeliverOptions): Promise<DeliveryResult>;
+  /** Delivers `installation_repositories.<action>` naming `repos` as added or removed. */
+  sendInstallationRepositoriesEvent(installationId: number, action: InstallationRepositoriesAction, repos: string[]): Promise<DeliveryResult>;
   /**
    * Resolves when predicate() is truthy: checked at once, after every request the double answers
    * and every 25 ms (for state it does not own); rejects naming `what` after timeoutMs (default 30 s).
@@ -242,10 +282,37 @@ export interface RepoRecord {
   commits: Set<string>;
 }
 
+export interface AppRecord extends DoubleApp {
+  name: string;
+  publicKey: KeyObject;
+  createdAt: string;
+}
+
+export interface InstallationRecord {
+  id: number;
+  /** Login of the account the App is installed on. */
+  account: string;
+  /** Repository keys (repoKey) the installation may reach. */
+  repos: Set<string>;
+  createdAt: string;
+  updatedAt: string;
+  /** Set by an uninstall: its tokens are refused and its id is unknown to token requests. */
+  deletedAt: string | null;
+}
+
+export interface InstallationTokenRecord {
+  installationId: number;
+  expiresAtMs: number;
+}
+
 /** Everything one double instance owns; passed to the parts instead of module state. */
 export interface DoubleState {
   url: string;
   token: string;
+  app: AppRecord | null;
+  installations: Map<number, InstallationRecord>;
+  /** Installation tokens by their text. */
+  installationTokens: Map<string, InstallationTokenRecord>;
   botLogin: string;
   repos: Map<string, RepoRecord>;
   nextId: number;

@@ -12,11 +12,16 @@ import type { CommentRecord, PullEventAction, PullRecord, RepoRecord } from './t
 export interface WebhookExamples {
   issueComment: JsonObject;
   pullRequest: Map<string, JsonObject>;
+  /** By action, the first example of each. */
+  installation: Map<string, JsonObject>;
+  installationRepositories: Map<string, JsonObject>;
 }
 
 export interface PayloadContext {
   url: string;
   examples: WebhookExamples;
+  /** The App installation that holds the repository: GitHub names it in every App delivery. */
+  installationOf?: (repo: RepoRecord) => number | null;
 }
 
 export async function loadWebhookExamples(): Promise<WebhookExamples> {
@@ -31,12 +36,20 @@ export async function loadWebhookExamples(): Promise<WebhookExamples> {
   };
   const issueComment = examplesOf('issue_comment').find((example) => example['action'] === 'created');
   if (issueComment === undefined) throw new Error('webhook examples hold no issue_comment.created');
-  const pullRequest = new Map<string, JsonObject>();
-  for (const example of examplesOf('pull_request')) {
-    const action = example['action'];
-    if (typeof action === 'string' && !pullRequest.has(action)) pullRequest.set(action, example);
-  }
-  return { issueComment, pullRequest };
+  const byAction = (name: string): Map<string, JsonObject> => {
+    const found = new Map<string, JsonObject>();
+    for (const example of examplesOf(name)) {
+      const action = example['action'];
+      if (typeof action === 'string' && !found.has(action)) found.set(action, example);
+    }
+    return found;
+  };
+  return {
+    issueComment,
+    pullRequest: byAction('pull_request'),
+    installation: byAction('installation'),
+    installationRepositories: byAction('installation_repositories'),
+  };
 }
 
 export function issueCommentPayload(
@@ -180,11 +193,13 @@ export function pullRequestPayload(
   return payload;
 }
 
-/** Clone an example, move it onto the double, drop the App/org context, set the repository. */
+/** Clone an example, move it onto the double, set the App/org context and the repository. */
 function prepare(ctx: PayloadContext, example: JsonObject, repo: RepoRecord): JsonObject {
   const payload = structuredClone(example);
   delete payload['installation'];
   delete payload['organization'];
+  const installation = ctx.installationOf?.(repo) ?? null;
+  if (installation !== null) payload['installation'] = { id: installation, node_id: Buffer.from(`023:Installation${installation}`).toString('base64') };
   const repository = isObject(payload['repository']) ? payload['repository'] : {};
   const ownerTemplate = isObject(repository['owner']) ? repository['owner'] : {};
   rehost(payload, ctx.url, repo.fullName);
@@ -211,7 +226,7 @@ function prepare(ctx: PayloadContext, example: JsonObject, repo: RepoRecord): Js
   return payload;
 }
 
-function webhookUser(ctx: PayloadContext, template: JsonObject, login: string): JsonObject {
+export function webhookUser(ctx: PayloadContext, template: JsonObject, login: string): JsonObject {
   const user = structuredClone(template);
   const oldLogin = typeof user['login'] === 'string' ? user['login'] : 'Codertocat';
   for (const [key, value] of Object.entries(user)) {

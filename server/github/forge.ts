@@ -114,6 +114,8 @@ export interface Forge {
   listIssues(repo: RepoRef, filter: { label: string; state: 'open' | 'closed' | 'all' }): Promise<IssueInfo[]>;
   /** Creates the label when the repository lacks it; an existing label is left as it is. */
   ensureLabel(repo: RepoRef, label: LabelSpec): Promise<void>;
+  /** GitHub App auth: drop the cached installations `change` touches; they are looked up again on next use. */
+  forgetInstallations?(change: InstallationChange): void;
 }
 
 /** A GitHub call failed after retries; carries the HTTP status where there was one. */
@@ -125,5 +127,34 @@ export class ForgeError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * GitHub told the App its installations changed (the `installation` and
+ * `installation_repositories` webhooks): what a cache of installation clients must let go of.
+ */
+export interface InstallationChange {
+  /** The installation the delivery is about. */
+  installationId: number | null;
+  /** Login of the account it is installed on, when the whole installation changed. */
+  account: string | null;
+  /** `owner/name` of the repositories the delivery names. */
+  repos: string[];
+}
+
+/** GitHub App auth: the App has no installation that holds the repository. */
+export class AppNotInstalledError extends ForgeError {
+  constructor(
+    readonly repo: string,
+    readonly appId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `GitHub: the GitHub App (ID ${appId}) is not installed on ${repo} (GET /repos/${repo}/installation answered 404): ` +
+        `install the App on ${repo}, or add ${repo} to the App's installation under Settings → GitHub Apps → Configure → Repository access, then run the command again`,
+      404,
+      options,
+    );
   }
 }

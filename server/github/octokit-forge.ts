@@ -19,6 +19,7 @@ import {
   type Review,
 } from './forge.js';
 import { contentLimit } from './content-limit.js';
+import { installationClients } from './installation-clients.js';
 import { WRITE_PACING, writePacers, type WritePacing } from './write-pacing.js';
 
 // contentLimit last: its hook then runs first, so a write waits for the hour's window before
@@ -56,28 +57,27 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
   // One pair of pacers for every client of this forge: app, installations and token alike.
   const opts: ForgeClientOptions = { ...options, pacers: writePacers(options.writePacing ?? WRITE_PACING, options.log) };
   const base = newClient(opts, opts.auth.kind === 'token' ? opts.auth.token : undefined);
-  const installations = new Map<string, ForgeOctokitClient>();
+  const auth = opts.auth;
+  const installations =
+    auth.kind === 'app'
+      ? installationClients<ForgeOctokitClient>({
+          appId: auth.appId,
+          log: opts.log,
+          lookup: async (repo) => (await appClient(opts, auth).rest.apps.getRepoInstallation({ owner: repo.owner, repo: repo.name })).data.id,
+          clientFor: (installationId) =>
+            new ForgeOctokit({ ...clientOptions(opts), authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId } }),
+        })
+      : null;
 
-  async function client(repo: RepoRef): Promise<ForgeOctokitClient> {
-    if (opts.auth.kind === 'token') return base;
-    const key = `${repo.owner}/${repo.name}`;
-    const cached = installations.get(key);
-    if (cached !== undefined) return cached;
-    const app = appClient(opts, opts.auth);
-    const { data } = await app.rest.apps.getRepoInstallation({ owner: repo.owner, repo: repo.name });
-    const octo = new ForgeOctokit({
-      ...clientOptions(opts),
-      authStrategy: createAppAuth,
-      auth: { appId: opts.auth.appId, privateKey: opts.auth.privateKey, installationId: data.id },
-    });
-    installations.set(key, octo);
-    return octo;
+  /** Runs `fn` with the client for `repo`: the token's, or the repository's installation's. */
+  function withClient<T>(repo: RepoRef, fn: (octo: ForgeOctokitClient) => Promise<T>): Promise<T> {
+    return installations === null ? fn(base) : installations.run(repo, fn);
   }
 
   return {
     async getPull(repo, pull): Promise<PullInfo> {
-      return call(`get pull ${repo.owner}/${repo.name}#${pull}`, async () => {
-        const { data } = await (await client(repo)).rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: pull });
+      return call(`get pull ${repo.owner}/${repo.name}#${pull}`, () => withClient(repo, async (octo) => {
+        const { data } = await octo.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: pull });
         return {
           number: data.number,
           state: data.state === 'open' ? 'open' : 'closed',
@@ -93,11 +93,10 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           mergeable: data.mergeable,
           htmlUrl: data.html_url,
         };
-      });
+      }));
     },
     async listPullFiles(repo, pull): Promise<PullFiles> {
-      return call(`list files of ${repo.owner}/${repo.name}#${pull}`, async () => {
-        const octo = await client(repo);
+      return call(`list files of ${repo.owner}/${repo.name}#${pull}`, () => withClient(repo, async (octo) => {
         const files = await octo.paginate(octo.rest.pulls.listFiles, {
           owner: repo.owner,
           repo: repo.name,
@@ -111,11 +110,10 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
         }
         // GitHub's pages end at the cap without saying so: a full list may be a cut one.
         return { paths: [...paths], complete: files.length < MAX_LISTED_PULL_FILES };
-      });
+      }));
     },
     async listReviews(repo, pull): Promise<Review[]> {
-      return call(`list reviews of ${repo.owner}/${repo.name}#${pull}`, async () => {
-        const octo = await client(repo);
+      return call(`list reviews of ${repo.owner}/${repo.name}#${pull}`, () => withClient(repo, async (octo) => {
         const reviews = await octo.paginate(octo.rest.pulls.listReviews, {
           owner: repo.owner,
           repo: repo.name,
@@ -123,22 +121,22 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           per_page: 100,
         });
         return reviews.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? null }));
-      });
+      }));
     },
     async createComment(repo, pull, body): Promise<{ id: number; url: string }> {
-      return call(`comment on ${repo.owner}/${repo.name}#${pull}`, async () => {
-        const { data } = await (await client(repo)).rest.issues.createComment({
+      return call(`comment on ${repo.owner}/${repo.name}#${pull}`, () => withClient(repo, async (octo) => {
+        const { data } = await octo.rest.issues.createComment({
           owner: repo.owner,
           repo: repo.name,
           issue_number: pull,
           body,
         });
         return { id: data.id, url: data.html_url };
-      });
+      }));
     },
     async setStatus(repo, sha, status: CommitStatus): Promise<void> {
-      await call(`set status ${status.context} on ${repo.owner}/${repo.name}@${sha.slice(0, 7)}`, async () => {
-        await (await client(repo)).rest.repos.createCommitStatus({
+      await call(`set status ${status.context} on ${repo.owner}/${repo.name}@${sha.slice(0, 7)}`, () => withClient(repo, async (octo) => {
+        await octo.rest.repos.createCommitStatus({
           owner: repo.owner,
           repo: repo.name,
           sha,
@@ -149,13 +147,12 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           description: Array.from(status.description).slice(0, MAX_STATUS_DESCRIPTION_CHARS).join(''),
           ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
         });
-      });
+      }));
     },
     async latestStatus(repo, sha, context): Promise<CommitStatus | null> {
-      return call(`get the status ${context} of ${repo.owner}/${repo.name}@${sha.slice(0, 7)}`, async () => {
+      return call(`get the status ${context} of ${repo.owner}/${repo.name}@${sha.slice(0, 7)}`, () => withClient(repo, async (octo) => {
         // The combined status holds the newest status of each context, up to 100 contexts a
         // page: a commit that other CI has given more has ours on a later page.
-        const octo = await client(repo);
         let found;
         for (let page = 1; found === undefined; page++) {
           const { data } = await octo.rest.repos.getCombinedStatusForRef({ owner: repo.owner, repo: repo.name, ref: sha, per_page: 100, page });
@@ -165,11 +162,11 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
         if (found === undefined) return null;
         const state = found.state === 'pending' || found.state === 'success' || found.state === 'failure' || found.state === 'error' ? found.state : 'error';
         return { context: found.context, state, description: found.description ?? '', ...(found.target_url === null ? {} : { targetUrl: found.target_url }) };
-      });
+      }));
     },
     async mergePull(repo, pull, merge): Promise<{ sha: string }> {
-      return call(`merge ${repo.owner}/${repo.name}#${pull}`, async () => {
-        const { data } = await (await client(repo)).rest.pulls.merge({
+      return call(`merge ${repo.owner}/${repo.name}#${pull}`, () => withClient(repo, async (octo) => {
+        const { data } = await octo.rest.pulls.merge({
           owner: repo.owner,
           repo: repo.name,
           pull_number: pull,
@@ -177,12 +174,12 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           merge_method: merge.method,
         });
         return { sha: data.sha };
-      });
+      }));
     },
     async getPermission(repo, login): Promise<RepoPermission> {
-      return call(`permission of ${login} on ${repo.owner}/${repo.name}`, async () => {
+      return call(`permission of ${login} on ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
         try {
-          const { data } = await (await client(repo)).rest.repos.getCollaboratorPermissionLevel({
+          const { data } = await octo.rest.repos.getCollaboratorPermissionLevel({
             owner: repo.owner,
             repo: repo.name,
             username: login,
@@ -193,7 +190,7 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           if (statusOf(err) === 404) return 'none';
           throw err;
         }
-      });
+      }));
     },
     async whoami(): Promise<string> {
       return call('read the authenticated account', async () => {
@@ -207,15 +204,14 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
     },
     async cloneToken(repo): Promise<string | null> {
       if (opts.auth.kind === 'token') return opts.auth.token;
-      return call(`installation token for ${repo.owner}/${repo.name}`, async () => {
-        const octo = await client(repo);
+      return call(`installation token for ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
         const auth = (await octo.auth({ type: 'installation' })) as { token: string };
         return auth.token;
-      });
+      }));
     },
     async createIssue(repo, issue): Promise<IssueInfo> {
-      return call(`open issue in ${repo.owner}/${repo.name}`, async () => {
-        const { data } = await (await client(repo)).rest.issues.create({
+      return call(`open issue in ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
+        const { data } = await octo.rest.issues.create({
           owner: repo.owner,
           repo: repo.name,
           title: issue.title,
@@ -223,11 +219,11 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           ...(issue.labels === undefined ? {} : { labels: issue.labels }),
         });
         return issueInfo(data);
-      });
+      }));
     },
     async updateIssue(repo, number, update): Promise<IssueInfo> {
-      return call(`update issue ${repo.owner}/${repo.name}#${number}`, async () => {
-        const { data } = await (await client(repo)).rest.issues.update({
+      return call(`update issue ${repo.owner}/${repo.name}#${number}`, () => withClient(repo, async (octo) => {
+        const { data } = await octo.rest.issues.update({
           owner: repo.owner,
           repo: repo.name,
           issue_number: number,
@@ -237,11 +233,10 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           ...(update.stateReason === undefined ? {} : { state_reason: update.stateReason }),
         });
         return issueInfo(data);
-      });
+      }));
     },
     async listIssues(repo, filter): Promise<IssueInfo[]> {
-      return call(`list issues of ${repo.owner}/${repo.name} labelled ${filter.label}`, async () => {
-        const octo = await client(repo);
+      return call(`list issues of ${repo.owner}/${repo.name} labelled ${filter.label}`, () => withClient(repo, async (octo) => {
         const issues = await octo.paginate(octo.rest.issues.listForRepo, {
           owner: repo.owner,
           repo: repo.name,
@@ -251,11 +246,13 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
         });
         // GitHub lists pull requests among issues; they carry `pull_request`.
         return issues.filter((i) => i.pull_request === undefined).map(issueInfo);
-      });
+      }));
+    },
+    forgetInstallations(change): void {
+      installations?.forget(change);
     },
     async ensureLabel(repo, label): Promise<void> {
-      await call(`create label ${label.name} in ${repo.owner}/${repo.name}`, async () => {
-        const octo = await client(repo);
+      await call(`create label ${label.name} in ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
         try {
           await octo.rest.issues.getLabel({ owner: repo.owner, repo: repo.name, name: label.name });
           return;
@@ -268,7 +265,7 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
           // 422 "already_exists": another writer created it between the two calls.
           if (statusOf(err) !== 422) throw err;
         }
-      });
+      }));
     },
   };
 }

@@ -1,7 +1,7 @@
 // Turns one verified webhook into the jobs it asks for. Pure apart from its inputs: no I/O,
 // so the intake can commit the delivery and its jobs in one transaction and answer at once.
 
-import { isFork } from '../github/forge.js';
+import { isFork, type InstallationChange } from '../github/forge.js';
 import { helpText } from '../commands/help.js';
 import { botMentions } from '../commands/mentions.js';
 import { parseComment } from '../commands/parse.js';
@@ -23,6 +23,8 @@ export interface RouteContext {
 
 export type Routed =
   | { kind: 'jobs'; jobs: NewJob[]; note: string; repo: RepoInfo }
+  /** The App's installations changed: cached installation clients must go; no job runs. */
+  | { kind: 'installation'; change: InstallationChange; note: string }
   | { kind: 'ignored'; reason: string };
 
 interface RepositoryPayload {
@@ -37,6 +39,8 @@ export function routeEvent(ctx: RouteContext, event: string, deliveryId: string,
   if (event === 'ping') return { kind: 'ignored', reason: 'ping' };
   if (typeof payload !== 'object' || payload === null) return { kind: 'ignored', reason: 'payload is not an object' };
   const body = payload as Record<string, unknown>;
+  // About the App, not one repository: not held to the allowlist, and nothing runs for them.
+  if (event === 'installation' || event === 'installation_repositories') return routeInstallation(event, body);
   if (event !== 'issue_comment' && event !== 'pull_request') return { kind: 'ignored', reason: `event ${event} is not handled` };
   const repo = repoInfo(body['repository'] as RepositoryPayload | undefined);
   if (repo === null) return { kind: 'ignored', reason: 'payload has no usable repository' };
@@ -130,6 +134,34 @@ function routePull(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: 
     note: 'pull request closed',
     jobs: [pullJob('release', repo, pull, { repo, pull, merged: pr?.merged === true, actor, deliveryId })],
   };
+}
+
+interface InstallationPayload {
+  action?: unknown;
+  installation?: { id?: unknown; account?: { login?: unknown } | null };
+  repositories?: unknown;
+  repositories_added?: unknown;
+  repositories_removed?: unknown;
+}
+
+/**
+ * Every action of both events is taken as a change: a deleted, suspended or re-permissioned
+ * installation, a new one (a reinstall has a new id, so the account's old entries go), and
+ * repositories added or removed.
+ */
+function routeInstallation(event: 'installation' | 'installation_repositories', body: InstallationPayload): Routed {
+  const id = body.installation?.id;
+  if (typeof id !== 'number') return { kind: 'ignored', reason: `${event} without an installation id` };
+  const login = body.installation?.account?.login;
+  const names = (list: unknown): string[] =>
+    Array.isArray(list) ? list.flatMap((r: { full_name?: unknown } | null) => (typeof r?.full_name === 'string' ? [r.full_name] : [])) : [];
+  const action = String(body.action);
+  if (event === 'installation') {
+    const change = { installationId: id, account: typeof login === 'string' ? login : null, repos: names(body.repositories) };
+    return { kind: 'installation', change, note: `installation ${id} ${action}` };
+  }
+  const repos = [...names(body.repositories_added), ...names(body.repositories_removed)];
+  return { kind: 'installation', change: { installationId: null, account: null, repos }, note: `repositories ${action} on installation ${id}` };
 }
 
 /** Like Atlantis's `version`, which prints `terraform version`: which programs run the plans. */

@@ -12,6 +12,7 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { RefusalAudit } from './refusal-audit.js';
 import { routeEvent, type RouteContext } from './route-event.js';
+import type { InstallationChange } from '../github/forge.js';
 
 export interface WebhookContext {
   db: Db;
@@ -24,6 +25,8 @@ export interface WebhookContext {
   notify: () => void;
   /** Where refusals are recorded; the server passes its own, to flush it when it stops. */
   refusals?: RefusalAudit;
+  /** The App's installations changed (installation webhooks): the forge drops what it cached. */
+  onInstallationChange?: (change: InstallationChange) => void;
 }
 
 export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
@@ -88,7 +91,7 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     const about = describeDelivery(payload);
     const outcome = ctx.db.transaction((): 'duplicate' | number => {
       if (recordDelivery.run(deliveryId, event, nowIso()).changes === 0) return 'duplicate';
-      const jobs = routed.kind === 'ignored' ? [] : routed.jobs.map((job) => enqueue(ctx.db, job));
+      const jobs = routed.kind === 'jobs' ? routed.jobs.map((job) => enqueue(ctx.db, job)) : [];
       if (routed.kind === 'jobs') rememberRepo(ctx.db, routed.repo);
       ctx.audit.append({
         type: routed.kind === 'ignored' ? 'webhook.ignored' : 'webhook.accepted',
@@ -111,6 +114,13 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
     if (routed.kind === 'ignored') {
       log.info({ reason: routed.reason }, 'webhook ignored');
       res.status(200).json({ status: 'ignored', reason: routed.reason });
+      return;
+    }
+    if (routed.kind === 'installation') {
+      // A map delete, not work: done before answering, so the next delivery finds it done.
+      ctx.onInstallationChange?.(routed.change);
+      log.info({ note: routed.note }, 'webhook accepted');
+      res.status(200).json({ status: 'accepted', note: routed.note });
       return;
     }
     log.info({ jobs: outcome, note: routed.note }, 'webhook accepted');

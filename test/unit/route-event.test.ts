@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { routeEvent, type RouteContext } from '../../server/http/route-event.js';
+import { loadWebhookExamples } from '../../sandbox/github/webhook-payloads.js';
 
 const ctx: RouteContext = {
   prefix: 'tideline',
@@ -78,7 +79,7 @@ describe('routeEvent', () => {
 
   it('names the programs that plan in the version reply', () => {
     const routed = routeEvent({ ...ctx, tools: { terraform: '1.11.4', kubectl: 'not found (kubectl)', git: '2.39.5' } }, 'issue_comment', 'd', comment('tideline version'));
-    if (routed.kind !== 'jobs') throw new Error(`not routed: ${routed.reason}`);
+    if (routed.kind !== 'jobs') throw new Error(`not routed: ${JSON.stringify(routed)}`);
     expect((routed.jobs[0]?.payload as { body: string }).body).toBe('Tideline 1.2.3\n\n- terraform 1.11.4\n- kubectl not found (kubectl)\n- git 2.39.5\n<!-- tideline:version -->\n');
   });
 
@@ -117,5 +118,34 @@ describe('routeEvent', () => {
     const c = comment('') as { repository: unknown };
     const routed = routeEvent(ctx, 'pull_request', 'd', { action: 'closed', number: 7, pull_request: { number: 7, merged: true }, repository: c.repository, sender: { login: 'bob' } });
     expect(routed).toMatchObject({ kind: 'jobs', jobs: [{ type: 'release', payload: { merged: true, pull: 7 } }] });
+  });
+
+  describe('installation deliveries (GitHub’s examples)', () => {
+    it.each(['created', 'deleted', 'suspend', 'unsuspend', 'new_permissions_accepted'])('installation.%s drops the installation, its account and its repositories', async (action) => {
+      const example = (await loadWebhookExamples()).installation.get(action);
+      const routed = routeEvent(ctx, 'installation', 'd', example);
+      const installation = example?.['installation'] as { id: number; account: { login: string } };
+      expect(routed).toMatchObject({ kind: 'installation', change: { installationId: installation.id, account: installation.account.login } });
+    });
+
+    it('installation.deleted names its repositories, even outside the allowlist', async () => {
+      const example = (await loadWebhookExamples()).installation.get('deleted');
+      expect(routeEvent(ctx, 'installation', 'd', example)).toMatchObject({ kind: 'installation', change: { repos: ['octocat/Hello-World'] } });
+    });
+
+    it.each(['added', 'removed'])('installation_repositories.%s drops the repositories it names', async (action) => {
+      const example = (await loadWebhookExamples()).installationRepositories.get(action) as Record<string, unknown>;
+      const listed = [...(example['repositories_added'] as { full_name: string }[]), ...(example['repositories_removed'] as { full_name: string }[])].map((r) => r.full_name);
+      expect(listed.length).toBeGreaterThan(0);
+      expect(routeEvent(ctx, 'installation_repositories', 'd', example)).toEqual({
+        kind: 'installation',
+        change: { installationId: null, account: null, repos: listed },
+        note: expect.stringContaining(`repositories ${action}`),
+      });
+    });
+
+    it('ignores an installation delivery without an installation id', () => {
+      expect(routeEvent(ctx, 'installation', 'd', { action: 'deleted' })).toMatchObject({ kind: 'ignored' });
+    });
   });
 });
