@@ -43,6 +43,11 @@ const SINGLE_DASH_LONG: ReadonlyMap<string, string> = new Map([
   ['-workspace', '--workspace'],
 ]);
 
+// Terraform's plan and apply flags that begin like a glued -d or -p. Typed before `--`, pflag
+// (and so Atlantis) reads `-destroy` as `-d estroy` and `-parallelism=1` as `-p arallelism=1`,
+// selecting a project nobody named; these keep the reply that says to put them after `--`.
+const TERRAFORM_FLAGS: ReadonlySet<string> = new Set(['-destroy', '-detailed-exitcode', '-parallelism']);
+
 const AUTO_MERGE_METHODS: readonly AutoMergeMethod[] = ['merge', 'squash', 'rebase'];
 
 // Atlantis commands a migrating team may type out of habit; each gets a reply saying so and what
@@ -72,7 +77,7 @@ function invalid(message: string): ParseResult {
 /** Splits `--flag=value` / `-f=value` / `-fvalue` (a short flag glued to its value, as pflag reads it); other words come back without a value. */
 function splitFlag(word: string): { flag: string; value: string | undefined } {
   // pflag's order: `-dinfra=x` is -d with the value `infra=x`.
-  const glued = /^(-[pdw])([^-=].*)$/s.exec(word);
+  const glued = TERRAFORM_FLAGS.has(word.split('=', 1)[0] ?? word) ? null : /^(-[pdw])([^-=].*)$/s.exec(word);
   if (glued?.[1] !== undefined && glued[2] !== undefined) return { flag: glued[1], value: glued[2] };
   const equals = word.indexOf('=');
   if (word.startsWith('-') && equals > 0) return { flag: word.slice(0, equals), value: word.slice(equals + 1) };
