@@ -8,7 +8,8 @@
 // Instead of the prefix, a comment may start with an @-mention of the server's own account, as
 // Atlantis accepts `@<its user>`: `@tideline-bot plan`; or with `run`, Atlantis's global
 // executable name, when a command follows (`run plan`; Atlantis answers `run the tests` too).
-// `terraform plan` gets a reply naming the prefix, as Atlantis's "Did you mean" does.
+// `terraform plan` gets a reply naming the prefix, as Atlantis's "Did you mean" does, when what
+// follows `terraform` reads as a command (Atlantis answers any comment starting with `terraform`).
 //
 // Flags also take the forms --project/--dir/--workspace, -d=dir/--dir=dir and, as pflag reads
 // them, -dinfra. Words are split with simple shell-like quoting (see tokenize.ts); nothing is
@@ -223,7 +224,11 @@ export function parseComment(body: string, prefix: string, options: ParseOptions
   }
   const [firstWord, secondWord] = line.split(/\s+/);
   if (firstWord === 'terraform' && prefix !== 'terraform' && isCommandWord(secondWord)) {
-    return invalid(`did you mean ${codeSpan(`${prefix}${line.slice(firstWord.length)}`)}? Commands start with ${codeSpan(prefix)}, not \`terraform\``);
+    const meant = `${prefix}${line.slice(firstWord.length)}`;
+    // Only when the suggestion is itself a command: `terraform apply succeeded` is prose (or a CI
+    // bot's note on every push), and a reply to it would be noise.
+    if (parseComment(meant, prefix).kind !== 'command') return { kind: 'ignore' };
+    return invalid(`did you mean ${codeSpan(meant)}? Commands start with ${codeSpan(prefix)}, not \`terraform\``);
   }
   if (!addressedToUs(firstWord, secondWord, prefix, options.mentions ?? [])) {
     return { kind: 'ignore' };

@@ -12,6 +12,9 @@ describe('parseComment: comments not addressed to us', () => {
     ['blank', '  \n\t '],
     ['another prefix', 'atlantis plan'],
     ['terraform not followed by a command', 'terraform is great'],
+    // Prose about terraform's own run, as people and CI bots post it: no command to suggest.
+    ['terraform plan in a sentence', 'terraform plan looks good to me'],
+    ['a one-line CI note', 'terraform apply succeeded ✅'],
     ['run not followed by a command', 'run the tests please'],
     ['run alone', 'run'],
     ['run in another case', 'Run plan'],
