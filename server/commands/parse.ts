@@ -8,7 +8,8 @@
 // Instead of the prefix, a comment may start with an @-mention of the server's own account, as
 // Atlantis accepts `@<its user>`: `@tideline-bot plan`; or with `run`, Atlantis's global
 // executable name, when a command follows (`run plan`; Atlantis answers `run the tests` too).
-// `terraform plan` gets a reply naming the prefix, as Atlantis's "Did you mean" does.
+// `terraform plan` gets a reply naming the prefix, as Atlantis's "Did you mean" does, when what
+// follows `terraform` reads as a command (Atlantis answers any comment starting with `terraform`).
 //
 // Flags also take the forms --project/--dir/--workspace, -d=dir/--dir=dir and, as pflag reads
 // them, -dinfra. Words are split with simple shell-like quoting (see tokenize.ts); nothing is
@@ -43,6 +44,11 @@ const SINGLE_DASH_LONG: ReadonlyMap<string, string> = new Map([
   ['-workspace', '--workspace'],
 ]);
 
+// Terraform's plan and apply flags that begin like a glued -d or -p. Typed before `--`, pflag
+// (and so Atlantis) reads `-destroy` as `-d estroy` and `-parallelism=1` as `-p arallelism=1`,
+// selecting a project nobody named; these keep the reply that says to put them after `--`.
+const TERRAFORM_FLAGS: ReadonlySet<string> = new Set(['-destroy', '-detailed-exitcode', '-parallelism']);
+
 const AUTO_MERGE_METHODS: readonly AutoMergeMethod[] = ['merge', 'squash', 'rebase'];
 
 // Atlantis commands a migrating team may type out of habit; each gets a reply saying so and what
@@ -72,7 +78,7 @@ function invalid(message: string): ParseResult {
 /** Splits `--flag=value` / `-f=value` / `-fvalue` (a short flag glued to its value, as pflag reads it); other words come back without a value. */
 function splitFlag(word: string): { flag: string; value: string | undefined } {
   // pflag's order: `-dinfra=x` is -d with the value `infra=x`.
-  const glued = /^(-[pdw])([^-=].*)$/s.exec(word);
+  const glued = TERRAFORM_FLAGS.has(word.split('=', 1)[0] ?? word) ? null : /^(-[pdw])([^-=].*)$/s.exec(word);
   if (glued?.[1] !== undefined && glued[2] !== undefined) return { flag: glued[1], value: glued[2] };
   const equals = word.indexOf('=');
   if (word.startsWith('-') && equals > 0) return { flag: word.slice(0, equals), value: word.slice(equals + 1) };
@@ -218,7 +224,11 @@ export function parseComment(body: string, prefix: string, options: ParseOptions
   }
   const [firstWord, secondWord] = line.split(/\s+/);
   if (firstWord === 'terraform' && prefix !== 'terraform' && isCommandWord(secondWord)) {
-    return invalid(`did you mean ${codeSpan(`${prefix}${line.slice(firstWord.length)}`)}? Commands start with ${codeSpan(prefix)}, not \`terraform\``);
+    const meant = `${prefix}${line.slice(firstWord.length)}`;
+    // Only when the suggestion is itself a command: `terraform apply succeeded` is prose (or a CI
+    // bot's note on every push), and a reply to it would be noise.
+    if (parseComment(meant, prefix).kind !== 'command') return { kind: 'ignore' };
+    return invalid(`did you mean ${codeSpan(meant)}? Commands start with ${codeSpan(prefix)}, not \`terraform\``);
   }
   if (!addressedToUs(firstWord, secondWord, prefix, options.mentions ?? [])) {
     return { kind: 'ignore' };

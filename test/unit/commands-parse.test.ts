@@ -12,6 +12,9 @@ describe('parseComment: comments not addressed to us', () => {
     ['blank', '  \n\t '],
     ['another prefix', 'atlantis plan'],
     ['terraform not followed by a command', 'terraform is great'],
+    // Prose about terraform's own run, as people and CI bots post it: no command to suggest.
+    ['terraform plan in a sentence', 'terraform plan looks good to me'],
+    ['a one-line CI note', 'terraform apply succeeded ✅'],
     ['run not followed by a command', 'run the tests please'],
     ['run alone', 'run'],
     ['run in another case', 'Run plan'],
@@ -184,6 +187,10 @@ describe('parseComment: invalid commands', () => {
     ['-project with one dash', 'tideline apply -project billing', /^`-project` would read as `-p roject`: write `--project`/],
     ['-dir= with one dash', 'tideline plan -dir=infra', /^`-dir` would read as `-d ir`: write `--dir`/],
     ['-workspace with one dash', 'tideline plan -workspace staging', /^`-workspace` would read as `-w orkspace`: write `--workspace`/],
+    // A terraform flag before -- is not read as -d/-p glued to the rest (-destroy as -d estroy).
+    ['-destroy before --', 'tideline plan -destroy', /^`-destroy` is not a flag of plan.*`tideline plan -- -destroy`$/],
+    ['-parallelism= before --', 'tideline apply -parallelism=1', /^`-parallelism` is not a flag of apply.*`tideline apply -- -parallelism=1`$/],
+    ['-detailed-exitcode before --', 'tideline plan -detailed-exitcode', /^`-detailed-exitcode` is not a flag of plan/],
     ['a glued -d escaping the repository', 'tideline plan -d../x', /^-d `\.\.\/x` leaves the repository/],
     ['a glued workspace with a slash', 'tideline plan -wa/b', /^-w `a\/b` may only contain/],
     ['terraform in place of the prefix', 'terraform plan -d infra', /^did you mean `tideline plan -d infra`\? Commands start with `tideline`, not `terraform`$/],
