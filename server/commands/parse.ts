@@ -6,8 +6,9 @@
 //   <prefix>                      (alone: help; `<prefix> -h` and `<prefix> --help` too, as Atlantis)
 //
 // Instead of the prefix, a comment may start with an @-mention of the server's own account, as
-// Atlantis accepts `@<its user>`: `@tideline-bot plan`; or with `run`, Atlantis's global
-// executable name, when a command follows (`run plan`; Atlantis answers `run the tests` too).
+// Atlantis accepts `@<its user>`: `@tideline-bot plan`; or, with the prefix `atlantis`, with
+// `run`, Atlantis's global executable name, when a command follows (`run plan`; Atlantis answers
+// `run the tests` too).
 // `terraform plan` gets a reply naming the prefix, as Atlantis's "Did you mean" does, when what
 // follows `terraform` reads as a command (Atlantis answers any comment starting with `terraform`).
 //
@@ -194,8 +195,13 @@ export interface ParseOptions {
   mentions?: readonly string[];
 }
 
-/** Atlantis's global executable name: `run plan` is `atlantis plan`. */
+/**
+ * Atlantis's global executable name: `run plan` is `atlantis plan`. Read only where the prefix is
+ * `atlantis`, a team that replaced Atlantis with Tideline: one still running Atlantis beside it
+ * gives Tideline a prefix of its own, and there `run plan` is Atlantis's to answer.
+ */
 const GLOBAL_NAME = 'run';
+const GLOBAL_NAME_PREFIX = 'atlantis';
 
 /** A word that, after `run` or `terraform`, makes the comment a command meant for us. */
 function isCommandWord(word: string | undefined): boolean {
@@ -205,7 +211,7 @@ function isCommandWord(word: string | undefined): boolean {
 function addressedToUs(firstWord: string | undefined, secondWord: string | undefined, prefix: string, mentions: readonly string[]): boolean {
   if (firstWord === prefix) return true;
   // Only before a command: unlike Atlantis, `run the tests` in a review gets no reply.
-  if (firstWord === GLOBAL_NAME) return isCommandWord(secondWord);
+  if (firstWord === GLOBAL_NAME) return prefix === GLOBAL_NAME_PREFIX && isCommandWord(secondWord);
   if (firstWord === undefined || !firstWord.startsWith('@')) return false;
   const named = firstWord.slice(1).toLowerCase();
   return named !== '' && mentions.some((mention) => mention.toLowerCase() === named);

@@ -133,12 +133,6 @@ describe('parseComment: commands', () => {
     ['tideline plan -pbilling', cmd('plan', { project: 'billing' })],
     ['tideline plan -d. -wstaging', cmd('plan', { dir: '.', workspace: 'staging' })],
     ["tideline plan -p'a=b'", cmd('plan', { project: 'a=b' })],
-    // `run`, Atlantis's global executable name, before a command.
-    ['run plan -d infra', cmd('plan', { dir: 'infra' })],
-    ['run apply -p billing', cmd('apply', { project: 'billing' })],
-    ['run unlock', cmd('unlock')],
-    ['run help', cmd('help')],
-    ['run --help', cmd('help')],
   ])('reads %j', (body, expected) => {
     expect(parseComment(body, 'tideline')).toEqual(expected);
   });
@@ -147,7 +141,16 @@ describe('parseComment: commands', () => {
     ['atlantis plan -d .', 'atlantis', cmd('plan', { dir: '.' })],
     ['my-bot2 apply', 'my-bot2', cmd('apply')],
     ['tideline plan', 'atlantis', { kind: 'ignore' }],
+    // `run`, Atlantis's global executable name, before a command, for a team that kept `atlantis`.
     ['run plan', 'atlantis', cmd('plan')],
+    ['run plan -d infra', 'atlantis', cmd('plan', { dir: 'infra' })],
+    ['run apply -p billing', 'atlantis', cmd('apply', { project: 'billing' })],
+    ['run unlock', 'atlantis', cmd('unlock')],
+    ['run help', 'atlantis', cmd('help')],
+    ['run --help', 'atlantis', cmd('help')],
+    ['run the tests please', 'atlantis', { kind: 'ignore' }],
+    // With a prefix of its own, Tideline may run beside Atlantis: `run plan` is Atlantis's.
+    ['run plan', 'tideline', { kind: 'ignore' }],
     ['terraform plan', 'terraform', cmd('plan')],
   ] as const)('honours the configured prefix: %j with prefix %s', (body, prefix, expected) => {
     expect(parseComment(body, prefix)).toEqual(expected);
@@ -195,7 +198,6 @@ describe('parseComment: invalid commands', () => {
     ['a glued workspace with a slash', 'tideline plan -wa/b', /^-w `a\/b` may only contain/],
     ['terraform in place of the prefix', 'terraform plan -d infra', /^did you mean `tideline plan -d infra`\? Commands start with `tideline`, not `terraform`$/],
     ['terraform before an unknown word of ours', 'terraform apply', /^did you mean `tideline apply`\?/],
-    ['run before a command with a bad flag', 'run plan -x', /^`-x` is not a flag of plan/],
     ['-p with -d', 'tideline plan -p billing -d infra', /^-p cannot be combined with -d\/-w: a project name already fixes dir and workspace$/],
     ['-p with -w', 'tideline apply -w staging -p billing', /^-p cannot be combined with -d\/-w/],
     ['-d escaping the repository', 'tideline plan -d ../x', /^-d `\.\.\/x` leaves the repository: give a directory inside it/],
@@ -224,6 +226,11 @@ describe('parseComment: invalid commands', () => {
     const result = parseComment(body, 'tideline');
     expect(result.kind).toBe('invalid');
     expect(result.kind === 'invalid' ? result.message : '').toMatch(message);
+  });
+
+  it('reads the flags after run as after the prefix', () => {
+    const result = parseComment('run plan -x', 'atlantis');
+    expect(result.kind === 'invalid' ? result.message : '').toMatch(/^`-x` is not a flag of plan.*`atlantis plan -- -x`$/);
   });
 
   it('shows user text only inside code spans, so it cannot mention or format', () => {
