@@ -204,7 +204,7 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
     },
     async cloneToken(repo): Promise<string | null> {
       if (opts.auth.kind === 'token') return opts.auth.token;
-      return call(`installation token for ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
+      return call(`get an installation token for ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
         const auth = (await octo.auth({ type: 'installation' })) as { token: string };
         // The token may come from the client's cache, revoked by a reinstall nobody announced,
         // and git's failures are not retried (a drift sweep asks for this before any API call).

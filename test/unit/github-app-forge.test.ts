@@ -119,6 +119,12 @@ describe('the forge as a GitHub App', () => {
     await expect(f.getPull(REPO, 999)).rejects.toMatchObject({ status: 404, message: expect.stringContaining('Not Found') });
   });
 
+  it('says which token it could not get when the token request fails', async () => {
+    double.installApp(FULL);
+    double.failNext('apps/create-installation-access-token', { status: 500, message: 'Server Error' });
+    await expect(forge().cloneToken(REPO)).rejects.toThrow(`GitHub: could not get an installation token for ${FULL}: Server Error`);
+  });
+
   it('sent only requests GitHub’s description allows', () => {
     expect(double.violations).toEqual([]);
     expect(double.unimplemented).toEqual([]);
