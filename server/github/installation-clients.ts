@@ -22,7 +22,8 @@ export interface InstallationClients<C> {
    * and GitHub refuses its credentials (a 401, or 404 to its token request), looks the
    * installation up again and runs `fn` once more, with a new client; never more than that. A
    * 404 of the call itself is looked into the same way, and `fn` runs again only if the
-   * installation changed. Both are safe to repeat: GitHub acted on neither request.
+   * installation changed. Both are safe to repeat: GitHub acted on neither request. So `fn` may
+   * make at most one write, as its last request: a retry would repeat any write before it.
    */
   run<T>(repo: RepoRef, fn: (client: C) => Promise<T>): Promise<T>;
   /** Drops what `change` touches, and lets go of every lookup under way; returns the repositories dropped. */
