@@ -45,11 +45,13 @@ const JWT_OPERATIONS = new Set([
 
 /** The credential of an `Authorization: token …` / `Bearer …` header, checked; before any routing, as GitHub does. */
 export function authenticate(state: DoubleState, header: string | undefined, nowMs = Date.now()): AuthResult {
-  const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
-  const credential = match?.[1];
+  const match = /^(token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
+  const credential = match?.[2];
   if (credential === undefined) return badCredentials();
   if (credential === state.token) return { ok: true, principal: { kind: 'token' } };
-  if (looksLikeJwt(credential)) return verifyAppJwt(state, credential, Math.floor(nowMs / 1000));
+  // "If you are passing a JWT, you must use Authorization: Bearer" (GitHub's docs): sent as
+  // `token`, it is looked up as a token, and there is no such token.
+  if (looksLikeJwt(credential)) return match?.[1]?.toLowerCase() === 'bearer' ? verifyAppJwt(state, credential, Math.floor(nowMs / 1000)) : badCredentials();
   const token = state.installationTokens.get(credential);
   const installation = token === undefined ? undefined : state.installations.get(token.installationId);
   // A token of an uninstalled installation is revoked; an expired one is simply no credential.
@@ -62,8 +64,8 @@ export function authorize(principal: Principal, operationId: string, params: Rec
   const needsJwt = JWT_OPERATIONS.has(operationId);
   if (principal.kind === 'token') return needsJwt ? refuse(401, UNDECODABLE) : null;
   if (principal.kind === 'app') {
-    // A JWT is the App's own identity; the double does not model what GitHub says when one is sent
-    // elsewhere, only that it is no installation or user credential there.
+    // A JWT is the App's own identity; elsewhere GitHub answers it 401 Bad credentials (as
+    // reported on GitHub's community forum for a JWT sent to a repository's endpoints).
     return needsJwt ? null : badCredentials();
   }
   // GitHub reads any non-JWT credential on these routes as a JWT it cannot decode.

@@ -22,10 +22,11 @@ export interface InstallationClients<C> {
    * and GitHub refuses its credentials (a 401, or 404 to its token request), looks the
    * installation up again and runs `fn` once more, with a new client; never more than that. A
    * 404 of the call itself is looked into the same way, and `fn` runs again only if the
-   * installation changed. Both are safe to repeat: GitHub acted on neither request.
+   * installation changed. Both are safe to repeat: GitHub acted on neither request. So `fn` may
+   * make at most one write, as its last request: a retry would repeat any write before it.
    */
   run<T>(repo: RepoRef, fn: (client: C) => Promise<T>): Promise<T>;
-  /** Drops what `change` touches; returns the repositories dropped. */
+  /** Drops what `change` touches, and lets go of every lookup under way; returns the repositories dropped. */
   forget(change: InstallationChange): string[];
 }
 
@@ -38,12 +39,16 @@ export function installationClients<C>(opts: InstallationClientsOptions<C>): Ins
   const cache = new Map<string, Entry<C>>();
   // One lookup at a time per repository: jobs that start together share it.
   const pending = new Map<string, Promise<Entry<C>>>();
+  // Bumped by forget: a lookup begun before it may have been answered before the change, so its
+  // answer serves the call that asked but is not kept, and later calls do not wait on it.
+  let generation = 0;
 
   function lookUp(repo: RepoRef): Promise<Entry<C>> {
     const key = keyOf(repo);
     const running = pending.get(key);
     if (running !== undefined) return running;
-    const started = (async (): Promise<Entry<C>> => {
+    const startedIn = generation;
+    const started: Promise<Entry<C>> = (async (): Promise<Entry<C>> => {
       let installationId: number;
       try {
         installationId = await opts.lookup(repo);
@@ -52,9 +57,11 @@ export function installationClients<C>(opts: InstallationClientsOptions<C>): Ins
         throw err;
       }
       const entry = { installationId, client: opts.clientFor(installationId) };
-      cache.set(key, entry);
+      if (generation === startedIn) cache.set(key, entry);
       return entry;
-    })().finally(() => pending.delete(key));
+    })().finally(() => {
+      if (pending.get(key) === started) pending.delete(key);
+    });
     pending.set(key, started);
     return started;
   }
@@ -82,6 +89,8 @@ export function installationClients<C>(opts: InstallationClientsOptions<C>): Ins
       const repos = new Set(change.repos.map((r) => r.toLowerCase()));
       const account = change.account?.toLowerCase() ?? null;
       const dropped: string[] = [];
+      generation += 1;
+      pending.clear();
       for (const [key, entry] of cache) {
         const owner = key.slice(0, key.indexOf('/'));
         if (entry.installationId === change.installationId || repos.has(key) || owner === account) {

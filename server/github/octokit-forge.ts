@@ -204,8 +204,12 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
     },
     async cloneToken(repo): Promise<string | null> {
       if (opts.auth.kind === 'token') return opts.auth.token;
-      return call(`installation token for ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
+      return call(`get an installation token for ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
         const auth = (await octo.auth({ type: 'installation' })) as { token: string };
+        // The token may come from the client's cache, revoked by a reinstall nobody announced,
+        // and git's failures are not retried (a drift sweep asks for this before any API call).
+        // One read with it, here where a 401 or 404 makes `run` look the installation up again.
+        await octo.rest.repos.get({ owner: repo.owner, repo: repo.name });
         return auth.token;
       }));
     },

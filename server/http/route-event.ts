@@ -39,8 +39,9 @@ export function routeEvent(ctx: RouteContext, event: string, deliveryId: string,
   if (event === 'ping') return { kind: 'ignored', reason: 'ping' };
   if (typeof payload !== 'object' || payload === null) return { kind: 'ignored', reason: 'payload is not an object' };
   const body = payload as Record<string, unknown>;
-  // About the App, not one repository: not held to the allowlist, and nothing runs for them.
-  if (event === 'installation' || event === 'installation_repositories') return routeInstallation(event, body);
+  // About the App: nothing runs for them. `installation` is about the whole installation, so it is
+  // not held to the allowlist; `installation_repositories` is, by the repositories it names.
+  if (event === 'installation' || event === 'installation_repositories') return routeInstallation(ctx, event, body);
   if (event !== 'issue_comment' && event !== 'pull_request') return { kind: 'ignored', reason: `event ${event} is not handled` };
   const repo = repoInfo(body['repository'] as RepositoryPayload | undefined);
   if (repo === null) return { kind: 'ignored', reason: 'payload has no usable repository' };
@@ -149,7 +150,7 @@ interface InstallationPayload {
  * installation, a new one (a reinstall has a new id, so the account's old entries go), and
  * repositories added or removed.
  */
-function routeInstallation(event: 'installation' | 'installation_repositories', body: InstallationPayload): Routed {
+function routeInstallation(ctx: RouteContext, event: 'installation' | 'installation_repositories', body: InstallationPayload): Routed {
   const id = body.installation?.id;
   if (typeof id !== 'number') return { kind: 'ignored', reason: `${event} without an installation id` };
   const login = body.installation?.account?.login;
@@ -160,7 +161,13 @@ function routeInstallation(event: 'installation' | 'installation_repositories', 
     const change = { installationId: id, account: typeof login === 'string' ? login : null, repos: names(body.repositories) };
     return { kind: 'installation', change, note: `installation ${id} ${action}` };
   }
-  const repos = [...names(body.repositories_added), ...names(body.repositories_removed)];
+  // Only repositories the server serves have a cached installation; the others are no business of it.
+  const named = [...names(body.repositories_added), ...names(body.repositories_removed)];
+  const repos = named.filter((repo) => ctx.isAllowed(repo));
+  if (repos.length === 0) {
+    const why = named.length === 0 ? 'it names no repository' : `none of the ${named.length} repositories it names is in TIDELINE_REPO_ALLOWLIST`;
+    return { kind: 'ignored', reason: `${event} ${action} on installation ${id}: ${why}` };
+  }
   return { kind: 'installation', change: { installationId: null, account: null, repos }, note: `repositories ${action} on installation ${id}` };
 }
 

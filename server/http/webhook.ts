@@ -98,7 +98,14 @@ export function webhookHandler(ctx: WebhookContext): WebhookHandler {
         actor: about.actor,
         ...(about.repo === undefined ? {} : { repo: about.repo }),
         ...(about.pull === undefined ? {} : { pull: about.pull }),
-        fields: { deliveryId, event, action: about.action, ...(routed.kind === 'ignored' ? { reason: routed.reason } : { note: routed.note, jobs }) },
+        fields: {
+          deliveryId,
+          event,
+          action: about.action,
+          ...(routed.kind === 'ignored' ? { reason: routed.reason } : { note: routed.note, jobs }),
+          // No repository column to say what it was about: the installation, account and repositories.
+          ...(routed.kind === 'installation' ? { change: routed.change } : {}),
+        },
       });
       return jobs.length;
     })();

@@ -61,6 +61,12 @@ describe('GitHub App installations that change under a running server', () => {
     expect(h.logs()).not.toContain('dropped cached GitHub App installations');
     expect((await double.sendInstallationEvent(deleted, 'deleted')).status).toBe(200);
     expect((await double.sendInstallationEvent(created, 'created')).status).toBe(200);
+    // Audited like any delivery, with what it changed: the installation, its account, its repositories.
+    const audited = h.server.db.prepare("SELECT type, fields FROM audit WHERE type = 'webhook.accepted' AND fields LIKE '%\"event\":\"installation\"%' ORDER BY seq").all() as { type: string; fields: string }[];
+    expect(audited.map((r) => ({ type: r.type, ...(JSON.parse(r.fields) as object) }))).toEqual([
+      expect.objectContaining({ type: 'webhook.accepted', action: 'deleted', change: { installationId: deleted, account: 'acme', repos: [REPO] } }),
+      expect.objectContaining({ type: 'webhook.accepted', action: 'created', change: { installationId: created, account: 'acme', repos: [REPO] } }),
+    ]);
     await double.sendComment(REPO, pull, 'tideline plan -d app');
     expect(await nextPlan(2)).toContain('terraform_data.x');
     expect(h.logs()).toContain('dropped cached GitHub App installations');

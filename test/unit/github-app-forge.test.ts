@@ -65,6 +65,19 @@ describe('the forge as a GitHub App', () => {
     expect(warnings.slice(before).join('')).toMatch(/"status":404,"refusal":"credentials".*looking the GitHub App installation up again/);
   });
 
+  it('hands git a token GitHub takes after a reinstall nobody announced, when no API call came first', async () => {
+    // A drift sweep's first forge call is cloneToken, and git's failures are not retried.
+    double.installApp(FULL);
+    const f = forge();
+    await f.cloneToken(REPO);
+    double.reinstallApp(FULL);
+    // Past the 5 s in which @octokit/auth-app waits out a new token's 401s, so this stays quick.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10_000 });
+    const token = await f.cloneToken(REPO);
+    const res = await fetch(`${double.url}/repos/${FULL}`, { headers: { authorization: `token ${token}` } });
+    expect(res.status).toBe(200);
+  });
+
   it('drops what an installation webhook names, so the next call finds the new installation at once', async () => {
     double.installApp(FULL);
     const f = forge();
@@ -104,6 +117,12 @@ describe('the forge as a GitHub App', () => {
     const f = forge();
     await f.getPull(REPO, pull);
     await expect(f.getPull(REPO, 999)).rejects.toMatchObject({ status: 404, message: expect.stringContaining('Not Found') });
+  });
+
+  it('says which token it could not get when the token request fails', async () => {
+    double.installApp(FULL);
+    double.failNext('apps/create-installation-access-token', { status: 500, message: 'Server Error' });
+    await expect(forge().cloneToken(REPO)).rejects.toThrow(`GitHub: could not get an installation token for ${FULL}: Server Error`);
   });
 
   it('sent only requests GitHub’s description allows', () => {

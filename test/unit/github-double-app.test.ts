@@ -111,6 +111,12 @@ describe('GitHub double App auth', () => {
     expect(answer.body.message).toBe(message);
   });
 
+  it('refuses a JWT sent as `token …`: GitHub takes a JWT only as `Bearer`', async () => {
+    const signed = jwt(key, { iat: now() - 30, exp: now() + 540, iss: appId });
+    expect((await api('GET', '/app', `token ${signed}`)).status).toBe(401);
+    expect((await api('GET', '/app', `bearer ${signed}`)).status).toBe(200);
+  });
+
   it('accepts the App’s client id as issuer and exp exactly 10 minutes ahead', async () => {
     const answer = await api('GET', '/app', `Bearer ${jwt(key, { iat: now() - 60, exp: now() + 600, iss: double.app?.clientId })}`);
     expect(answer.status).toBe(200);

@@ -100,4 +100,27 @@ describe('installation clients', () => {
     expect(clients.forget({ installationId: 99, account: 'Other', repos: [] })).toEqual(['other/b']);
     expect(clients.forget({ installationId: null, account: null, repos: ['Third/C'] })).toEqual(['third/c']);
   });
+
+  it('does not keep what a look-up found when a forget came while it ran', async () => {
+    // The reinstall's webhook arrives while a look-up GitHub answered before it is on its way back.
+    let answerFirst: (id: number) => void = () => {};
+    const answers = [new Promise<number>((resolve) => (answerFirst = resolve)), Promise.resolve(2)];
+    const lookups: number[] = [];
+    const clients = installationClients<number>({
+      appId: '7',
+      log: pino({ level: 'silent' }),
+      lookup: async () => {
+        const id = await (answers.shift() ?? Promise.reject(new Error('no more look-ups')));
+        lookups.push(id);
+        return id;
+      },
+      clientFor: (id) => id,
+    });
+    const first = clients.run(REPO, async (c) => c);
+    clients.forget({ installationId: 2, account: 'acme', repos: [] });
+    answerFirst(1);
+    expect(await first).toBe(1);
+    expect(await clients.run(REPO, async (c) => c)).toBe(2);
+    expect(lookups).toEqual([1, 2]);
+  });
 });

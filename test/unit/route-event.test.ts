@@ -137,10 +137,19 @@ describe('routeEvent', () => {
       const example = (await loadWebhookExamples()).installationRepositories.get(action) as Record<string, unknown>;
       const listed = [...(example['repositories_added'] as { full_name: string }[]), ...(example['repositories_removed'] as { full_name: string }[])].map((r) => r.full_name);
       expect(listed.length).toBeGreaterThan(0);
-      expect(routeEvent(ctx, 'installation_repositories', 'd', example)).toEqual({
+      expect(routeEvent({ ...ctx, isAllowed: () => true }, 'installation_repositories', 'd', example)).toEqual({
         kind: 'installation',
         change: { installationId: null, account: null, repos: listed },
         note: expect.stringContaining(`repositories ${action}`),
+      });
+    });
+
+    it('keeps to the allowlist the repositories an installation_repositories delivery names', () => {
+      const named = (...names: string[]): unknown => ({ action: 'added', installation: { id: 5 }, repositories_added: names.map((full_name) => ({ full_name })), repositories_removed: [] });
+      expect(routeEvent(ctx, 'installation_repositories', 'd', named('acme/infra', 'octocat/Hello-World'))).toMatchObject({ kind: 'installation', change: { repos: ['acme/infra'] } });
+      expect(routeEvent(ctx, 'installation_repositories', 'd', named('octocat/Hello-World'))).toEqual({
+        kind: 'ignored',
+        reason: 'installation_repositories added on installation 5: none of the 1 repositories it names is in TIDELINE_REPO_ALLOWLIST',
       });
     });
 
