@@ -107,4 +107,30 @@ describe('a server killed after the apply ran, before its reply was posted', () 
     expect(db.prepare('SELECT applied_at IS NOT NULL AS applied FROM plans').all()).toEqual([{ applied: 1 }]);
     expect(d.violations).toEqual([]);
   });
+
+  it('tells the PR a plan killed while posting its output ran, and asks for a plan to see it', async () => {
+    const d = double as GitHubDouble;
+    await last?.close();
+    const webState = join(dir, 'web.tfstate');
+    const pr = await d.openPull(REPO, { branch: 'web', files: { 'web/main.tf': terraformProject(webState, 'one') } });
+    const comments = (text: string): string[] => d.comments(REPO, pr.number).map((c) => c.body).filter((b) => b.includes(text));
+    const reply = d.holdNext('issues/create-comment', bodyIncludes('Ran Plan'));
+    await runUntilHeld(d, reply, () => d.sendComment(REPO, pr.number, 'tideline plan'));
+
+    last = await startHarness({ double: d, dir, dataDir: join(dir, 'data') });
+    await last.server.pool.idle();
+    const told = comments('tideline:interrupted');
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('**Plan Not Posted**: the plan ran (1/1 projects planned successfully), but the server stopped before it finished posting its output.');
+    expect(told[0]).not.toContain('Interrupted');
+    expect(d.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/plan')).toMatchObject({
+      state: 'error',
+      description: 'plan ran, but the server stopped before it finished posting it. Plan again to see it.',
+    });
+    // Never shown, so not appliable: the apply asks for a plan first.
+    await d.sendComment(REPO, pr.number, 'tideline apply');
+    await last.server.pool.idle();
+    expect(comments('never posted to this pull request')).toHaveLength(1);
+    expect(d.violations).toEqual([]);
+  });
 });
