@@ -1,8 +1,8 @@
 // A server process killed outright (SIGKILL) after terraform apply ended but while GitHub was
 // still taking the reply: the infrastructure was changed, so the next start tells the pull
 // request the apply ran and settles its status as the apply came out, not "interrupted: plan
-// again". A second kill, while that notice is being posted, loses neither the notice nor the
-// status. The double holds the reply, so the kill comes at exactly that point.
+// again". A second kill, while that notice's status is being set, loses neither the notice nor
+// the status. The double holds the request, so each kill comes at exactly that point.
 
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -77,18 +77,19 @@ describe('a server killed after the apply ran, before its reply was posted', () 
     expect(apply).toMatchObject({ state: 'running', endedAt: expect.any(String) });
     const page = `${URL_BASE}/jobs/${apply.id}`;
 
-    // 2. The next start queues the notice and settles the status; killed as the notice goes out.
-    const notice = d.holdNext('issues/create-comment', bodyIncludes('tideline:interrupted'));
-    await runUntilHeld(d, notice, async () => {});
+    // 2. The next start queues the notice with the status it settles; killed as that status goes
+    // out, before the notice: both are left to the queued reply job.
+    const settling = d.holdNext('repos/create-commit-status', (body) => (body as { context?: unknown }).context === 'tideline/apply');
+    await runUntilHeld(d, settling, async () => {});
+    expect(applyStatus()?.state).toBe('pending');
+    expect(comments('tideline:interrupted')).toEqual([]);
+
+    // 3. The start after that settles the status as the apply came out and posts the notice, once.
     const settled = {
       state: 'success',
       description: '1/1 projects applied successfully. The server stopped before it finished reporting.',
       targetUrl: page,
     };
-    expect(applyStatus()).toMatchObject(settled);
-    expect(comments('tideline:interrupted')).toEqual([]);
-
-    // 3. The start after that posts the notice, once.
     last = await startHarness({ double: d, dir, dataDir: join(dir, 'data'), env: { TIDELINE_URL: URL_BASE } });
     await last.server.pool.idle();
     const told = comments('tideline:interrupted');
