@@ -25,7 +25,8 @@ import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup
 import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
-import { recordApplying, recordProjectResult, recordWorkEnded, type ProjectResult } from './work-record.js';
+import { stoppedNotice } from './stopped-notice.js';
+import { readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded, type ProjectResult } from './work-record.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -117,7 +118,7 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   // An apply that stops after the pending status settles it as an error: nothing is left pending.
   const results = await settleIfThrown(
     status.sent,
-    (why) => status.settle('error', `apply ${why}`),
+    (why) => status.settle('error', cutShortStatus(ctx) ?? `apply ${why}`),
     async () => {
       const byKey = new Map(ready.map((p) => [p.projectKey, p]));
       const results: ProjectApplyResult[] = [];
@@ -241,6 +242,17 @@ function unappliedDependencies(ctx: JobContext, job: CommandJob, project: Projec
     (plan) => plan.project.name !== undefined && deps.includes(plan.project.name) && plan.appliedAt === null && plan.hasChanges,
   );
   return [...new Set(waiting.map((plan) => plan.project.name ?? ''))].sort();
+}
+
+/**
+ * What the status of an apply the stop cut short after it had applied some projects says
+ * ("1/2 projects applied. Plan the rest again."), as the next start's notice does; else null.
+ */
+function cutShortStatus(ctx: JobContext): string | null {
+  if (ctx.jobId === undefined || ctx.signal?.aborted !== true) return null;
+  const record = readWorkRecord(ctx.db, ctx.jobId);
+  if (record === null || !record.projects.some((p) => p.result === 'applied') || record.projects.every((p) => p.result === 'applied' || p.result === 'failed')) return null;
+  return stoppedNotice(ctx.render, 'apply', record).status(STATUS_CONTEXT.apply).description;
 }
 
 /** An apply that failed as the stop killed it was cut short: plan again, it did not fail on its own. */

@@ -69,6 +69,11 @@ describe('an apply cut short after some of its projects were applied', () => {
     expect(body).toContain('Applied before the stop (what was applied is applied: these need no new plan):\n* project: `a` dir: `a` workspace: `default`');
     expect(body).toContain('plan them again and review the new plan before applying it:\n* project: `b` dir: `b` workspace: `default`: `tideline plan -p b`');
     expect(body).not.toContain('tideline plan -p a');
+    // The status the stop settled says so too, not "stopped: plan again" of the whole apply.
+    expect(d.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/apply')).toMatchObject({
+      state: 'error',
+      description: 'apply cut short by a server stop: 1/2 projects applied. Plan the rest again.',
+    });
     // What the notice calls applied was applied.
     expect((JSON.parse(readFileSync(stateA, 'utf8')) as { outputs: { v: { value: string } } }).outputs.v.value).toBe('two');
     const applied = after.server.db.prepare('SELECT project FROM plans WHERE applied_at IS NOT NULL').all();
