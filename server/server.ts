@@ -295,15 +295,16 @@ function startRetention(audit: AuditLog, db: Db, days: number | null, log: Logge
 }
 
 /**
- * Each interrupted job (left running by a dead process, or stopped by a shutdown): a reply is
- * queued for its PR saying what happened and how to re-run it, with any status the job left
- * pending, to be set to error. Queued, it goes out at the next start at the latest.
+ * Each job a stop left unfinished (left running by a dead process, or stopped by a shutdown): a
+ * reply is queued for its PR saying what it had done, by its work record (an apply that ran is
+ * not called interrupted), and how to re-run what it had not, with any status the job left
+ * pending, to be settled to match. Queued, it goes out at the next start at the latest.
  */
 function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
   for (const job of jobs) {
     if (job.type !== 'command') continue;
     const payload = (job as Job<'command'>).payload;
-    ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull }, 'job interrupted by a restart');
+    ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, state: job.state }, 'job stopped before it finished');
     // Its pending status goes with the notice, taken in the same transaction as the notice is queued.
     ctx.db.transaction(() => {
       // The stopped job's page keeps its output up to the stop: the statuses and the notice link it.
