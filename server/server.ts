@@ -15,7 +15,7 @@ import { SecretMasker } from '../runners/secrets.js';
 import { KubernetesRunner } from '../runners/kubernetes.js';
 import { TerraformRunner } from '../runners/terraform.js';
 import { auditWebhookSink, AuditLog, configDigest, pruneAudit, SERVER_ACTOR, type AuditWebhookSink } from './audit/index.js';
-import { renderInterrupted, renderUnreadableJob } from './comments/index.js';
+import { renderUnreadableJob } from './comments/index.js';
 import type { Forge } from './github/forge.js';
 import { createOctokitForge } from './github/octokit-forge.js';
 import { createApp } from './http/app.js';
@@ -24,7 +24,9 @@ import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { enqueue, interruptRunning, type Job, type UnreadableJob } from './jobs/queue.js';
 import { takeOpenStatuses } from './jobs/open-statuses.js';
-import { interruptedDescription, jobUrl } from './jobs/post.js';
+import { jobUrl } from './jobs/post.js';
+import { stoppedNotice } from './jobs/stopped-notice.js';
+import { readWorkRecord } from './jobs/work-record.js';
 import { driftJobKey, driftStates, serverRuleSchedule, startDriftScheduler, type DriftDeps } from './drift/index.js';
 import { LiveOutput } from './jobs/live-output.js';
 import { Metrics } from './metrics/index.js';
@@ -293,27 +295,31 @@ function startRetention(audit: AuditLog, db: Db, days: number | null, log: Logge
 }
 
 /**
- * Each interrupted job (left running by a dead process, or stopped by a shutdown): a reply is
- * queued for its PR saying what happened and how to re-run it, with any status the job left
- * pending, to be set to error. Queued, it goes out at the next start at the latest.
+ * Each job a stop left unfinished (left running by a dead process, or stopped by a shutdown): a
+ * reply is queued for its PR saying what it had done, by its work record (an apply that ran is
+ * not called interrupted), and how to re-run what it had not, with any status the job left
+ * pending, to be settled to match. Queued, it goes out at the next start at the latest.
  */
 function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
   for (const job of jobs) {
     if (job.type !== 'command') continue;
     const payload = (job as Job<'command'>).payload;
-    ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull }, 'job interrupted by a restart');
+    ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, state: job.state }, 'job stopped before it finished');
     // Its pending status goes with the notice, taken in the same transaction as the notice is queued.
     ctx.db.transaction(() => {
       // The stopped job's page keeps its output up to the stop: the statuses and the notice link it.
       const page = jobUrl({ render: ctx.render, jobId: job.id });
       const link = page === undefined ? {} : { targetUrl: page };
-      const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, description: interruptedDescription(s.context), ...link }));
+      // What the job recorded of its work decides what the PR is told: a run whose work had
+      // ended is reported as it ran, and its status settled as it came out (stopped-notice.ts).
+      const notice = stoppedNotice(ctx.render, payload.command.name, readWorkRecord(ctx.db, job.id), page);
+      const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, ...notice.status(s.context), ...link }));
       enqueue(ctx.db, {
         type: 'reply',
         repo: payload.repo.fullName,
         pull: payload.pull,
         serialKey: pullKey(payload.repo, payload.pull),
-        payload: { repo: payload.repo, pull: payload.pull, body: renderInterrupted(ctx.render, payload.command.name, null, page), ...(settle.length === 0 ? {} : { settle }) },
+        payload: { repo: payload.repo, pull: payload.pull, body: notice.body, ...(settle.length === 0 ? {} : { settle }) },
       });
     })();
   }

@@ -188,8 +188,19 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     failNext(operationId, failure) {
       state.failures.push({ operationId, failure, remaining: failure.times ?? 1 });
     },
+    holdNext(operationId, matches = () => true) {
+      let take = (): void => {};
+      const arrived = new Promise<void>((resolve) => (take = resolve));
+      let finish = (_run: boolean): void => {};
+      const done = new Promise<boolean>((resolve) => (finish = resolve));
+      state.holds.push({ operationId, matches, take, done, drop: () => finish(false) });
+      return { arrived, release: () => finish(true), drop: () => finish(false) };
+    },
     waitFor: (what, predicate, timeoutMs) => waitFor(what, predicate, timeoutMs, state.answered),
-    close: () => server.close(),
+    close: async () => {
+      for (const hold of state.holds.splice(0)) hold.drop();
+      await server.close();
+    },
   };
 }
 

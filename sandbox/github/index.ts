@@ -15,6 +15,7 @@ export type {
   FileChanges,
   GitHubDouble,
   GitHubDoubleOptions,
+  HeldRequest,
   InjectedFailure,
   InstallationAction,
   InstallationRepositoriesAction,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { authenticate, authorize } from './app-auth.js';
 import type { RequestChecker } from './openapi-check.js';
 import type { Json } from './openapi-document.js';
-import type { InjectedFailure } from './types.js';
+import type { DoubleState, InjectedFailure } from './types.js';
 import type { Handler, HandlerContext } from './rest-handlers.js';
 
 export interface RestServer {
@@ -95,6 +95,12 @@ async function handle(
     send(res, refused.status, { message: refused.message, documentation_url: 'https://docs.github.com/rest', status: String(refused.status) });
     return;
   }
+  const hold = takeHold(ctx, checked.entry.operationId, body);
+  if (hold !== undefined) {
+    hold.take();
+    // Dropped: it never reached GitHub, so nothing runs and no answer goes back.
+    if (!(await hold.done)) return;
+  }
   const injected = takeFailure(ctx, checked.entry.operationId);
   if (injected !== undefined) {
     if (injected.status < 500 && !checker.declaresStatus(checked.entry, injected.status)) {
@@ -135,6 +141,13 @@ function loneSurrogateAt(value: Json, where: string): string | null {
     if (found !== null) return found;
   }
   return null;
+}
+
+/** The first hold holdNext queued for the operation that matches `body`, used up by this request. */
+function takeHold(ctx: HandlerContext, operationId: string, body: Json | undefined): DoubleState['holds'][number] | undefined {
+  const at = ctx.state.holds.findIndex((h) => h.operationId === operationId && h.matches(body));
+  if (at === -1) return undefined;
+  return ctx.state.holds.splice(at, 1)[0];
 }
 
 /** The first failure failNext queued for the operation, used up one request at a time. */

@@ -17,6 +17,7 @@ export function createState(token: string, botLogin: string, app: AppRecord | nu
     unimplemented: [],
     answered: new Set(),
     failures: [],
+    holds: [],
   };
 }
 

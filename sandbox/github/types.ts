@@ -81,6 +81,13 @@ export interface DeliverOptions {
   signature?: string | null;
 }
 
+/** A request holdNext is holding: `arrived` resolves once one is held. */
+export interface HeldRequest {
+  arrived: Promise<void>;
+  release(): void;
+  drop(): void;
+}
+
 /** An error GitHub may answer an operation with, given instead of running it (failNext). */
 export interface InjectedFailure {
   status: number;
@@ -169,6 +176,13 @@ export interface GitHubDouble {
   sendInstallationEvent(installationId: number, action: InstallationAction, opts?: DeliverOptions): Promise<DeliveryResult>;
   /** Delivers `installation_repositories.<action>` naming `repos` as added or removed. */
   sendInstallationRepositoriesEvent(installationId: number, action: InstallationRepositoriesAction, repos: string[]): Promise<DeliveryResult>;
+  /**
+   * Holds the next request for `operationId` whose JSON body `matches` (all, without it) once it
+   * has passed the OpenAPI check, before it runs: the client waits, as on a slow GitHub, until the
+   * test releases it (it then runs) or drops it (it never runs and gets no answer, as if it never
+   * reached GitHub; close() drops what is still held).
+   */
+  holdNext(operationId: string, matches?: (body: unknown) => boolean): HeldRequest;
   /**
    * Resolves when predicate() is truthy: checked at once, after every request the double answers
    * and every 25 ms (for state it does not own); rejects naming `what` after timeoutMs (default 30 s).
@@ -322,4 +336,6 @@ export interface DoubleState {
   answered: Set<() => void>;
   /** Queued by failNext, first come first used. */
   failures: { operationId: string; failure: InjectedFailure; remaining: number }[];
+  /** Queued by holdNext; `take` is called with the request held, `done` says whether it runs. */
+  holds: { operationId: string; matches: (body: unknown) => boolean; take: () => void; done: Promise<boolean>; drop: () => void }[];
 }

@@ -23,5 +23,6 @@ export {
   renderNoPlan,
   renderStalePlan,
 } from './notices.js';
+export { renderApplyCutShort, renderApplyNotReported, renderPlanNotReported, type StoppedApply } from './stopped.js';
 export { COMMENT_LIMIT, splitComment } from './split.js';
 export { renderApplyRefused, renderConfigProblems, renderWarnings, type ProblemLine, type RefusalLine } from './refusals.js';

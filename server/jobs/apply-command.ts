@@ -25,6 +25,8 @@ import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup
 import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
+import { stoppedNotice } from './stopped-notice.js';
+import { readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded, type ProjectResult } from './work-record.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -110,23 +112,31 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
     return;
   }
 
+  // Kept on the job as it goes, so a restart after a kill can say which projects were applied.
+  recordApplying(ctx, ready.map((p) => ({ key: p.projectKey, project: p.project })));
   const status = sendPending(ctx, repo, pr.headSha, STATUS_CONTEXT.apply, `applying ${ready.length} project(s)…`);
   // An apply that stops after the pending status settles it as an error: nothing is left pending.
   const results = await settleIfThrown(
     status.sent,
-    (why) => status.settle('error', `apply ${why}`),
+    (why) => status.settle('error', cutShortStatus(ctx) ?? `apply ${why}`),
     async () => {
       const byKey = new Map(ready.map((p) => [p.projectKey, p]));
       const results: ProjectApplyResult[] = [];
       let aborted = false;
       for (const wave of executionWaves(ready.map((p) => p.project))) {
         if (aborted) {
-          for (const project of wave) results.push({ project, outcome: skipped('not applied: an earlier execution group failed and abort_on_execution_order_fail is set') });
+          for (const project of wave) {
+            recordProjectResult(ctx, lockKey(repo.fullName, project), 'failed');
+            results.push({ project, outcome: skipped('not applied: an earlier execution group failed and abort_on_execution_order_fail is set') });
+          }
           continue;
         }
         const done = await mapByProjectDir(wave, ctx.parallelism, async (project) => {
           const plan = byKey.get(lockKey(repo.fullName, project));
-          if (plan === undefined) return { project, outcome: skipped('not applied: its saved plan could not be matched') };
+          if (plan === undefined) {
+            recordProjectResult(ctx, lockKey(repo.fullName, project), 'failed');
+            return { project, outcome: skipped('not applied: its saved plan could not be matched') };
+          }
           return { project, outcome: await applyOne(ctx, job, pr, git, loaded.setup, plan) };
         });
         results.push(...done);
@@ -139,7 +149,9 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   const failed = results.filter((r) => r.outcome.result === 'error').length;
   const summary = failed === 0 ? `${results.length}/${results.length} projects applied successfully` : `${failed}/${results.length} projects failed to apply`;
   // The apply ran to its end: what follows tells the PR, and a shutdown from here on (the
-  // timeout running out) cuts nothing short. What was applied is never called interrupted.
+  // timeout running out) cuts nothing short. What was applied is never called interrupted,
+  // not even by the next start after a kill: the record says the work ended, before any reply.
+  recordWorkEnded(ctx, summary);
   await afterWork(async () => {
     await postThenSettle(
       // Not "apply again": what was applied is applied; the audit log and job page record it.
@@ -153,22 +165,27 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
 
 async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, setup: ProjectSetup, plan: SavedPlan): Promise<ApplyOutcome> {
   const { repo, pull } = job;
+  // Not applied, and said so in the reply: the record says it did not wait on the stop.
+  const skip = (message: string): ApplyOutcome => {
+    recordProjectResult(ctx, plan.projectKey, 'failed');
+    return skipped(message);
+  };
   const lock = getLock(ctx.db, plan.projectKey);
   if (lock === null || lock.pull !== pull) {
-    return skipped(`not applied: ${lock === null ? 'its lock was released' : `its lock is now held by #${lock.pull}`}; run plan again`);
+    return skip(`not applied: ${lock === null ? 'its lock was released' : `its lock is now held by #${lock.pull}`}; run plan again`);
   }
-  if (!existsSync(plan.planFile)) return skipped('the saved plan file is gone: run plan again');
+  if (!existsSync(plan.planFile)) return skip('the saved plan file is gone: run plan again');
   const waiting = unappliedDependencies(ctx, job, plan.project);
   if (waiting.length > 0) {
     const names = waiting.map((name) => `\`${name}\``).join(', ');
     const message = `not applied: it depends on ${names} (\`depends_on\`), planned with changes in this pull request and not applied yet; apply ${names} first`;
     ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: repo.fullName, pull, project: plan.projectKey, fields: { requirement: 'depends_on', message, headSha: pr.headSha } });
-    return skipped(message);
+    return skip(message);
   }
   const tree = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: plan.project.workspace, headSha: pr.headSha }, { reuse: true });
   const projectDir = join(tree, plan.project.dir);
   const refusal = refuseOutsidePaths(tree, projectDir, job.command.extraArgs);
-  if (refusal !== null) return skipped(refusal);
+  if (refusal !== null) return skip(refusal);
 
   const planSha = sha256File(plan.planFile);
   ctx.log.info({ project: plan.projectKey, sha: pr.headSha }, 'apply started');
@@ -188,6 +205,7 @@ async function applyOne(ctx: JobContext, job: CommandJob, pr: PullInfo, git: Git
   if (outcome.result === 'error') ctx.metrics.applyFailed(plan.project.kind);
   ctx.db.transaction(() => {
     if (outcome.result === 'applied') markApplied(ctx.db, repo.fullName, pull, plan.projectKey);
+    recordProjectResult(ctx, plan.projectKey, projectResult(outcome, ctx.signal));
     ctx.audit.append({
       type: 'apply',
       actor: job.actor,
@@ -224,6 +242,23 @@ function unappliedDependencies(ctx: JobContext, job: CommandJob, project: Projec
     (plan) => plan.project.name !== undefined && deps.includes(plan.project.name) && plan.appliedAt === null && plan.hasChanges,
   );
   return [...new Set(waiting.map((plan) => plan.project.name ?? ''))].sort();
+}
+
+/**
+ * What the status of an apply the stop cut short after it had applied some projects says
+ * ("1/2 projects applied. Plan the rest again."), as the next start's notice does; else null.
+ */
+function cutShortStatus(ctx: JobContext): string | null {
+  if (ctx.jobId === undefined || ctx.signal?.aborted !== true) return null;
+  const record = readWorkRecord(ctx.db, ctx.jobId);
+  if (record === null || !record.projects.some((p) => p.result === 'applied') || record.projects.every((p) => p.result === 'applied' || p.result === 'failed')) return null;
+  return stoppedNotice(ctx.render, 'apply', record).status(STATUS_CONTEXT.apply).description;
+}
+
+/** An apply that failed as the stop killed it was cut short: plan again, it did not fail on its own. */
+function projectResult(outcome: ApplyOutcome, signal: AbortSignal | undefined): ProjectResult {
+  if (outcome.result === 'applied') return 'applied';
+  return signal?.aborted === true ? 'stopped' : 'failed';
 }
 
 function skipped(message: string): ApplyOutcome {

@@ -20,7 +20,7 @@ const CommandSchema = z.looseObject({
   extraArgs: z.array(z.string()),
 });
 
-const SettleSchema = z.looseObject({ sha: z.string(), context: z.string(), description: z.string(), targetUrl: z.string().optional() });
+const SettleSchema = z.looseObject({ sha: z.string(), context: z.string(), state: z.enum(['success', 'failure', 'error']).optional(), description: z.string(), targetUrl: z.string().optional() });
 
 export const PAYLOAD_SCHEMAS: Record<JobType, z.ZodType> = {
   command: z.looseObject({

@@ -23,6 +23,7 @@ import { planKubernetes, renderProject, type Rendered } from './kube-project.js'
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
+import { recordWorkEnded } from './work-record.js';
 import type { CommandJob, Prepared } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared = { resetAt: null }): Promise<void> {
@@ -113,6 +114,8 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
   const total = projects.length;
   const summary = failed === 0 ? `${total}/${total} projects planned successfully` : `${failed}/${total} projects failed to plan`;
   // The plan ran to its end: a shutdown from here on cuts nothing short, and the reply goes out.
+  // Recorded first, so the next start after a kill says the plan ran, not that it was cut short.
+  recordWorkEnded(ctx, summary);
   await afterWork(async () => {
     await postThenSettle(
       { ran: `The plan ran (${summary})`, next: 'Plan again to see its output.' },

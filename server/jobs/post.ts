@@ -116,15 +116,16 @@ export function interruptedDescription(context: string): string {
 }
 
 /**
- * After a restart: sets `status` to error when its newest state on GitHub is still pending. A
- * run queued before the stop may have planned the same commit since; its result stands.
+ * After a restart: sets `status` to its state (error unless the job's record says how its work
+ * came out) when its newest state on GitHub is still pending. A run queued before the stop may
+ * have planned the same commit since; its result stands.
  */
 export async function settleInterrupted(ctx: Pick<JobContext, 'forge' | 'log' | 'masker'>, repo: RepoInfo, status: InterruptedStatus): Promise<void> {
   try {
     const latest = await ctx.forge.latestStatus(refOf(repo), status.sha, status.context);
     if (latest?.state !== 'pending') return;
     const link = status.targetUrl === undefined ? {} : { targetUrl: status.targetUrl };
-    await ctx.forge.setStatus(refOf(repo), status.sha, { context: status.context, state: 'error', description: ctx.masker.mask(status.description), ...link });
+    await ctx.forge.setStatus(refOf(repo), status.sha, { context: status.context, state: status.state ?? 'error', description: ctx.masker.mask(status.description), ...link });
   } catch (err: unknown) {
     ctx.log.warn({ err, repo: repo.fullName, sha: status.sha, context: status.context }, 'could not settle the status of an interrupted job');
   }

@@ -120,18 +120,27 @@ export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'i
   );
 }
 
+/** Why a job whose work had ended (work-record.ts) but that never finished failed. */
+export const STOPPED_AFTER_WORK = 'the server stopped after the work ended, before the job finished posting its result';
+
 /**
  * At start-up (and for jobs a shutdown could not stop): every job still `running` belonged to
  * a dead process. Replies and releases go back to the queue, in their old place; the others are
- * marked interrupted and returned when readable, else handed to `onUnreadable`.
+ * returned when readable, else handed to `onUnreadable`: marked interrupted, except a job whose
+ * work had ended before it was posting its result (work_ended_at), which the stop cut nothing
+ * short of: it failed, as one whose reply GitHub refused does (STOPPED_AFTER_WORK).
  */
 export function interruptRunning(db: Db, reason: string, onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
   const marks = [...REDONE_AFTER_STOP].map(() => '?').join(',');
   const rows = db.transaction((): JobRow[] => {
     db.prepare(`UPDATE jobs SET state = 'queued', started_at = NULL WHERE state = 'running' AND type IN (${marks})`).run(...REDONE_AFTER_STOP);
     return db
-      .prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE state = 'running' RETURNING *`)
-      .all(nowIso(), reason) as JobRow[];
+      .prepare(
+        `UPDATE jobs SET state = CASE WHEN work_ended_at IS NULL THEN 'interrupted' ELSE 'failed' END, finished_at = ?,
+           error = CASE WHEN work_ended_at IS NULL THEN ? ELSE ? END
+         WHERE state = 'running' RETURNING *`,
+      )
+      .all(nowIso(), reason, STOPPED_AFTER_WORK) as JobRow[];
   })();
   return readable(rows, onUnreadable);
 }

@@ -35,7 +35,7 @@ export interface ReplyJob {
   repo: RepoInfo;
   pull: number;
   body: string;
-  /** Statuses an interrupted job left pending: set to error before the reply, if still pending. */
+  /** Statuses an interrupted job left pending: settled before the reply, if still pending. */
   settle?: InterruptedStatus[];
 }
 
@@ -43,6 +43,8 @@ export interface ReplyJob {
 export interface InterruptedStatus {
   sha: string;
   context: string;
+  /** What it is set to; absent (notices queued before there was a choice) is `error`. */
+  state?: 'success' | 'failure' | 'error';
   description: string;
   targetUrl?: string;
 }

@@ -141,7 +141,8 @@ export class WorkerPool {
       // Aborted children die within exec's kill grace; give the handlers that long to record it.
       await settle(10_000);
     }
-    // Anything still running did not react to its signal: record it as interrupted anyway.
+    // Anything still running did not react to its signal: record it as interrupted anyway, or as
+    // failed if its work had ended (a reply GitHub never answered); its PR is told either way.
     const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
     for (const job of stuck) this.#opts.onInterrupted?.(job);
     // Only what the stop cut short: a signalled job that had done its work finished anyway, and

@@ -274,4 +274,18 @@ export const MIGRATIONS: readonly Migration[] = [
     // of its comment that GitHub has not taken yet, so the pull request is told once.
     sql: `ALTER TABLE jobs ADD COLUMN parts_posted INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 11,
+    name: 'what a plan or apply had done when its process stopped',
+    // Written as the work goes, before any reply is posted, so a job a killed process left
+    // running says at the next start what it did: `work_projects` (an apply: JSON list of the
+    // projects it set out to apply, each with its result once it had one), `work_ended_at` and
+    // `work_summary` (the run's terraform work was over, and the line its reply would begin
+    // with). The pull request is then told what was applied, not "interrupted, plan again".
+    sql: `
+      ALTER TABLE jobs ADD COLUMN work_projects TEXT;
+      ALTER TABLE jobs ADD COLUMN work_ended_at TEXT;
+      ALTER TABLE jobs ADD COLUMN work_summary TEXT;
+    `,
+  },
 ];

@@ -1,11 +1,13 @@
 // A shutdown that begins once a run's terraform work is over cuts nothing short: the plan or
 // apply is reported as it ran (its reply, its final status, its job's state), and nothing calls
-// it interrupted, neither at the stop nor at the next start. The forge in front of the double
-// starts the stop at the moment the run's reply goes out, so the timing is the test's own.
+// it interrupted, neither at the stop nor at the next start, even when its reply is still on its
+// way when the stop gives up on it. The forge in front of the double starts the stop at the
+// moment the run's reply goes out, so the timing is the test's own.
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Forge } from '../../server/github/forge.js';
+import { STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
 import { terraformProject, type Harness } from '../support/harness.js';
 import { restartable } from '../support/restartable.js';
 
@@ -135,6 +137,43 @@ describe('a shutdown that begins after the work is done', () => {
     expect(applies).toEqual([{ state: 'failed', error: expect.stringContaining('The apply ran (1/1 projects applied successfully)') }]);
     expect(await notices()).toEqual([]);
     expect(await latest('tideline/apply')).toMatchObject({ state: 'success' });
+    expect(d.violations).toEqual([]);
+    await after.close();
+  });
+
+  it('tells the PR an apply ran when its reply is still on its way as the timeout and its grace run out', async () => {
+    const d = await env.double();
+    ({ number: pull, headSha } = await d.openPull(REPO, { branch: 'change-4', files: project(4, 'two') }));
+    let h: Harness | undefined;
+    const s = stopper(async () => h?.close(0));
+    h = await env.start({
+      forge: (inner) => ({
+        ...inner,
+        createComment: async (repo, number, body) => {
+          if (!body.includes('Apply complete!')) return inner.createComment(repo, number, body);
+          await s.begin();
+          // GitHub never answers (rate limiting, an outage): the reply outlives the stop.
+          return new Promise<never>(() => {});
+        },
+      }),
+    });
+    await d.sendComment(REPO, pull, 'tideline plan -d app4');
+    await d.waitFor('the plan', () => d.comments(REPO, pull).find((c) => c.body.includes('Ran Plan')));
+    await d.sendComment(REPO, pull, 'tideline apply -d app4');
+    await d.waitFor('the stop to begin', () => s.stopped());
+    await s.stopped();
+    expect(await latest('tideline/apply')).toMatchObject({ state: 'pending' });
+
+    const after = await restart();
+    const db = after.server.db;
+    expect(db.prepare("SELECT state, error FROM jobs WHERE type = 'command' ORDER BY id DESC LIMIT 1").get()).toEqual({ state: 'failed', error: STOPPED_AFTER_WORK });
+    const stop = db.prepare("SELECT fields FROM audit WHERE type = 'server.stop' ORDER BY seq DESC LIMIT 1").get() as { fields: string };
+    expect(JSON.parse(stop.fields)).toMatchObject({ interruptedJobs: [] });
+    const told = await notices();
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('**Apply Ran**: the apply ran (1/1 projects applied successfully), but the server stopped before it finished posting the result');
+    expect(told[0]).not.toContain('tideline plan');
+    expect(await latest('tideline/apply')).toMatchObject({ state: 'success', description: '1/1 projects applied successfully. The server stopped before it finished reporting.' });
     expect(d.violations).toEqual([]);
     await after.close();
   });

@@ -292,6 +292,34 @@ describe('GitHub double REST API, through @octokit/rest', () => {
       expect(fx.double.violations).toEqual([]);
     });
 
+    it('holds the matching request holdNext asked for until it is released, and never runs one it drops', async () => {
+      const post = (body: string) => fx.octokit.rest.issues.createComment({ owner: 'acme', repo: 'infra', issue_number: 1, body, request: { retries: 0 } });
+      const bodies = (): string[] => fx.double.comments(REPO, 1).map((c) => c.body);
+      const isHeld = (text: string) => (body: unknown) => typeof body === 'object' && body !== null && (body as { body?: unknown }).body === text;
+      const first = fx.double.holdNext('issues/create-comment', isHeld('held'));
+      const held = post('held');
+      await first.arrived;
+      // Another comment passes the hold that waits for its own.
+      await expect(post('passes')).resolves.toMatchObject({ status: 201 });
+      expect(bodies()).toContain('passes');
+      expect(bodies()).not.toContain('held');
+      first.release();
+      await expect(held).resolves.toMatchObject({ status: 201 });
+      expect(bodies()).toContain('held');
+
+      const second = fx.double.holdNext('issues/create-comment', isHeld('dropped'));
+      const controller = new AbortController();
+      const dropped = fx.octokit.rest.issues.createComment({ owner: 'acme', repo: 'infra', issue_number: 1, body: 'dropped', request: { retries: 0, signal: controller.signal } });
+      await second.arrived;
+      second.drop();
+      // The client, given no answer, gives up (as a killed server would never hear one).
+      controller.abort();
+      await expect(dropped).rejects.toThrow();
+      await expect(post('after')).resolves.toMatchObject({ status: 201 });
+      expect(bodies()).not.toContain('dropped');
+      expect(fx.double.violations).toEqual([]);
+    });
+
     it('records a failNext status that GitHub does not document for the operation', async () => {
       const before = fx.double.violations.length;
       fx.double.failNext('pulls/get', { status: 418, message: 'I am a teapot' });

@@ -1,0 +1,94 @@
+// What a plan or apply job has done so far, kept on its row as it goes (migration 11): the
+// projects an apply set out to apply, each one's result the moment it has one, and the moment
+// the run's work ended, written before its reply is posted. A process killed after that (or a
+// shutdown whose timeout ran out while the reply was still going) leaves the next start a
+// true account for the pull request, instead of "interrupted while it ran: plan again".
+
+import type { Project } from '../projects/types.js';
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+
+/** `stopped`: the stop cut it short (its terraform was killed, or never started). */
+export type ProjectResult = 'applied' | 'failed' | 'stopped';
+
+/** The part of a project a notice names it by, and re-runs it with. */
+export type RecordedProjectRef = Pick<Project, 'dir' | 'workspace' | 'kind'> & { name?: string };
+
+export interface RecordedProject {
+  key: string;
+  project: RecordedProjectRef;
+  /** Null while it had not finished: a project the stop found waiting or running. */
+  result: ProjectResult | null;
+}
+
+export interface WorkRecord {
+  /** An apply's projects, in the order it set out to apply them; empty for a plan. */
+  projects: readonly RecordedProject[];
+  /** When the run's work ended and its reply was about to be posted; null if it never did. */
+  endedAt: string | null;
+  /** The line its reply begins with, e.g. "1/1 projects planned successfully". */
+  summary: string | null;
+}
+
+/** Where a job's record goes: the job's id, absent outside a job (then nothing is kept). */
+export interface RecordTarget {
+  db: Db;
+  jobId?: number;
+}
+
+function refOf(project: Project): RecordedProjectRef {
+  const ref: RecordedProjectRef = { dir: project.dir, workspace: project.workspace, kind: project.kind };
+  if (project.name !== undefined) ref.name = project.name;
+  return ref;
+}
+
+/** An apply is about to apply `projects` (keyed by lock key): none has a result yet. */
+export function recordApplying(t: RecordTarget, projects: readonly { key: string; project: Project }[]): void {
+  if (t.jobId === undefined) return;
+  const list: RecordedProject[] = projects.map((p) => ({ key: p.key, project: refOf(p.project), result: null }));
+  t.db.prepare('UPDATE jobs SET work_projects = ? WHERE id = ?').run(JSON.stringify(list), t.jobId);
+}
+
+/** One project of an apply has its result; read-modify-write in one transaction. */
+export function recordProjectResult(t: RecordTarget, key: string, result: ProjectResult): void {
+  const { jobId } = t;
+  if (jobId === undefined) return;
+  t.db.transaction(() => {
+    const list = readProjects(t.db, jobId);
+    const entry = list.find((p) => p.key === key);
+    if (entry === undefined) return;
+    entry.result = result;
+    t.db.prepare('UPDATE jobs SET work_projects = ? WHERE id = ?').run(JSON.stringify(list), jobId);
+  })();
+}
+
+/** The run's work is over and `summary` is what its reply says: written before the reply goes. */
+export function recordWorkEnded(t: RecordTarget, summary: string): void {
+  if (t.jobId === undefined) return;
+  t.db.prepare('UPDATE jobs SET work_ended_at = ?, work_summary = ? WHERE id = ?').run(nowIso(), summary, t.jobId);
+}
+
+/** What job `jobId` had recorded, or null when it recorded nothing (stopped before any work). */
+export function readWorkRecord(db: Db, jobId: number): WorkRecord | null {
+  const row = db.prepare('SELECT work_projects AS projects, work_ended_at AS endedAt, work_summary AS summary FROM jobs WHERE id = ?').get(jobId) as
+    | { projects: string | null; endedAt: string | null; summary: string | null }
+    | undefined;
+  if (row === undefined || (row.projects === null && row.endedAt === null)) return null;
+  return { projects: parseProjects(row.projects), endedAt: row.endedAt, summary: row.summary };
+}
+
+function readProjects(db: Db, jobId: number): RecordedProject[] {
+  const row = db.prepare('SELECT work_projects AS projects FROM jobs WHERE id = ?').get(jobId) as { projects: string | null } | undefined;
+  return parseProjects(row?.projects ?? null);
+}
+
+/** A record this version cannot read tells nothing: the notice falls back to "interrupted". */
+function parseProjects(text: string | null): RecordedProject[] {
+  if (text === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? (parsed as RecordedProject[]) : [];
+  } catch {
+    return [];
+  }
+}
