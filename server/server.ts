@@ -173,10 +173,14 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     onUnreadable: (job) => tellUnreadable(ctx, job),
   });
 
-  tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran', (job) => {
-    log.error({ job: job.id, type: job.type, repo: job.repo, pull: job.pull, reason: job.error }, 'interrupted job cannot be read');
-    tellUnreadable(ctx, job);
-  }));
+  // One transaction: a start that fails before the notices are queued leaves the jobs running,
+  // for the next start to tell, rather than marked and untold.
+  db.transaction(() => {
+    tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran', (job) => {
+      log.error({ job: job.id, type: job.type, repo: job.repo, pull: job.pull, reason: job.error }, 'interrupted job cannot be read');
+      tellUnreadable(ctx, job);
+    }));
+  })();
   recoverDriftAfterRestart(db, audit, log);
 
   const refusals = new RefusalAudit(audit);

@@ -143,8 +143,12 @@ export class WorkerPool {
     }
     // Anything still running did not react to its signal: record it as interrupted anyway, or as
     // failed if its work had ended (a reply GitHub never answered); its PR is told either way.
-    const stuck = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
-    for (const job of stuck) this.#opts.onInterrupted?.(job);
+    // Marked and told in one transaction, as at start-up: never marked and left untold.
+    const stuck = this.#opts.db.transaction(() => {
+      const jobs = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
+      for (const job of jobs) this.#opts.onInterrupted?.(job);
+      return jobs;
+    })();
     // Only what the stop cut short: a signalled job that had done its work finished anyway, and
     // replies and releases stopped here went back to the queue (queue.ts redoneAfterStop).
     const stopped = [...signalled, ...stuck].filter((j) => getJob(this.#opts.db, j.id)?.state === 'interrupted');
