@@ -31,6 +31,11 @@ export interface WorkRecord {
   summary: string | null;
 }
 
+/** The projects of an apply that a stop cut short: stopped, or not finished at all. */
+export function cutShort(record: WorkRecord): RecordedProject[] {
+  return record.projects.filter((p) => p.result === null || p.result === 'stopped');
+}
+
 /** Where a job's record goes: the job's id, absent outside a job (then nothing is kept). */
 export interface RecordTarget {
   db: Db;
