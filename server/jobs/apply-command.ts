@@ -26,7 +26,7 @@ import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
 import { stoppedNotice } from './stopped-notice.js';
-import { readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded, type ProjectResult } from './work-record.js';
+import { cutShort, readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded, type ProjectResult } from './work-record.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -142,7 +142,9 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
         results.push(...done);
         if (loaded.setup.config?.abortOnExecutionOrderFail === true && done.some((r) => r.outcome.result === 'error')) aborted = true;
       }
-      if (ctx.signal?.aborted === true) throw new JobInterruptedError('apply stopped by shutdown');
+      // Stopped by shutdown, unless it came after every project had its result: then nothing
+      // was cut short, and the apply is told as it ran, by its own reply and final status.
+      if (ctx.signal?.aborted === true && !everyProjectFinished(ctx)) throw new JobInterruptedError('apply stopped by shutdown');
       return results;
     },
   );
@@ -251,8 +253,14 @@ function unappliedDependencies(ctx: JobContext, job: CommandJob, project: Projec
 function cutShortStatus(ctx: JobContext): string | null {
   if (ctx.jobId === undefined || ctx.signal?.aborted !== true) return null;
   const record = readWorkRecord(ctx.db, ctx.jobId);
-  if (record === null || !record.projects.some((p) => p.result === 'applied') || record.projects.every((p) => p.result === 'applied' || p.result === 'failed')) return null;
+  if (record === null || !record.projects.some((p) => p.result === 'applied') || cutShort(record).length === 0) return null;
   return stoppedNotice(ctx.render, 'apply', record).status(STATUS_CONTEXT.apply).description;
+}
+
+/** Every project of the job's apply has its result (applied or failed), by its work record. */
+function everyProjectFinished(ctx: JobContext): boolean {
+  const record = ctx.jobId === undefined ? null : readWorkRecord(ctx.db, ctx.jobId);
+  return record !== null && record.projects.length > 0 && cutShort(record).length === 0;
 }
 
 /** An apply that failed as the stop killed it was cut short: plan again, it did not fail on its own. */

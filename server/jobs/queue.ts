@@ -120,6 +120,16 @@ export function finishJob(db: Db, id: number, state: 'succeeded' | 'failed' | 'i
   );
 }
 
+/**
+ * Marks a job a shutdown stopped as interrupted, if it is still running: false when the stop's
+ * last pass (interruptRunning) already recorded it, and told its pull request, while its handler
+ * had not yet returned.
+ */
+export function interruptJob(db: Db, id: number, reason: string): boolean {
+  const res = db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND state = 'running'`).run(nowIso(), reason, id);
+  return res.changes > 0;
+}
+
 /** Why a job whose work had ended (work-record.ts) but that never finished failed. */
 export const STOPPED_AFTER_WORK = 'the server stopped after the work ended, before the job finished posting its result';
 

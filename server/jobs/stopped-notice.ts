@@ -6,7 +6,7 @@
 import { renderApplyCutShort, renderApplyNotReported, renderInterrupted, renderPlanNotReported, type RenderContext } from '../comments/index.js';
 import type { Project } from '../projects/types.js';
 import { interruptedDescription } from './post.js';
-import type { WorkRecord } from './work-record.js';
+import { cutShort, type WorkRecord } from './work-record.js';
 
 export type SettledState = 'success' | 'failure' | 'error';
 
@@ -37,11 +37,11 @@ export function stoppedNotice(render: RenderContext, command: string, record: Wo
   const of = (wanted: (r: string | null) => boolean): Project[] => record.projects.filter((p) => wanted(p.result)).map((p) => p.project);
   const applied = of((r) => r === 'applied');
   const failed = of((r) => r === 'failed');
-  const cutShort = of((r) => r === null || r === 'stopped');
+  const cut = cutShort(record).map((p) => p.project);
   const total = record.projects.length;
   // Nothing had finished: what the stop cut short is the whole apply, as it always said.
   if (applied.length + failed.length === 0) return interrupted;
-  if (cutShort.length === 0) {
+  if (cut.length === 0) {
     const summary = record.summary ?? (failed.length === 0 ? `${total}/${total} projects applied successfully` : `${failed.length}/${total} projects failed to apply`);
     return {
       body: renderApplyNotReported(render, summary, { applied, failed }, jobPage),
@@ -49,7 +49,7 @@ export function stoppedNotice(render: RenderContext, command: string, record: Wo
     };
   }
   return {
-    body: renderApplyCutShort(render, { applied, failed, cutShort }, jobPage),
+    body: renderApplyCutShort(render, { applied, failed, cutShort: cut }, jobPage),
     status: () => ({ state: 'error', description: `apply cut short by a server stop: ${applied.length}/${total} projects applied. Plan the rest again.` }),
   };
 }

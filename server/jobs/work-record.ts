@@ -4,6 +4,7 @@
 // shutdown whose timeout ran out while the reply was still going) leaves the next start a
 // true account for the pull request, instead of "interrupted while it ran: plan again".
 
+import { z } from 'zod';
 import type { Project } from '../projects/types.js';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
@@ -28,6 +29,11 @@ export interface WorkRecord {
   endedAt: string | null;
   /** The line its reply begins with, e.g. "1/1 projects planned successfully". */
   summary: string | null;
+}
+
+/** The projects of an apply that a stop cut short: stopped, or not finished at all. */
+export function cutShort(record: WorkRecord): RecordedProject[] {
+  return record.projects.filter((p) => p.result === null || p.result === 'stopped');
 }
 
 /** Where a job's record goes: the job's id, absent outside a job (then nothing is kept). */
@@ -82,13 +88,27 @@ function readProjects(db: Db, jobId: number): RecordedProject[] {
   return parseProjects(row?.projects ?? null);
 }
 
-/** A record this version cannot read tells nothing: the notice falls back to "interrupted". */
+const RecordedProjectsSchema = z.array(
+  z.object({
+    key: z.string(),
+    project: z.object({ dir: z.string(), workspace: z.string(), kind: z.enum(['terraform', 'kubernetes']), name: z.string().optional() }),
+    result: z.enum(['applied', 'failed', 'stopped']).nullable(),
+  }),
+);
+
+/**
+ * A record this version cannot read (not JSON, or not the shape above: another version wrote
+ * it, or the row is damaged) tells nothing: the notice falls back to "interrupted". Read at
+ * start-up inside the transaction that marks the dead process's jobs, so it must never throw.
+ */
 function parseProjects(text: string | null): RecordedProject[] {
   if (text === null) return [];
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? (parsed as RecordedProject[]) : [];
+    parsed = JSON.parse(text);
   } catch {
     return [];
   }
+  const read = RecordedProjectsSchema.safeParse(parsed);
+  return read.success ? read.data.map(({ project: { name, ...ref }, ...rest }) => ({ ...rest, project: name === undefined ? ref : { ...ref, name } })) : [];
 }

@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.js';
-import { claimNext, finishJob, getJob, interruptRunning, redoneAfterStop, requeueJob, type Job, type UnreadableJob } from './queue.js';
+import { claimNext, finishJob, getJob, interruptJob, interruptRunning, redoneAfterStop, requeueJob, type Job, type UnreadableJob } from './queue.js';
 import type { JobType } from './types.js';
 
 /** `signal` aborts when the server shuts down and will not wait for the job. */
@@ -173,9 +173,17 @@ export class WorkerPool {
         return;
       }
       if (stopped) {
-        finishJob(this.#opts.db, job.id, 'interrupted', 'server shut down while the job ran');
-        log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
-        this.#opts.onInterrupted?.(job);
+        // Marked and told in one transaction, as at start-up: a notice that cannot be queued
+        // leaves the job running, for the next start to tell. A job the stop had given up on
+        // and already told (drain's last pass) is not told twice.
+        try {
+          this.#opts.db.transaction(() => {
+            if (interruptJob(this.#opts.db, job.id, 'server shut down while the job ran')) this.#opts.onInterrupted?.(job);
+          })();
+          log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
+        } catch (dbErr: unknown) {
+          log.error({ err: dbErr }, 'could not record the interruption: the next start tells it');
+        }
         return;
       }
       const message = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { claimNext, getJob, interruptRunning, STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
+import { stoppedNotice } from '../../server/jobs/stopped-notice.js';
 import { readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded } from '../../server/jobs/work-record.js';
 import type { Project } from '../../server/projects/types.js';
 import { migrate, openDb } from '../../server/store/db.js';
@@ -60,5 +61,23 @@ describe('work record', () => {
       [cut, 'interrupted', 'restart'],
     ]);
     expect(getJob(db, ended)?.state).toBe('failed');
+  });
+
+  // The start-up transaction that marks a dead process's jobs builds each notice from its
+  // record: a record that throws there fails every start, and the queue never runs again.
+  it.each([
+    ['an entry that is not an object', '[null]'],
+    ['an entry without its project', '[{"key":"k/a","result":"applied"}]'],
+    ['a project without its workspace', '[{"key":"k/a","project":{"dir":"a","kind":"terraform"},"result":"applied"}]'],
+    ['an unknown result', '[{"key":"k/a","project":{"dir":"a","workspace":"default","kind":"terraform"},"result":"done"}]'],
+    ['not a list', '{"key":"k/a"}'],
+    ['not JSON', '[{'],
+  ])('reads a record with %s as telling nothing, so the notice says interrupted instead of throwing', (_name, text) => {
+    const db = openDb({ dataDir: ':memory:' });
+    const jobId = plan(db, 1);
+    db.prepare('UPDATE jobs SET work_projects = ? WHERE id = ?').run(text, jobId);
+    expect(readWorkRecord(db, jobId)?.projects).toEqual([]);
+    expect(stoppedNotice({ prefix: 'tideline' }, 'apply', readWorkRecord(db, jobId)).body).toContain('**Apply Interrupted**');
+    recordProjectResult({ db, jobId }, 'k/a', 'applied');
   });
 });
