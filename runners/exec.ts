@@ -291,9 +291,16 @@ export async function exec(ctx: ExecContext, spec: ExecSpec): Promise<ExecResult
     timedOut = true;
     terminate();
   }, spec.timeoutMs);
+  // The child's own exit, before its pipes close: a stop that comes after it cut nothing short.
+  let exited = false;
+  subprocess.once('exit', () => {
+    exited = true;
+  });
   let aborted = false;
   const onAbort = (): void => {
-    aborted = true;
+    // Still end what is left of its group (members holding the pipes), but the child's own
+    // result stands: an apply that had ended is reported as it ended, not as stopped.
+    if (!exited) aborted = true;
     terminate();
   };
   if (spec.signal?.aborted === true) onAbort();

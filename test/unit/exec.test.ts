@@ -219,4 +219,31 @@ describe('exec abort', () => {
     expect((error as Error).message).toContain('shutting down');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
+
+  it('reports a child that exited before the abort as it exited, and ends what it left', async () => {
+    const controller = new AbortController();
+    // The child exits at once; a background member of its group keeps the pipes open.
+    const pidFile = path.join(tmp, 'pid');
+    const pending = exec(ctx, sh(`echo $$ > ${pidFile}; (sleep 30; echo late) & echo done; exit 0`, { signal: controller.signal, timeoutMs: 60_000 }));
+    // Wait until the child is gone (reaped, so its exit was seen), then stop.
+    for (;;) {
+      const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (pid > 0 && !alive(pid)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const started = Date.now();
+    controller.abort();
+    const result = await pending;
+    expect(result).toMatchObject({ exitCode: 0, output: 'done\n' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
