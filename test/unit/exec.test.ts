@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exec, ExecError } from '../../runners/exec.js';
 import type { ExecContext, ExecSpec } from '../../runners/exec.js';
 import { SecretMasker } from '../../runners/secrets.js';
+import { alive } from '../support/server-process.js';
 
 const SECRET = 'canary-Zq8vR2xT7pL';
 
@@ -238,12 +239,3 @@ describe('exec abort', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

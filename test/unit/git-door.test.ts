@@ -12,6 +12,7 @@ import { GitError, type GitContext } from '../../server/workspace/git.js';
 import { parseGitVersion, requireGit } from '../../server/workspace/git-version.js';
 import { SecretMasker } from '../../runners/secrets.js';
 import { gitOrigin } from '../support/git-origin.js';
+import { alive } from '../support/server-process.js';
 
 const { dir, origin, first, ctx, git } = gitOrigin('tideline-git-door-');
 git(origin, 'update-ref', 'refs/pull/3/head', first);
@@ -24,15 +25,6 @@ function gitWhoseFetch(name: string, fetchBody: string): GitContext {
   writeFileSync(join(bin, 'git'), `#!/bin/sh\nif [ "$1" = fetch ]; then\n${fetchBody}\nfi\nexec ${realGit} "$@"\n`);
   chmodSync(join(bin, 'git'), 0o755);
   return { ...ctx, root: join(dir, `trees-${name}`), baseEnv: { ...ctx.baseEnv, PATH: `${bin}:${ctx.baseEnv['PATH'] ?? ''}` } };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitUntilDead(pid: number): Promise<boolean> {

@@ -3,71 +3,26 @@
 // CSRF tokens do not stop it. What does is the Host header, which still carries the attacker's
 // name: the UI answers only to IP literals, localhost and the names it was given.
 
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretMasker } from '../../runners/secrets.js';
-import { AuditLog } from '../../server/audit/audit-log.js';
 import { ASSETS } from '../../server/http/ui/assets.js';
 import { hostAllowed, webHostNames } from '../../server/http/ui/host-check.js';
 import { HostRefusalLog } from '../../server/http/ui/host-refusal-log.js';
-import { uiRouter, type UiContext } from '../../server/http/ui/index.js';
-import { LiveOutput } from '../../server/jobs/live-output.js';
 import { getLock, tryLock } from '../../server/locks/locks.js';
-import { openDb, type Db } from '../../server/store/db.js';
 import { requestWithHost, type HostResponse } from '../support/host-request.js';
+import { startUiRig, type UiRig } from '../support/ui-rig.js';
 
 const WEB = { username: 'ops', password: 'correct horse battery staple' };
 const EVIL = 'evil.example:4141';
 
-interface Rig {
-  url: string;
-  port: number;
-  db: Db;
-  audit: AuditLog;
-  logs: string[];
-  close: () => Promise<void>;
-}
-
-async function startUi(web: UiContext['web'], hosts: string[]): Promise<Rig> {
-  const db = openDb({ dataDir: ':memory:' });
-  const audit = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
-  const logs: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) });
-  const app = express();
-  app.use(uiRouter({ db, audit, live: new LiveOutput(), log, web, hosts, driftStates: () => [], version: '9.9.9', csrfSecret: 'csrf-secret-for-tests-0123456789abcdef' }));
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    db,
-    audit,
-    logs,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          db.close();
-          resolve();
-        });
-      }),
-  };
-}
-
-function lockProject(rig: Rig, dir: string, pull: number): string {
+function lockProject(rig: UiRig, dir: string, pull: number): string {
   const res = tryLock(rig.db, rig.audit, { repo: 'acme/infra', project: { dir, workspace: 'default', kind: 'terraform' }, pull, pullUrl: `https://github.com/acme/infra/pull/${pull}`, user: 'alice' });
   expect(res.acquired).toBe(true);
   return res.key;
 }
 
 /** What the attacker's page does once its name points at the server: read a token, then unlock. */
-async function rebindAndUnlock(rig: Rig, key: string, host: string): Promise<{ page: HostResponse; unlock: HostResponse }> {
+async function rebindAndUnlock(rig: UiRig, key: string, host: string): Promise<{ page: HostResponse; unlock: HostResponse }> {
   const path = `${rig.url}/locks/${encodeURIComponent(key)}`;
   const browser = { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' };
   const page = await requestWithHost(path, host, { headers: { 'sec-fetch-site': 'same-origin' } });
@@ -80,14 +35,14 @@ async function rebindAndUnlock(rig: Rig, key: string, host: string): Promise<{ p
   return { page, unlock };
 }
 
-function warnings(rig: Rig): { msg: string; host?: string; repeats?: number }[] {
+function warnings(rig: UiRig): { msg: string; host?: string; repeats?: number }[] {
   return rig.logs.map((line) => JSON.parse(line) as { level: number; msg: string; host?: string; repeats?: number }).filter((entry) => entry.level === 40);
 }
 
 describe('web UI without credentials, against DNS rebinding', () => {
-  let rig: Rig;
+  let rig: UiRig;
   beforeAll(async () => {
-    rig = await startUi(null, ['tideline.example.com', 'tideline-upstream']);
+    rig = await startUiRig({ web: null, hosts: ['tideline.example.com', 'tideline-upstream'] });
   });
   afterAll(async () => {
     await rig.close();
@@ -125,7 +80,7 @@ describe('web UI without credentials, against DNS rebinding', () => {
   });
 
   it.each([
-    ['the listening address', (r: Rig): string => `127.0.0.1:${r.port}`],
+    ['the listening address', (r: UiRig): string => `127.0.0.1:${r.port}`],
     ['another IPv4 literal (a LAN address)', (): string => '192.168.1.20:4141'],
     ['a bracketed IPv6 literal', (): string => '[::1]:4141'],
     ['a bracketed IPv4-mapped IPv6 literal', (): string => '[::ffff:127.0.0.1]'],
@@ -173,9 +128,9 @@ describe('web UI without credentials, against DNS rebinding', () => {
 });
 
 describe('web UI with basic auth, against DNS rebinding', () => {
-  let rig: Rig;
+  let rig: UiRig;
   beforeAll(async () => {
-    rig = await startUi(WEB, []);
+    rig = await startUiRig({ web: WEB, hosts: [] });
   });
   afterAll(async () => {
     await rig.close();
@@ -195,9 +150,9 @@ describe('web UI with basic auth, against DNS rebinding', () => {
 });
 
 describe('the log of refused Hosts', () => {
-  let rig: Rig;
+  let rig: UiRig;
   beforeAll(async () => {
-    rig = await startUi(null, []);
+    rig = await startUiRig({ web: null, hosts: [] });
   });
   afterAll(async () => {
     await rig.close();

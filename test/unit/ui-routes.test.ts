@@ -1,60 +1,17 @@
 // The web UI over HTTP: basic auth on every route, strict headers, the CSRF-guarded unlock with
 // its audit record, the lock links PR comments carry, and the overview at 500 locks.
 
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretMasker } from '../../runners/secrets.js';
-import { AuditLog } from '../../server/audit/audit-log.js';
-import { csrfToken, uiRouter, type UiContext } from '../../server/http/ui/index.js';
-import { LiveOutput } from '../../server/jobs/live-output.js';
+import { csrfToken } from '../../server/http/ui/index.js';
 import { enqueue, listJobs } from '../../server/jobs/queue.js';
 import { getLock, lockKey, tryLock } from '../../server/locks/locks.js';
-import { openDb, type Db } from '../../server/store/db.js';
 import { rememberRepo } from '../../server/store/repos.js';
+import { CSRF_SECRET, startUiRig, type UiRig } from '../support/ui-rig.js';
 
 const WEB = { username: 'ops', password: 'correct horse battery staple' };
-const CSRF_SECRET = 'csrf-secret-for-tests-0123456789abcdef';
 const AUTH = `Basic ${Buffer.from(`${WEB.username}:${WEB.password}`).toString('base64')}`;
 
-interface Rig {
-  url: string;
-  db: Db;
-  audit: AuditLog;
-  live: LiveOutput;
-  close: () => Promise<void>;
-}
-
-async function startUi(web: UiContext['web'], notify: () => void = () => {}): Promise<Rig> {
-  const db = openDb({ dataDir: ':memory:' });
-  const audit = new AuditLog({ db, configDigest: 'c'.repeat(64), masker: new SecretMasker() });
-  const live = new LiveOutput();
-  const app = express();
-  app.use(uiRouter({ db, audit, live, log: pino({ level: 'silent' }), web, hosts: [], driftStates: () => [], version: '9.9.9', csrfSecret: CSRF_SECRET, notify }));
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    db,
-    audit,
-    live,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          db.close();
-          resolve();
-        });
-      }),
-  };
-}
-
-function lockProject(rig: Rig, repo: string, dir: string, pull: number, user = 'alice'): string {
+function lockProject(rig: UiRig, repo: string, dir: string, pull: number, user = 'alice'): string {
   const res = tryLock(rig.db, rig.audit, { repo, project: { dir, workspace: 'default', kind: 'terraform' }, pull, pullUrl: `https://github.com/${repo}/pull/${pull}`, user });
   expect(res.acquired).toBe(true);
   return res.key;
@@ -64,14 +21,14 @@ function lockPathOf(key: string): string {
   return `/locks/${encodeURIComponent(key)}`;
 }
 
-async function formToken(rig: Rig, key: string): Promise<string> {
+async function formToken(rig: UiRig, key: string): Promise<string> {
   const page = await (await fetch(`${rig.url}${lockPathOf(key)}`, { headers: { authorization: AUTH } })).text();
   const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
   if (token === undefined) throw new Error(`no CSRF token on the lock page:\n${page}`);
   return token;
 }
 
-function unlock(rig: Rig, key: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+function unlock(rig: UiRig, key: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${rig.url}${lockPathOf(key)}/unlock`, {
     method: 'POST',
     redirect: 'manual',
@@ -80,16 +37,19 @@ function unlock(rig: Rig, key: string, form: Record<string, string>, headers: Re
   });
 }
 
-function released(rig: Rig): { actor: string; project: string | null; fields: string }[] {
+function released(rig: UiRig): { actor: string; project: string | null; fields: string }[] {
   return rig.db.prepare("SELECT actor, project, fields FROM audit WHERE type = 'lock.released' ORDER BY seq").all() as { actor: string; project: string | null; fields: string }[];
 }
 
 describe('web UI with basic auth', () => {
-  let rig: Rig;
+  let rig: UiRig;
   let notified = 0;
   beforeAll(async () => {
-    rig = await startUi(WEB, () => {
-      notified += 1;
+    rig = await startUiRig({
+      web: WEB,
+      notify: () => {
+        notified += 1;
+      },
     });
   });
   afterAll(async () => {
@@ -295,9 +255,9 @@ describe('web UI with basic auth', () => {
 });
 
 describe('web UI without credentials', () => {
-  let rig: Rig;
+  let rig: UiRig;
   beforeAll(async () => {
-    rig = await startUi(null);
+    rig = await startUiRig({ web: null });
   });
   afterAll(async () => {
     await rig.close();
