@@ -6,6 +6,7 @@
 // of which statuses, and between which instants. Nothing is dropped unaccounted.
 
 import type { AuditLog } from '../audit/index.js';
+import { CountingWindow } from './counting-window.js';
 
 export const REFUSALS_PER_WINDOW = 30;
 export const REFUSAL_WINDOW_MS = 60_000;
@@ -15,25 +16,19 @@ export type RefusalFields = Record<string, unknown> & { status: number };
 export class RefusalAudit {
   readonly #audit: AuditLog;
   readonly #perWindow: number;
-  readonly #windowMs: number;
-  #windowStart = 0;
+  readonly #window: CountingWindow;
   #recorded = 0;
   #suppressed: { count: number; byStatus: Record<string, number>; first: string; last: string } | null = null;
-  #timer: NodeJS.Timeout | null = null;
 
   constructor(audit: AuditLog, opts: { perWindow?: number; windowMs?: number } = {}) {
     this.#audit = audit;
     this.#perWindow = opts.perWindow ?? REFUSALS_PER_WINDOW;
-    this.#windowMs = opts.windowMs ?? REFUSAL_WINDOW_MS;
+    this.#window = new CountingWindow(opts.windowMs ?? REFUSAL_WINDOW_MS, () => this.#writeSuppressed());
   }
 
   record(fields: RefusalFields): void {
     const now = Date.now();
-    if (now - this.#windowStart >= this.#windowMs) {
-      this.flush();
-      this.#windowStart = now;
-      this.#recorded = 0;
-    }
+    if (this.#window.enter(now)) this.#recorded = 0;
     if (this.#recorded < this.#perWindow) {
       this.#recorded += 1;
       this.#audit.append({ type: 'webhook.refused', actor: 'unknown', fields });
@@ -45,16 +40,15 @@ export class RefusalAudit {
     s.last = at;
     const status = String(fields.status);
     s.byStatus[status] = (s.byStatus[status] ?? 0) + 1;
-    if (this.#timer === null) {
-      this.#timer = setTimeout(() => this.flush(), this.#windowStart + this.#windowMs - now);
-      this.#timer.unref();
-    }
+    this.#window.reportAtEnd(now);
   }
 
   /** Writes the count of the refusals not recorded one by one, if there were any. */
   flush(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#window.end();
+  }
+
+  #writeSuppressed(): void {
     const s = this.#suppressed;
     this.#suppressed = null;
     if (s === null) return;
@@ -66,7 +60,7 @@ export class RefusalAudit {
         byStatus: s.byStatus,
         firstAt: s.first,
         lastAt: s.last,
-        reason: `more than ${this.#perWindow} deliveries were refused within ${this.#windowMs / 1000} s: these are counted here, not recorded one by one`,
+        reason: `more than ${this.#perWindow} deliveries were refused within ${this.#window.ms / 1000} s: these are counted here, not recorded one by one`,
       },
     });
   }

@@ -6,33 +6,29 @@
 // bounded too.
 
 import type { Logger } from 'pino';
+import { CountingWindow } from '../counting-window.js';
 
 export const HOSTS_PER_WINDOW = 20;
 export const HOST_REFUSAL_WINDOW_MS = 60_000;
 
 export class HostRefusalLog {
   readonly #log: Logger;
-  readonly #windowMs: number;
+  readonly #window: CountingWindow;
   readonly #perWindow: number;
-  #windowStart = Number.NEGATIVE_INFINITY;
   /** Refusals in this window after each Host's first, by Host. */
   #repeats = new Map<string, number>();
   /** Refusals in this window from Hosts past the cap, none of them logged. */
   #fromOtherHosts = 0;
-  #timer: NodeJS.Timeout | null = null;
 
   constructor(log: Logger, opts: { windowMs?: number; perWindow?: number } = {}) {
     this.#log = log;
-    this.#windowMs = opts.windowMs ?? HOST_REFUSAL_WINDOW_MS;
+    this.#window = new CountingWindow(opts.windowMs ?? HOST_REFUSAL_WINDOW_MS, () => this.#logRepeats());
     this.#perWindow = opts.perWindow ?? HOSTS_PER_WINDOW;
   }
 
   refused(host: string): void {
     const now = Date.now();
-    if (now - this.#windowStart >= this.#windowMs) {
-      this.flush();
-      this.#windowStart = now;
-    }
+    this.#window.enter(now);
     const seen = this.#repeats.get(host);
     if (seen !== undefined) {
       this.#repeats.set(host, seen + 1);
@@ -42,16 +38,15 @@ export class HostRefusalLog {
     } else {
       this.#fromOtherHosts += 1;
     }
-    if (this.#timer === null && (seen !== undefined || this.#fromOtherHosts > 0)) {
-      this.#timer = setTimeout(() => this.flush(), this.#windowStart + this.#windowMs - now);
-      this.#timer.unref();
-    }
+    if (seen !== undefined || this.#fromOtherHosts > 0) this.#window.reportAtEnd(now);
   }
 
   /** Logs the refusals counted but not logged in the window, if there were any, and starts afresh. */
   flush(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#window.end();
+  }
+
+  #logRepeats(): void {
     const hosts = Object.fromEntries([...this.#repeats].filter(([, count]) => count > 0));
     const fromOtherHosts = this.#fromOtherHosts;
     this.#repeats = new Map();
@@ -59,7 +54,7 @@ export class HostRefusalLog {
     const repeats = Object.values(hosts).reduce((sum, count) => sum + count, 0);
     if (repeats === 0 && fromOtherHosts === 0) return;
     this.#log.warn(
-      { repeats, hosts, ...(fromOtherHosts > 0 ? { fromOtherHosts } : {}), windowSeconds: this.#windowMs / 1000 },
+      { repeats, hosts, ...(fromOtherHosts > 0 ? { fromOtherHosts } : {}), windowSeconds: this.#window.ms / 1000 },
       'web UI requests refused for their Host again: counted here, not logged one by one',
     );
   }
