@@ -7,6 +7,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
 import {
+  AppNotInstalledError,
   ForgeError,
   MAX_LISTED_PULL_FILES,
   type CommitStatus,
@@ -177,20 +178,24 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
       }));
     },
     async getPermission(repo, login): Promise<RepoPermission> {
-      return call(`permission of ${login} on ${repo.owner}/${repo.name}`, () => withClient(repo, async (octo) => {
+      return call(`permission of ${login} on ${repo.owner}/${repo.name}`, async () => {
         try {
-          const { data } = await octo.rest.repos.getCollaboratorPermissionLevel({
-            owner: repo.owner,
-            repo: repo.name,
-            username: login,
+          return await withClient(repo, async (octo) => {
+            const { data } = await octo.rest.repos.getCollaboratorPermissionLevel({
+              owner: repo.owner,
+              repo: repo.name,
+              username: login,
+            });
+            const role = (data.role_name ?? data.permission) as string;
+            return (['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission) as RepoPermission;
           });
-          const role = (data.role_name ?? data.permission) as string;
-          return (['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission) as RepoPermission;
         } catch (err: unknown) {
-          if (statusOf(err) === 404) return 'none';
+          // A 404 is "no such user" only once the installation was found to be unchanged: one for
+          // a repository that left the installation is AppNotInstalledError, not 'none'.
+          if (statusOf(err) === 404 && !(err instanceof AppNotInstalledError)) return 'none';
           throw err;
         }
-      }));
+      });
     },
     async whoami(): Promise<string> {
       return call('read the authenticated account', async () => {

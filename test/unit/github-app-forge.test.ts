@@ -112,6 +112,14 @@ describe('the forge as a GitHub App', () => {
     await expect(forge().getPull(REPO, pull)).rejects.toBeInstanceOf(AppNotInstalledError);
   });
 
+  it('asks for a permission on a repository taken out of the installation as not installed, not as none', async () => {
+    double.installApp(FULL);
+    const f = forge();
+    await f.getPull(REPO, pull);
+    double.removeFromInstallation(FULL);
+    await expect(f.getPermission(REPO, 'octocat')).rejects.toBeInstanceOf(AppNotInstalledError);
+  });
+
   it('keeps a plain 404 a 404 when the installation did not change', async () => {
     double.installApp(FULL);
     const f = forge();
