@@ -177,10 +177,13 @@ export class WorkerPool {
         // leaves the job running, for the next start to tell. A job the stop had given up on
         // and already told (drain's last pass) is not told twice.
         try {
-          this.#opts.db.transaction(() => {
-            if (interruptJob(this.#opts.db, job.id, 'server shut down while the job ran')) this.#opts.onInterrupted?.(job);
+          const marked = this.#opts.db.transaction(() => {
+            const now = interruptJob(this.#opts.db, job.id, 'server shut down while the job ran');
+            if (now) this.#opts.onInterrupted?.(job);
+            return now;
           })();
-          log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
+          if (marked) log.warn({ ms: Date.now() - started }, 'job interrupted by shutdown');
+          else log.info({ ms: Date.now() - started }, 'job ended after the stop had recorded it');
         } catch (dbErr: unknown) {
           log.error({ err: dbErr }, 'could not record the interruption: the next start tells it');
         }

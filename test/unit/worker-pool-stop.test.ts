@@ -8,9 +8,14 @@ import { JobInterruptedError, WorkerPool, type JobHandlers } from '../../server/
 import { openDb, type Db } from '../../server/store/db.js';
 import { plan } from '../support/queue-jobs.js';
 
-function pool(db: Db, command: JobHandlers['command'], onInterrupted: () => void): WorkerPool {
+function pool(db: Db, command: JobHandlers['command'], onInterrupted: () => void, logs: string[] = []): WorkerPool {
   const nothing = async (): Promise<void> => {};
-  return new WorkerPool({ db, parallelism: 1, log: pino({ level: 'silent' }), handlers: { command, release: nothing, reply: nothing, drift: nothing }, onInterrupted });
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
+  return new WorkerPool({ db, parallelism: 1, log, handlers: { command, release: nothing, reply: nothing, drift: nothing }, onInterrupted });
+}
+
+function messages(logs: readonly string[]): string[] {
+  return logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
 }
 
 describe('a job a shutdown stops', () => {
@@ -23,11 +28,12 @@ describe('a job a shutdown stops', () => {
     let release = (): void => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
     let told = 0;
+    const logs: string[] = [];
     // A handler that does not react to its signal (a GitHub call that never answers), then stops.
     const p = pool(db, async () => {
       await gate;
       throw new JobInterruptedError('stopped');
-    }, () => (told += 1));
+    }, () => (told += 1), logs);
     p.start();
     const drained = p.drain(0, () => false);
     await vi.advanceTimersByTimeAsync(10_001);
@@ -38,6 +44,9 @@ describe('a job a shutdown stops', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(told).toBe(1);
     expect(getJob(db, id)?.state).toBe('interrupted');
+    // Logged once as interrupted too: the handler's late end is not a second interruption.
+    expect(messages(logs)).not.toContain('job interrupted by shutdown');
+    expect(messages(logs)).toContain('job ended after the stop had recorded it');
   });
 
   it('stays running for the next start to tell when its notice cannot be queued', async () => {
