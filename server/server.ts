@@ -22,7 +22,7 @@ import { createApp } from './http/app.js';
 import { pullKey } from './http/route-event.js';
 import type { JobContext } from './jobs/context.js';
 import { jobHandlers } from './jobs/handlers.js';
-import { enqueue, interruptRunning, type Job, type UnreadableJob } from './jobs/queue.js';
+import { enqueue, type Job, type UnreadableJob } from './jobs/queue.js';
 import { takeOpenStatuses } from './jobs/open-statuses.js';
 import { jobUrl } from './jobs/post.js';
 import { stoppedNotice } from './jobs/stopped-notice.js';
@@ -169,18 +169,12 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     parallelism: settings.parallelism,
     handlers: jobHandlers(ctx, driftDeps),
     log,
-    onInterrupted: (job) => tellInterrupted(ctx, [job]),
+    onInterrupted: (job) => tellInterrupted(ctx, job),
     onUnreadable: (job) => tellUnreadable(ctx, job),
   });
 
-  // One transaction: a start that fails before the notices are queued leaves the jobs running,
-  // for the next start to tell, rather than marked and untold.
-  db.transaction(() => {
-    tellInterrupted(ctx, interruptRunning(db, 'the server stopped while the job ran', (job) => {
-      log.error({ job: job.id, type: job.type, repo: job.repo, pull: job.pull, reason: job.error }, 'interrupted job cannot be read');
-      tellUnreadable(ctx, job);
-    }));
-  })();
+  // Before any job runs: what a dead process left running is marked and its pull request told.
+  pool.tellLeftRunning('the server stopped while the job ran');
   recoverDriftAfterRestart(db, audit, log);
 
   const refusals = new RefusalAudit(audit);
@@ -304,29 +298,27 @@ function startRetention(audit: AuditLog, db: Db, days: number | null, log: Logge
  * not called interrupted), and how to re-run what it had not, with any status the job left
  * pending, to be settled to match. Queued, it goes out at the next start at the latest.
  */
-function tellInterrupted(ctx: JobContext, jobs: readonly Job[]): void {
-  for (const job of jobs) {
-    if (job.type !== 'command') continue;
-    const payload = (job as Job<'command'>).payload;
-    ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, state: job.state }, 'job stopped before it finished');
-    // Its pending status goes with the notice, taken in the same transaction as the notice is queued.
-    ctx.db.transaction(() => {
-      // The stopped job's page keeps its output up to the stop: the statuses and the notice link it.
-      const page = jobUrl({ render: ctx.render, jobId: job.id });
-      const link = page === undefined ? {} : { targetUrl: page };
-      // What the job recorded of its work decides what the PR is told: a run whose work had
-      // ended is reported as it ran, and its status settled as it came out (stopped-notice.ts).
-      const notice = stoppedNotice(ctx.render, payload.command.name, readWorkRecord(ctx.db, job.id), page);
-      const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, ...notice.status(s.context), ...link }));
-      enqueue(ctx.db, {
-        type: 'reply',
-        repo: payload.repo.fullName,
-        pull: payload.pull,
-        serialKey: pullKey(payload.repo, payload.pull),
-        payload: { repo: payload.repo, pull: payload.pull, body: notice.body, ...(settle.length === 0 ? {} : { settle }) },
-      });
-    })();
-  }
+function tellInterrupted(ctx: JobContext, job: Job): void {
+  if (job.type !== 'command') return;
+  const payload = (job as Job<'command'>).payload;
+  ctx.log.warn({ job: job.id, repo: payload.repo.fullName, pull: payload.pull, state: job.state }, 'job stopped before it finished');
+  // Its pending status goes with the notice, taken in the same transaction as the notice is queued.
+  ctx.db.transaction(() => {
+    // The stopped job's page keeps its output up to the stop: the statuses and the notice link it.
+    const page = jobUrl({ render: ctx.render, jobId: job.id });
+    const link = page === undefined ? {} : { targetUrl: page };
+    // What the job recorded of its work decides what the PR is told: a run whose work had
+    // ended is reported as it ran, and its status settled as it came out (stopped-notice.ts).
+    const notice = stoppedNotice(ctx.render, payload.command.name, readWorkRecord(ctx.db, job.id), page);
+    const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, ...notice.status(s.context), ...link }));
+    enqueue(ctx.db, {
+      type: 'reply',
+      repo: payload.repo.fullName,
+      pull: payload.pull,
+      serialKey: pullKey(payload.repo, payload.pull),
+      payload: { repo: payload.repo, pull: payload.pull, body: notice.body, ...(settle.length === 0 ? {} : { settle }) },
+    });
+  })();
 }
 
 /**

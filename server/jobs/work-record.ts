@@ -60,7 +60,7 @@ export function recordProjectResult(t: RecordTarget, key: string, result: Projec
   const { jobId } = t;
   if (jobId === undefined) return;
   t.db.transaction(() => {
-    const list = readProjects(t.db, jobId);
+    const list = [...(readWorkRecord(t.db, jobId)?.projects ?? [])];
     const entry = list.find((p) => p.key === key);
     if (entry === undefined) return;
     entry.result = result;
@@ -81,11 +81,6 @@ export function readWorkRecord(db: Db, jobId: number): WorkRecord | null {
     | undefined;
   if (row === undefined || (row.projects === null && row.endedAt === null)) return null;
   return { projects: parseProjects(row.projects), endedAt: row.endedAt, summary: row.summary };
-}
-
-function readProjects(db: Db, jobId: number): RecordedProject[] {
-  const row = db.prepare('SELECT work_projects AS projects FROM jobs WHERE id = ?').get(jobId) as { projects: string | null } | undefined;
-  return parseProjects(row?.projects ?? null);
 }
 
 const RecordedProjectsSchema = z.array(

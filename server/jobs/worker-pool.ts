@@ -143,12 +143,7 @@ export class WorkerPool {
     }
     // Anything still running did not react to its signal: record it as interrupted anyway, or as
     // failed if its work had ended (a reply GitHub never answered); its PR is told either way.
-    // Marked and told in one transaction, as at start-up: never marked and left untold.
-    const stuck = this.#opts.db.transaction(() => {
-      const jobs = interruptRunning(this.#opts.db, 'server shut down while the job ran', (bad) => this.#unreadable(bad));
-      for (const job of jobs) this.#opts.onInterrupted?.(job);
-      return jobs;
-    })();
+    const stuck = this.tellLeftRunning('server shut down while the job ran');
     // Only what the stop cut short: a signalled job that had done its work finished anyway, and
     // replies and releases stopped here went back to the queue (queue.ts redoneAfterStop).
     const stopped = [...signalled, ...stuck].filter((j) => getJob(this.#opts.db, j.id)?.state === 'interrupted');
@@ -197,6 +192,19 @@ export class WorkerPool {
         log.error({ err: dbErr }, 'could not record job failure');
       }
     }
+  }
+
+  /**
+   * Every job still `running` (a dead process's, at start-up; one that ignored its signal, at a
+   * stop) is marked, and its pull request told (onInterrupted), in one transaction: a notice
+   * that cannot be queued leaves the job running for the next start, never marked and untold.
+   */
+  tellLeftRunning(reason: string): Job[] {
+    return this.#opts.db.transaction(() => {
+      const jobs = interruptRunning(this.#opts.db, reason, (bad) => this.#unreadable(bad));
+      for (const job of jobs) this.#opts.onInterrupted?.(job);
+      return jobs;
+    })();
   }
 
   #unreadable(job: UnreadableJob): void {
