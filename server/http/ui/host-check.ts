@@ -11,6 +11,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { normalWebHost } from '../../../config/web-host.js';
 import { HostRefusalLog } from './host-refusal-log.js';
 
 /** How much of a refused Host is echoed in the answer and the log. */
@@ -30,15 +31,9 @@ export function readHost(header: string): HostName | null {
   return name === '' ? null : { kind: 'name', name };
 }
 
-/** A configured name as the check compares it: lowercase, no trailing dot. */
-export function normalHostName(name: string): string {
-  const lower = name.trim().toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
-}
-
 /** The names beyond IP literals and localhost the UI answers to: TIDELINE_URL's host and the listed ones. */
 export function webHostNames(publicUrl: string | null, listed: readonly string[] = []): string[] {
-  const names = listed.map(normalHostName);
+  const names = listed.map(normalWebHost);
   if (publicUrl !== null && URL.canParse(publicUrl)) {
     const host = readHost(new URL(publicUrl).host);
     if (host?.kind === 'name') names.unshift(host.name);
@@ -83,7 +78,7 @@ export class WebHostCheck {
   readonly #refusals: HostRefusalLog;
 
   constructor(names: readonly string[], log: Logger) {
-    this.#names = new Set(names.map(normalHostName));
+    this.#names = new Set(names.map(normalWebHost));
     this.#refusals = new HostRefusalLog(log);
   }
 
