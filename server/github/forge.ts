@@ -118,6 +118,12 @@ export interface Forge {
   forgetInstallations?(change: InstallationChange): void;
 }
 
+/** The HTTP status an Octokit (or forge) error carries, or null. */
+export function statusOf(err: unknown): number | null {
+  if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
+  return null;
+}
+
 /** A GitHub call failed after retries; carries the HTTP status where there was one. */
 export class ForgeError extends Error {
   override readonly name = 'ForgeError';

@@ -5,7 +5,7 @@
 // (forget), and GitHub refusing what the cached installation asks (run looks again, once).
 
 import type { Logger } from 'pino';
-import { AppNotInstalledError, type InstallationChange, type RepoRef } from './forge.js';
+import { AppNotInstalledError, statusOf, type InstallationChange, type RepoRef } from './forge.js';
 
 export interface InstallationClientsOptions<C> {
   appId: string;
@@ -119,9 +119,4 @@ function refusalOf(err: unknown): 'credentials' | 'not found' | null {
   if (status !== 404) return null;
   const url = typeof err === 'object' && err !== null && 'request' in err ? (err.request as { url?: unknown } | undefined)?.url : undefined;
   return typeof url === 'string' && /\/app\/installations\/\d+\/access_tokens(?:\?|$)/.test(url) ? 'credentials' : 'not found';
-}
-
-function statusOf(err: unknown): number | null {
-  if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
-  return null;
 }

@@ -10,6 +10,7 @@ import {
   AppNotInstalledError,
   ForgeError,
   MAX_LISTED_PULL_FILES,
+  statusOf,
   type CommitStatus,
   type Forge,
   type IssueInfo,
@@ -349,9 +350,4 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const detail = err instanceof Error ? err.message : String(err);
     throw new ForgeError(`GitHub: could not ${what}: ${detail}`, status, { cause: err });
   }
-}
-
-function statusOf(err: unknown): number | null {
-  if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
-  return null;
 }
