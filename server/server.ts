@@ -311,12 +311,14 @@ function tellInterrupted(ctx: JobContext, job: Job): void {
     // ended is reported as it ran, and its status settled as it came out (stopped-notice.ts).
     const notice = stoppedNotice(ctx.render, payload.command.name, readWorkRecord(ctx.db, job.id), page);
     const settle = takeOpenStatuses(ctx.db, job.id).map((s) => ({ sha: s.sha, context: s.context, ...notice.status(s.context), ...link }));
+    // A job whose reply was posted leaves at most its statuses to set.
+    if (notice.body === null && settle.length === 0) return;
     enqueue(ctx.db, {
       type: 'reply',
       repo: payload.repo.fullName,
       pull: payload.pull,
       serialKey: pullKey(payload.repo, payload.pull),
-      payload: { repo: payload.repo, pull: payload.pull, body: notice.body, ...(settle.length === 0 ? {} : { settle }) },
+      payload: { repo: payload.repo, pull: payload.pull, ...(notice.body === null ? {} : { body: notice.body }), ...(settle.length === 0 ? {} : { settle }) },
     });
   })();
 }

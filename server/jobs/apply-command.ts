@@ -26,7 +26,7 @@ import { checkPermission, checkRequirements } from './requirements.js';
 import { liveOutput, mapByProjectDir, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
 import { stoppedNotice } from './stopped-notice.js';
-import { cutShort, readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded, type ProjectResult } from './work-record.js';
+import { cutShort, readWorkRecord, recordApplying, recordProjectResult, recordReplied, recordWorkEnded, type ProjectResult } from './work-record.js';
 import type { CommandJob } from './types.js';
 
 export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): Promise<void> {
@@ -153,12 +153,15 @@ export async function runApply(ctx: JobContext, job: CommandJob, pr: PullInfo): 
   // The apply ran to its end: what follows tells the PR, and a shutdown from here on (the
   // timeout running out) cuts nothing short. What was applied is never called interrupted,
   // not even by the next start after a kill: the record says the work ended, before any reply.
-  recordWorkEnded(ctx, summary);
+  recordWorkEnded(ctx, summary, failed === 0 ? 'success' : 'failure');
   await afterWork(async () => {
     await postThenSettle(
       // Not "apply again": what was applied is applied; the audit log and job page record it.
       { ran: `The apply ran (${summary})`, next: "Its output stays on the job's page of the Tideline web UI for 10 minutes; the audit log records each project's result." },
-      () => reply(ctx, repo, pull, renderApply(ctx.render, results)),
+      async () => {
+        await reply(ctx, repo, pull, renderApply(ctx.render, results));
+        recordReplied(ctx);
+      },
       (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE}` : `${summary}.`),
     );
     if (failed === 0 && automerge) await automergeIfDone(ctx, job, pr, changed, command.autoMerge?.method ?? 'merge');

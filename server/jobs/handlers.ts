@@ -106,7 +106,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
     reply: async (job) => {
       // The statuses first: a notice GitHub refuses must not leave them pending.
       for (const status of job.payload.settle ?? []) await settleInterrupted(ctx, job.payload.repo, status);
-      await replyOnce(ctx, job.id, job.payload.repo, job.payload.pull, job.payload.body);
+      if (job.payload.body !== undefined) await replyOnce(ctx, job.id, job.payload.repo, job.payload.pull, job.payload.body);
     },
     drift: async (job, signal) => {
       const log = ctx.log.child({ job: job.id, repo: job.payload.repo.fullName, drift: job.payload.trigger });

@@ -33,7 +33,7 @@ export const PAYLOAD_SCHEMAS: Record<JobType, z.ZodType> = {
     autoplan: z.boolean().optional(),
   }),
   release: z.looseObject({ repo: RepoInfoSchema, pull: z.number().int(), merged: z.boolean(), actor: z.string(), deliveryId: z.string() }),
-  reply: z.looseObject({ repo: RepoInfoSchema, pull: z.number().int(), body: z.string(), settle: z.array(SettleSchema).optional() }),
+  reply: z.looseObject({ repo: RepoInfoSchema, pull: z.number().int(), body: z.string().optional(), settle: z.array(SettleSchema).optional() }),
   drift: z.looseObject({ repo: RepoInfoSchema, trigger: z.enum(['schedule', 'api']) }),
 };
 

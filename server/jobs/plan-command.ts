@@ -23,7 +23,7 @@ import { planKubernetes, renderProject, type Rendered } from './kube-project.js'
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
-import { recordWorkEnded } from './work-record.js';
+import { recordReplied, recordWorkEnded } from './work-record.js';
 import type { CommandJob, Prepared } from './types.js';
 
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared = { resetAt: null }): Promise<void> {
@@ -115,7 +115,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
   const summary = failed === 0 ? `${total}/${total} projects planned successfully` : `${failed}/${total} projects failed to plan`;
   // The plan ran to its end: a shutdown from here on cuts nothing short, and the reply goes out.
   // Recorded first, so the next start after a kill says the plan ran, not that it was cut short.
-  recordWorkEnded(ctx, summary);
+  recordWorkEnded(ctx, summary, failed === 0 ? 'success' : 'failure');
   await afterWork(async () => {
     await postThenSettle(
       { ran: `The plan ran (${summary})`, next: 'Plan again to see its output.' },
@@ -124,9 +124,13 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
         if (results.length > 0) {
           const notes = [renderWarnings([...setup.warnings, ...chosen.warnings]), renderDiscarded(discarded)].filter((n) => n !== '');
           await reply(ctx, repo, pull, [...notes, renderPlan(ctx.render, results)].join('\n\n'));
-          // Shown now, so appliable: a plan whose reply never went out cannot be applied unseen.
-          markShown(ctx.db, repo.fullName, pull, pr.headSha, results.map((r) => lockKey(repo.fullName, r.project)));
         }
+        // Shown now, so appliable: a plan whose reply never went out cannot be applied unseen.
+        // Marked with the reply in one step: a kill from here on leaves only the status to set.
+        ctx.db.transaction(() => {
+          if (results.length > 0) markShown(ctx.db, repo.fullName, pull, pr.headSha, results.map((r) => lockKey(repo.fullName, r.project)));
+          recordReplied(ctx);
+        })();
       },
       (replyFailed) => status.settle(failed === 0 ? 'success' : 'failure', replyFailed ? `${summary}.${REPLY_FAILED_NOTE} Plan again to see it.` : `${summary}.`),
     );

@@ -11,7 +11,8 @@ import { cutShort, type WorkRecord } from './work-record.js';
 export type SettledState = 'success' | 'failure' | 'error';
 
 export interface StoppedNotice {
-  body: string;
+  /** What the pull request is told; null when its reply was posted and only a status is left. */
+  body: string | null;
   /** The final state of a status with `context` that the job left pending. */
   status(context: string): { state: SettledState; description: string };
 }
@@ -24,6 +25,13 @@ export function stoppedNotice(render: RenderContext, command: string, record: Wo
     status: (context) => ({ state: 'error', description: interruptedDescription(context) }),
   };
   if (record === null) return interrupted;
+  // The whole reply was posted before the stop: the pull request saw the plan (it can be
+  // applied) or what was applied. Another comment would only repeat it; the status it left
+  // pending is set as the run would have set it.
+  if ((command === 'plan' || command === 'apply') && record.endedAt !== null && record.repliedAt !== null && record.outcome !== null) {
+    const { outcome, summary } = record;
+    return { body: null, status: () => ({ state: outcome, description: `${summary ?? (outcome === 'success' ? 'it succeeded' : 'it failed')}.` }) };
+  }
   if (command === 'plan') {
     if (record.endedAt === null) return interrupted;
     const summary = record.summary ?? 'its projects planned';

@@ -34,7 +34,8 @@ export interface ReleaseJob {
 export interface ReplyJob {
   repo: RepoInfo;
   pull: number;
-  body: string;
+  /** Absent: nothing to post, only statuses to settle (the stopped job had posted its reply). */
+  body?: string;
   /** Statuses an interrupted job left pending: settled before the reply, if still pending. */
   settle?: InterruptedStatus[];
 }

@@ -29,7 +29,13 @@ export interface WorkRecord {
   endedAt: string | null;
   /** The line its reply begins with, e.g. "1/1 projects planned successfully". */
   summary: string | null;
+  /** The final status the run set or would set; null if its work never ended (or before migration 12). */
+  outcome: WorkOutcome | null;
+  /** When its whole reply was posted: the pull request was told everything but the final status. */
+  repliedAt: string | null;
 }
+
+export type WorkOutcome = 'success' | 'failure';
 
 /** The projects of an apply that a stop cut short: stopped, or not finished at all. */
 export function cutShort(record: WorkRecord): RecordedProject[] {
@@ -68,19 +74,30 @@ export function recordProjectResult(t: RecordTarget, key: string, result: Projec
   })();
 }
 
-/** The run's work is over and `summary` is what its reply says: written before the reply goes. */
-export function recordWorkEnded(t: RecordTarget, summary: string): void {
+/**
+ * The run's work is over, `summary` is what its reply says and `outcome` the final status it
+ * sets: written before the reply goes.
+ */
+export function recordWorkEnded(t: RecordTarget, summary: string, outcome: WorkOutcome): void {
   if (t.jobId === undefined) return;
-  t.db.prepare('UPDATE jobs SET work_ended_at = ?, work_summary = ? WHERE id = ?').run(nowIso(), summary, t.jobId);
+  t.db.prepare('UPDATE jobs SET work_ended_at = ?, work_summary = ?, work_outcome = ? WHERE id = ?').run(nowIso(), summary, outcome, t.jobId);
+}
+
+/** Every comment of the run's reply was posted; only its final status may be left to set. */
+export function recordReplied(t: RecordTarget): void {
+  if (t.jobId === undefined) return;
+  t.db.prepare('UPDATE jobs SET work_replied_at = ? WHERE id = ?').run(nowIso(), t.jobId);
 }
 
 /** What job `jobId` had recorded, or null when it recorded nothing (stopped before any work). */
 export function readWorkRecord(db: Db, jobId: number): WorkRecord | null {
-  const row = db.prepare('SELECT work_projects AS projects, work_ended_at AS endedAt, work_summary AS summary FROM jobs WHERE id = ?').get(jobId) as
-    | { projects: string | null; endedAt: string | null; summary: string | null }
-    | undefined;
+  const row = db
+    .prepare('SELECT work_projects AS projects, work_ended_at AS endedAt, work_summary AS summary, work_outcome AS outcome, work_replied_at AS repliedAt FROM jobs WHERE id = ?')
+    .get(jobId) as { projects: string | null; endedAt: string | null; summary: string | null; outcome: string | null; repliedAt: string | null } | undefined;
   if (row === undefined || (row.projects === null && row.endedAt === null)) return null;
-  return { projects: parseProjects(row.projects), endedAt: row.endedAt, summary: row.summary };
+  // An outcome this version does not know tells nothing, like a damaged project list.
+  const outcome = row.outcome === 'success' || row.outcome === 'failure' ? row.outcome : null;
+  return { projects: parseProjects(row.projects), endedAt: row.endedAt, summary: row.summary, outcome, repliedAt: row.endedAt === null ? null : row.repliedAt };
 }
 
 const RecordedProjectsSchema = z.array(

@@ -288,4 +288,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN work_summary TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'how a plan or apply came out, and whether its reply was posted',
+    // `work_outcome` ('success' or 'failure', written with work_ended_at) is the final status the
+    // run would set; `work_replied_at` is when its whole reply was posted. A job killed after
+    // that has told its pull request everything: the next start sets the status it left pending
+    // and posts nothing, instead of "Plan Not Posted: plan again" for a plan that was shown.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN work_outcome TEXT;
+      ALTER TABLE jobs ADD COLUMN work_replied_at TEXT;
+    `,
+  },
 ];

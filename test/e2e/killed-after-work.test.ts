@@ -134,4 +134,42 @@ describe('a server killed after the apply ran, before its reply was posted', () 
     expect(comments('never posted to this pull request')).toHaveLength(1);
     expect(d.violations).toEqual([]);
   });
+
+  it('posts nothing more for a plan or an apply killed after its reply was posted, and sets the status it left pending', async () => {
+    const d = double as GitHubDouble;
+    await last?.close();
+    const dbState = join(dir, 'db.tfstate');
+    const pr = await d.openPull(REPO, { branch: 'db', files: { 'db/main.tf': terraformProject(dbState, 'one') } });
+    const comments = (): string[] => d.comments(REPO, pr.number).map((c) => c.body);
+    const status = (context: string) => d.statuses(REPO, pr.headSha).find((s) => s.context === context);
+    const finalStatus = (context: string) => (body: unknown): boolean => {
+      const b = body as { context?: unknown; state?: unknown };
+      return b.context === context && b.state !== 'pending';
+    };
+
+    // The plan's reply is posted; its final status is held, and the server killed.
+    const planStatus = d.holdNext('repos/create-commit-status', finalStatus('tideline/plan'));
+    await runUntilHeld(d, planStatus, () => d.sendComment(REPO, pr.number, 'tideline plan'));
+    expect(comments().filter((b) => b.includes('Ran Plan'))).toHaveLength(1);
+    expect(status('tideline/plan')?.state).toBe('pending');
+    last = await startHarness({ double: d, dir, dataDir: join(dir, 'data') });
+    await last.server.pool.idle();
+    // The PR saw the plan: no "Plan Not Posted", and it can be applied.
+    expect(comments().filter((b) => b.includes('tideline:interrupted'))).toEqual([]);
+    expect(status('tideline/plan')).toMatchObject({ state: 'success', description: '1/1 projects planned successfully.' });
+    await last.close();
+
+    // The same for the apply: its reply posted, its final status held, the server killed.
+    const applyStatus = d.holdNext('repos/create-commit-status', finalStatus('tideline/apply'));
+    await runUntilHeld(d, applyStatus, () => d.sendComment(REPO, pr.number, 'tideline apply'));
+    expect(comments().filter((b) => b.includes('Apply complete!'))).toHaveLength(1);
+    last = await startHarness({ double: d, dir, dataDir: join(dir, 'data') });
+    await last.server.pool.idle();
+    expect(comments().filter((b) => b.includes('tideline:interrupted'))).toEqual([]);
+    expect(status('tideline/apply')).toMatchObject({ state: 'success', description: '1/1 projects applied successfully.' });
+    const state = JSON.parse(readFileSync(dbState, 'utf8')) as { outputs: { v: { value: string } } };
+    expect(state.outputs.v.value).toBe('one');
+    expect(last.server.db.prepare('SELECT COUNT(*) AS n FROM open_statuses').get()).toEqual({ n: 0 });
+    expect(d.violations).toEqual([]);
+  });
 });

@@ -64,7 +64,7 @@ describe('a job this version cannot read', () => {
         release: async () => {},
         drift: async () => {},
         reply: async (job) => {
-          ran.push(job.payload.body);
+          ran.push(job.payload.body ?? '');
         },
       },
     });

@@ -11,14 +11,14 @@ function project(name: string, result: ProjectResult | null): RecordedProject {
 }
 
 function apply(projects: RecordedProject[], ended = false): WorkRecord {
-  return { projects, endedAt: ended ? '2026-01-01T00:00:00.000Z' : null, summary: null };
+  return { projects, endedAt: ended ? '2026-01-01T00:00:00.000Z' : null, summary: null, outcome: null, repliedAt: null };
 }
 
 describe('what the next start tells a pull request about a stopped plan or apply', () => {
   it.each([
     ['an apply that recorded nothing', 'apply', null],
     ['an apply none of whose projects had finished', 'apply', apply([project('a', null), project('b', 'stopped')])],
-    ['a plan whose work had not ended', 'plan', { projects: [], endedAt: null, summary: null }],
+    ['a plan whose work had not ended', 'plan', { projects: [], endedAt: null, summary: null, outcome: null, repliedAt: null }],
   ] as const)('calls %s interrupted while it ran, as before', (_name, command, record) => {
     const notice = stoppedNotice(ctx, command, record, PAGE);
     expect(notice.body).toContain(`**${command === 'apply' ? 'Apply' : 'Plan'} Interrupted**: the server restarted while this ${command}`);
@@ -53,16 +53,33 @@ describe('what the next start tells a pull request about a stopped plan or apply
   });
 
   it('says a plan whose work ended ran, asks for a plan to see it, and does not call it a success', () => {
-    const notice = stoppedNotice(ctx, 'plan', { projects: [], endedAt: '2026-01-01T00:00:00.000Z', summary: '1/1 projects planned successfully' }, PAGE);
+    const notice = stoppedNotice(ctx, 'plan', { projects: [], endedAt: '2026-01-01T00:00:00.000Z', summary: '1/1 projects planned successfully', outcome: 'success', repliedAt: null }, PAGE);
     expect(notice.body).toContain('**Plan Not Posted**: the plan ran (1/1 projects planned successfully), but the server stopped before it finished posting its output.');
     expect(notice.body).toContain('`tideline plan`');
     expect(notice.body).not.toContain('Interrupted');
     expect(notice.status('tideline/plan')).toEqual({ state: 'error', description: 'plan ran, but the server stopped before it finished posting it. Plan again to see it.' });
   });
 
+  it.each([
+    ['plan', '1/1 projects planned successfully', 'success'],
+    ['plan', '1/2 projects failed to plan', 'failure'],
+    ['apply', '2/2 projects applied successfully', 'success'],
+    ['apply', '1/2 projects failed to apply', 'failure'],
+  ] as const)('posts nothing for a %s whose reply was posted, and settles its status as the run would have (%s)', (command, summary, outcome) => {
+    const projects = command === 'apply' ? [project('a', 'applied'), project('b', outcome === 'success' ? 'applied' : 'failed')] : [];
+    const notice = stoppedNotice(ctx, command, { projects, endedAt: '2026-01-01T00:00:00.000Z', summary, outcome, repliedAt: '2026-01-01T00:00:01.000Z' }, PAGE);
+    expect(notice.body).toBeNull();
+    expect(notice.status(`tideline/${command}`)).toEqual({ state: outcome, description: `${summary}.` });
+  });
+
+  it('does not trust a reply mark without the outcome it was recorded with (a damaged row)', () => {
+    const notice = stoppedNotice(ctx, 'plan', { projects: [], endedAt: '2026-01-01T00:00:00.000Z', summary: '1/1 projects planned successfully', outcome: null, repliedAt: '2026-01-01T00:00:01.000Z' }, PAGE);
+    expect(notice.body).toContain('**Plan Not Posted**');
+  });
+
   it.each(['apply', 'plan'] as const)('keeps every %s status description within the 140 characters GitHub takes', (command) => {
     const many = Array.from({ length: 999 }, (_, i) => project(`p${i}`, i % 2 === 0 ? 'applied' : null));
-    const records = [apply(many), apply(many.map((p) => ({ ...p, result: 'failed' as const })), true), { projects: [], endedAt: 'x', summary: '999/999 projects failed to plan' }];
+    const records = [apply(many), apply(many.map((p) => ({ ...p, result: 'failed' as const })), true), { projects: [], endedAt: 'x', summary: '999/999 projects failed to plan', outcome: 'failure' as const, repliedAt: null }];
     for (const record of records) expect(Array.from(stoppedNotice(ctx, command, record).status(`tideline/${command}`).description).length).toBeLessThanOrEqual(140);
   });
 });

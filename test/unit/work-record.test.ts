@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimNext, getJob, interruptRunning, STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
 import { stoppedNotice } from '../../server/jobs/stopped-notice.js';
-import { readWorkRecord, recordApplying, recordProjectResult, recordWorkEnded } from '../../server/jobs/work-record.js';
+import { readWorkRecord, recordApplying, recordProjectResult, recordReplied, recordWorkEnded } from '../../server/jobs/work-record.js';
 import type { Project } from '../../server/projects/types.js';
 import { migrate, openDb } from '../../server/store/db.js';
 import { MIGRATIONS } from '../../server/store/migrations.js';
@@ -25,16 +25,21 @@ describe('work record', () => {
       ],
       endedAt: null,
       summary: null,
+      outcome: null,
+      repliedAt: null,
     });
     recordProjectResult({ db, jobId }, 'k/a', 'applied');
-    recordWorkEnded({ db, jobId }, '2/2 projects applied successfully');
-    expect(readWorkRecord(db, jobId)).toMatchObject({ projects: [{ result: 'applied' }, { result: 'stopped' }], endedAt: expect.any(String), summary: '2/2 projects applied successfully' });
+    recordWorkEnded({ db, jobId }, '2/2 projects applied successfully', 'success');
+    expect(readWorkRecord(db, jobId)).toMatchObject({ projects: [{ result: 'applied' }, { result: 'stopped' }], endedAt: expect.any(String), summary: '2/2 projects applied successfully', outcome: 'success', repliedAt: null });
+    recordReplied({ db, jobId });
+    expect(readWorkRecord(db, jobId)).toMatchObject({ outcome: 'success', repliedAt: expect.any(String) });
   });
 
   it('keeps nothing outside a job', () => {
     const db = openDb({ dataDir: ':memory:' });
     const jobId = plan(db, 1);
-    recordWorkEnded({ db }, 'x');
+    recordWorkEnded({ db }, 'x', 'success');
+    recordReplied({ db });
     recordApplying({ db }, [{ key: 'k/a', project: a }]);
     expect(readWorkRecord(db, jobId)).toBeNull();
   });
@@ -43,8 +48,8 @@ describe('work record', () => {
     const db = openDb({ dataDir: ':memory:', migrations: MIGRATIONS.filter((m) => m.version <= 10) });
     const jobId = plan(db, 1);
     claimNext(db);
-    expect(migrate(db, MIGRATIONS)).toBe(1);
-    expect(db.pragma('user_version', { simple: true })).toBe(11);
+    expect(migrate(db, MIGRATIONS)).toBe(MIGRATIONS.filter((m) => m.version > 10).length);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
     expect(readWorkRecord(db, jobId)).toBeNull();
     expect(interruptRunning(db, 'restart').map((j) => j.state)).toEqual(['interrupted']);
   });
@@ -55,7 +60,7 @@ describe('work record', () => {
     const cut = plan(db, 2);
     claimNext(db);
     claimNext(db);
-    recordWorkEnded({ db, jobId: ended }, '1/1 projects planned successfully');
+    recordWorkEnded({ db, jobId: ended }, '1/1 projects planned successfully', 'success');
     expect(interruptRunning(db, 'restart').map((j) => [j.id, j.state, j.error])).toEqual([
       [ended, 'failed', STOPPED_AFTER_WORK],
       [cut, 'interrupted', 'restart'],
