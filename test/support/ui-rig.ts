@@ -29,6 +29,8 @@ export interface UiRigOptions {
   web: UiContext['web'];
   hosts?: string[];
   notify?: () => void;
+  /** The server's shutdown signal. */
+  signal?: AbortSignal;
 }
 
 export async function startUiRig(opts: UiRigOptions): Promise<UiRig> {
@@ -38,7 +40,7 @@ export async function startUiRig(opts: UiRigOptions): Promise<UiRig> {
   const logs: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) });
   const app = express();
-  app.use(uiRouter({ db, audit, live, log, web: opts.web, hosts: opts.hosts ?? [], driftStates: () => [], version: '9.9.9', csrfSecret: CSRF_SECRET, notify: opts.notify ?? (() => {}) }));
+  app.use(uiRouter({ db, audit, live, log, web: opts.web, hosts: opts.hosts ?? [], driftStates: () => [], version: '9.9.9', csrfSecret: CSRF_SECRET, notify: opts.notify ?? (() => {}), ...(opts.signal === undefined ? {} : { signal: opts.signal }) }));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -167,6 +167,19 @@ describe('the log of refused Hosts', () => {
     expect(warned[2]?.host?.length).toBeLessThanOrEqual(100);
     expect(warned[0]?.msg).toMatch(/Host/);
   });
+
+  it('logs what it counted in the minute the server stops in, as it stops', async () => {
+    const shutdown = new AbortController();
+    const stopping = await startUiRig({ web: null, hosts: [], signal: shutdown.signal });
+    try {
+      for (let i = 0; i < 4; i += 1) await requestWithHost(`${stopping.url}/`, EVIL);
+      expect(warnings(stopping).map((w) => w.repeats)).toEqual([undefined]);
+      shutdown.abort();
+      expect(warnings(stopping).map((w) => w.repeats)).toEqual([undefined, 3]);
+    } finally {
+      await stopping.close();
+    }
+  });
 });
 
 describe('hostAllowed and webHostNames', () => {

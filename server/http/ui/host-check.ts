@@ -91,4 +91,9 @@ export class WebHostCheck {
     res.status(421).type('text/plain').send(refusalText(shown));
     return false;
   }
+
+  /** Logs the refusals counted but not yet logged (the server stops). */
+  flush(): void {
+    this.#refusals.flush();
+  }
 }

@@ -54,7 +54,10 @@ export interface UiContext {
 export function uiRouter(ctx: UiContext): Router {
   const router = express.Router();
   const log = ctx.log.child({ component: 'ui' });
-  const guard = uiGuard(ctx.web, new WebHostCheck(ctx.hosts, log));
+  const hostCheck = new WebHostCheck(ctx.hosts, log);
+  // What the refusal log counted in the minute the server stops in is logged, not lost.
+  ctx.signal?.addEventListener('abort', () => hostCheck.flush(), { once: true });
+  const guard = uiGuard(ctx.web, hostCheck);
   const chrome = (res: Response, title: string, req?: Request): Chrome => ({
     title,
     version: ctx.version,
