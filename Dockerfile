@@ -2,9 +2,10 @@
 # Tideline server image: multi-stage, Node 20 slim, terraform and kubectl pinned and
 # checksum-verified, non-root, /data as a volume, healthcheck on /healthz.
 #
-# The two checksums are the published SHA-256 of the linux/amd64 release artefacts. This
-# repository's CI has no Docker engine, so test/unit/dockerfile.test.ts checks this file
-# statically; build it with `docker build -t tideline .` where an engine exists.
+# terraform and kubectl are pinned for linux/amd64 and linux/arm64. This repository's CI has
+# no Docker engine, so test/unit/dockerfile.test.ts checks this file statically and runs the
+# tools stage's download script with stand-ins for curl, sha256sum and unzip; build it with
+# `docker build -t tideline .` where an engine exists.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -24,20 +25,31 @@ RUN npm run build && npm prune --omit=dev
 
 # ---- tools: fetch and verify terraform and kubectl -------------------------------------
 FROM ${NODE_IMAGE} AS tools
+# BuildKit sets TARGETARCH to the platform being built (`docker buildx build --platform
+# linux/arm64`); the checksums are the published SHA-256 of each release artefact.
+ARG TARGETARCH
 ARG TERRAFORM_VERSION=1.11.4
-ARG TERRAFORM_SHA256=1ce994251c00281d6845f0f268637ba50c0005657eb3cf096b92f753b42ef4dc
+ARG TERRAFORM_SHA256_AMD64=1ce994251c00281d6845f0f268637ba50c0005657eb3cf096b92f753b42ef4dc
+ARG TERRAFORM_SHA256_ARM64=a43d1d0da9b9bab214a8305a39db0e40869572594ccf50c416a7756499143633
 ARG KUBECTL_VERSION=1.33.0
-ARG KUBECTL_SHA256=9efe8d3facb23e1618cba36fb1c4e15ac9dc3ed5a2c2e18109e4a66b2bac12dc
+ARG KUBECTL_SHA256_AMD64=9efe8d3facb23e1618cba36fb1c4e15ac9dc3ed5a2c2e18109e4a66b2bac12dc
+ARG KUBECTL_SHA256_ARM64=48541d119455ac5bcc5043275ccda792371e0b112483aa0b29378439cf6322b9
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl unzip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /tools
-RUN curl -fsSLo terraform.zip "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" \
- && echo "${TERRAFORM_SHA256}  terraform.zip" | sha256sum -c - \
+RUN arch="${TARGETARCH:-amd64}" \
+ && case "$arch" in \
+      amd64) terraform_sha256="$TERRAFORM_SHA256_AMD64"; kubectl_sha256="$KUBECTL_SHA256_AMD64" ;; \
+      arm64) terraform_sha256="$TERRAFORM_SHA256_ARM64"; kubectl_sha256="$KUBECTL_SHA256_ARM64" ;; \
+      *) echo "no pinned terraform and kubectl checksums for the architecture $arch: build for linux/amd64 or linux/arm64, or add its checksums to the Dockerfile" >&2; exit 1 ;; \
+    esac \
+ && curl -fsSLo terraform.zip "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_${arch}.zip" \
+ && echo "${terraform_sha256}  terraform.zip" | sha256sum -c - \
  && unzip -q terraform.zip terraform \
  && rm terraform.zip \
- && curl -fsSLo kubectl "https://dl.k8s.io/release/v${KUBECTL_VERSION}/bin/linux/amd64/kubectl" \
- && echo "${KUBECTL_SHA256}  kubectl" | sha256sum -c - \
+ && curl -fsSLo kubectl "https://dl.k8s.io/release/v${KUBECTL_VERSION}/bin/linux/${arch}/kubectl" \
+ && echo "${kubectl_sha256}  kubectl" | sha256sum -c - \
  && chmod 0755 terraform kubectl
 
 # ---- runtime ---------------------------------------------------------------------------

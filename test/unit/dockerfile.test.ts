@@ -1,7 +1,9 @@
 // No Docker engine runs here, so the image's promises are checked on the Dockerfile itself.
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -18,12 +20,70 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    ['terraform', /ARG TERRAFORM_VERSION=\d+\.\d+\.\d+/, /ARG TERRAFORM_SHA256=[0-9a-f]{64}/, /TERRAFORM_SHA256\}\s+terraform\.zip" \| sha256sum -c/],
-    ['kubectl', /ARG KUBECTL_VERSION=\d+\.\d+\.\d+/, /ARG KUBECTL_SHA256=[0-9a-f]{64}/, /KUBECTL_SHA256\}\s+kubectl" \| sha256sum -c/],
-  ])('pins %s and verifies its checksum', (_tool, version, sum, check) => {
+    ['terraform', /ARG TERRAFORM_VERSION=\d+\.\d+\.\d+/, /ARG TERRAFORM_SHA256_AMD64=[0-9a-f]{64}/, /ARG TERRAFORM_SHA256_ARM64=[0-9a-f]{64}/],
+    ['kubectl', /ARG KUBECTL_VERSION=\d+\.\d+\.\d+/, /ARG KUBECTL_SHA256_AMD64=[0-9a-f]{64}/, /ARG KUBECTL_SHA256_ARM64=[0-9a-f]{64}/],
+  ])('pins %s and a checksum for each architecture', (_tool, version, amd64, arm64) => {
     expect(text).toMatch(version);
-    expect(text).toMatch(sum);
-    expect(text).toMatch(check);
+    expect(text).toMatch(amd64);
+    expect(text).toMatch(arm64);
+  });
+
+  // The download script of the tools stage, run as `docker build` runs it (sh -c, its ARGs in
+  // the environment), with curl, sha256sum and unzip replaced by stand-ins that log what they
+  // were asked: each architecture fetches its own artefacts and checks them against its sums.
+  describe('the tools download script', () => {
+    const stage = dockerfile.slice(dockerfile.indexOf('AS tools'), dockerfile.indexOf('AS runtime'));
+    const args = Object.fromEntries([...stage.matchAll(/^ARG (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    // Docker joins a line ending in a backslash with the next, dropping both.
+    const script = /^RUN (arch=.*)$/m.exec(stage.replace(/\\\n/g, ''))?.[1] ?? '';
+
+    function runFor(arch: string | undefined): { status: number; log: string[]; stderr: string; files: string[] } {
+      const dir = mkdtempSync(join(tmpdir(), 'tideline-dockerfile-'));
+      const bin = join(dir, 'bin');
+      const work = join(dir, 'tools');
+      mkdirSync(bin);
+      mkdirSync(work);
+      const stub = (name: string, body: string): void => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      stub('curl', 'for a; do url="$a"; done; out=""; while [ $# -gt 0 ]; do case "$1" in -*o) out="$2"; shift ;; esac; shift; done; echo "curl $url" >> ../log; echo "$url" > "$out"');
+      stub('sha256sum', 'echo "sha256sum $* $(cat)" >> ../log');
+      stub('unzip', 'echo "unzip $*" >> ../log; touch terraform');
+      const env: Record<string, string> = { ...args, PATH: `${bin}:/usr/bin:/bin` };
+      if (arch !== undefined) env['TARGETARCH'] = arch;
+      try {
+        execFileSync('sh', ['-c', script], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        return { status: 0, log: readFileSync(join(dir, 'log'), 'utf8').trim().split('\n'), stderr: '', files: readdirSync(work).sort() };
+      } catch (err: unknown) {
+        const e = err as { status: number; stderr: Buffer };
+        return { status: e.status, log: [], stderr: e.stderr.toString(), files: readdirSync(work).sort() };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it.each([
+      ['amd64', 'amd64'],
+      ['arm64', 'arm64'],
+      ['amd64', undefined],
+    ] as const)('fetches the %s artefacts and checks their pinned sums (TARGETARCH %s)', (arch, target) => {
+      const sums = { terraform: args[`TERRAFORM_SHA256_${arch.toUpperCase()}`], kubectl: args[`KUBECTL_SHA256_${arch.toUpperCase()}`] };
+      const run = runFor(target);
+      expect(run.status).toBe(0);
+      expect(run.log).toEqual([
+        `curl https://releases.hashicorp.com/terraform/${args['TERRAFORM_VERSION']}/terraform_${args['TERRAFORM_VERSION']}_linux_${arch}.zip`,
+        `sha256sum -c - ${sums.terraform}  terraform.zip`,
+        'unzip -q terraform.zip terraform',
+        `curl https://dl.k8s.io/release/v${args['KUBECTL_VERSION']}/bin/linux/${arch}/kubectl`,
+        `sha256sum -c - ${sums.kubectl}  kubectl`,
+      ]);
+      expect(run.files).toEqual(['kubectl', 'terraform']);
+    });
+
+    it('refuses an architecture it has no checksums for, before downloading anything', () => {
+      const run = runFor('s390x');
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('no pinned terraform and kubectl checksums for the architecture s390x');
+      expect(run.files).toEqual([]);
+    });
   });
 
   it('runs as a non-root user with /data as a volume', () => {
