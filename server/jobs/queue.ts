@@ -133,12 +133,16 @@ export function interruptJob(db: Db, id: number, reason: string): boolean {
 /** Why a job whose work had ended (work-record.ts) but that never finished failed. */
 export const STOPPED_AFTER_WORK = 'the server stopped after the work ended, before the job finished posting its result';
 
+/** Why a job that had posted its whole reply (work-record.ts) but not its final status failed. */
+export const STOPPED_AFTER_REPLY = 'the server stopped after the job posted its reply, before it set its final status';
+
 /**
  * At start-up (and for jobs a shutdown could not stop): every job still `running` belonged to
  * a dead process. Replies and releases go back to the queue, in their old place; the others are
  * returned when readable, else handed to `onUnreadable`: marked interrupted, except a job whose
  * work had ended before it was posting its result (work_ended_at), which the stop cut nothing
- * short of: it failed, as one whose reply GitHub refused does (STOPPED_AFTER_WORK).
+ * short of: it failed, as one whose reply GitHub refused does (STOPPED_AFTER_WORK, or
+ * STOPPED_AFTER_REPLY when only its final status was left).
  */
 export function interruptRunning(db: Db, reason: string, onUnreadable: (job: UnreadableJob) => void = () => {}): Job[] {
   const marks = [...REDONE_AFTER_STOP].map(() => '?').join(',');
@@ -147,10 +151,10 @@ export function interruptRunning(db: Db, reason: string, onUnreadable: (job: Unr
     return db
       .prepare(
         `UPDATE jobs SET state = CASE WHEN work_ended_at IS NULL THEN 'interrupted' ELSE 'failed' END, finished_at = ?,
-           error = CASE WHEN work_ended_at IS NULL THEN ? ELSE ? END
+           error = CASE WHEN work_ended_at IS NULL THEN ? WHEN work_replied_at IS NULL THEN ? ELSE ? END
          WHERE state = 'running' RETURNING *`,
       )
-      .all(nowIso(), reason, STOPPED_AFTER_WORK) as JobRow[];
+      .all(nowIso(), reason, STOPPED_AFTER_WORK, STOPPED_AFTER_REPLY) as JobRow[];
   })();
   return readable(rows, onUnreadable);
 }

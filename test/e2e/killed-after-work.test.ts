@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGitHubDouble, type GitHubDouble, type HeldRequest } from '../../sandbox/github/index.js';
-import { STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
+import { STOPPED_AFTER_REPLY, STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
 import { openDb } from '../../server/store/db.js';
 import { exited, spawnServer, untilHealthy } from '../support/server-process.js';
 import { startHarness, terraformProject, testEnv, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
@@ -170,6 +170,7 @@ describe('a server killed after the apply ran, before its reply was posted', () 
     const state = JSON.parse(readFileSync(dbState, 'utf8')) as { outputs: { v: { value: string } } };
     expect(state.outputs.v.value).toBe('one');
     expect(last.server.db.prepare('SELECT COUNT(*) AS n FROM open_statuses').get()).toEqual({ n: 0 });
+    expect(last.server.db.prepare("SELECT state, error FROM jobs WHERE type = 'command' ORDER BY id DESC LIMIT 1").get()).toEqual({ state: 'failed', error: STOPPED_AFTER_REPLY });
     expect(d.violations).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimNext, getJob, interruptRunning, STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
+import { claimNext, getJob, interruptRunning, STOPPED_AFTER_REPLY, STOPPED_AFTER_WORK } from '../../server/jobs/queue.js';
 import { stoppedNotice } from '../../server/jobs/stopped-notice.js';
 import { readWorkRecord, recordApplying, recordProjectResult, recordReplied, recordWorkEnded } from '../../server/jobs/work-record.js';
 import type { Project } from '../../server/projects/types.js';
@@ -58,12 +58,17 @@ describe('work record', () => {
     const db = openDb({ dataDir: ':memory:' });
     const ended = plan(db, 1);
     const cut = plan(db, 2);
+    const replied = plan(db, 3);
+    claimNext(db);
     claimNext(db);
     claimNext(db);
     recordWorkEnded({ db, jobId: ended }, '1/1 projects planned successfully', 'success');
+    recordWorkEnded({ db, jobId: replied }, '1/1 projects planned successfully', 'success');
+    recordReplied({ db, jobId: replied });
     expect(interruptRunning(db, 'restart').map((j) => [j.id, j.state, j.error])).toEqual([
       [ended, 'failed', STOPPED_AFTER_WORK],
       [cut, 'interrupted', 'restart'],
+      [replied, 'failed', STOPPED_AFTER_REPLY],
     ]);
     expect(getJob(db, ended)?.state).toBe('failed');
   });
