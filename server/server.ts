@@ -118,6 +118,15 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
       userAgent: `tideline/${version}`,
       ...(opts.githubRetries === undefined ? {} : { retries: opts.githubRetries }),
       ...(opts.githubThrottle === undefined ? {} : { throttle: opts.githubThrottle }),
+      // A suspended App can post nothing to the pull requests: the audit log (and its webhook)
+      // is where the operator learns it, once per suspension, beside each failed job's error.
+      onSuspended: (repo, s) =>
+        audit.append({
+          type: 'installation.suspended',
+          actor: SERVER_ACTOR,
+          repo,
+          fields: { installationId: s.installationId, account: s.account, suspendedAt: s.suspendedAt, suspendedBy: s.suspendedBy, fix: 'an owner of the account unsuspends the App under Settings → GitHub Apps → Configure' },
+        }),
     });
   const botLogin = await forge.whoami();
   const render = { prefix: settings.commandPrefix, ...(settings.publicUrl === null ? {} : { serverUrl: settings.publicUrl }) };

@@ -56,6 +56,9 @@ export function authenticate(state: DoubleState, header: string | undefined, now
   const installation = token === undefined ? undefined : state.installations.get(token.installationId);
   // A token of an uninstalled installation is revoked; an expired one is simply no credential.
   if (token === undefined || installation === undefined || installation.deletedAt !== null || token.expiresAtMs <= nowMs) return badCredentials();
+  // A live token of a suspended installation is known but refused, with who suspended it and
+  // when; octokit.rb reads a 403 matching "suspended your access" as InstallationSuspended.
+  if (installation.suspendedAt !== null) return refuse(403, `Sorry. This installation owned by ${installation.account} suspended your access at ${installation.suspendedAt}.`);
   return { ok: true, principal: { kind: 'installation', installation } };
 }
 

@@ -96,9 +96,33 @@ export function expireInstallationTokens(state: DoubleState, installationId: num
   }
 }
 
+export function suspendInstallation(state: DoubleState, id: number, by?: string): void {
+  const installation = requireInstallation(state, id);
+  if (installation.deletedAt !== null) throw new Error(`GitHub double: installation ${id} is deleted; a deleted installation cannot be suspended`);
+  installation.suspendedAt = nowIso();
+  installation.suspendedBy = by ?? installation.account;
+  installation.updatedAt = installation.suspendedAt;
+}
+
+export function unsuspendInstallation(state: DoubleState, id: number): void {
+  const installation = requireInstallation(state, id);
+  installation.suspendedAt = null;
+  installation.suspendedBy = null;
+  installation.updatedAt = nowIso();
+}
+
 function createInstallation(state: DoubleState, account: string, repos: string[]): InstallationRecord {
   const now = nowIso();
-  const installation: InstallationRecord = { id: nextId(state), account, repos: new Set(repos), createdAt: now, updatedAt: now, deletedAt: null };
+  const installation: InstallationRecord = {
+    id: nextId(state),
+    account,
+    repos: new Set(repos),
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+    suspendedAt: null,
+    suspendedBy: null,
+  };
   state.installations.set(installation.id, installation);
   return installation;
 }

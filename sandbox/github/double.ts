@@ -12,6 +12,8 @@ import {
   removeFromInstallation,
   requireApp,
   requireInstallation,
+  suspendInstallation,
+  unsuspendInstallation,
   uninstallApp,
 } from './app-installations.js';
 import { createRequestChecker } from './openapi-check.js';
@@ -175,6 +177,8 @@ export async function startGitHubDouble(opts: GitHubDoubleOptions): Promise<Star
     reinstallApp: (fullName) => reinstallApp(state, fullName),
     installationOf: (fullName) => liveInstallationOf(state, fullName)?.id ?? null,
     expireInstallationTokens: (installationId) => expireInstallationTokens(state, requireInstallation(state, installationId).id),
+    suspendInstallation: (installationId, options) => suspendInstallation(state, installationId, options?.by),
+    unsuspendInstallation: (installationId) => unsuspendInstallation(state, installationId),
     sendInstallationEvent(installationId, action, options) {
       const installation = requireInstallation(state, installationId);
       const repos = installationRepos(state.repos, installation);

@@ -20,6 +20,8 @@ export const APP_PERMISSIONS: JsonObject = {
 
 const APP_EVENTS = ['issue_comment', 'pull_request'];
 
+const TOKEN_DOCS = 'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app';
+
 export function appHandlers(): [string, Handler][] {
   return [
     ['apps/get-authenticated', getAuthenticatedApp],
@@ -62,6 +64,8 @@ async function getRepoInstallation(ctx: HandlerContext, req: HandlerRequest): Pr
 async function createInstallationToken(ctx: HandlerContext, req: HandlerRequest): Promise<HandlerResponse> {
   const installation = ctx.state.installations.get(Number(req.params['installation_id']));
   if (installation === undefined || installation.deletedAt !== null) return notFound();
+  // GitHub's answer as reported in octokit/octokit.rb#1307 and matched by its InstallationSuspended.
+  if (installation.suspendedAt !== null) return { status: 403, body: { message: 'This installation has been suspended', documentation_url: TOKEN_DOCS, status: '403' } };
   const body = asBody(req);
   const names = Array.isArray(body['repositories']) ? body['repositories'].map(String) : [];
   const account = installation.account;
@@ -70,7 +74,7 @@ async function createInstallationToken(ctx: HandlerContext, req: HandlerRequest)
       status: 422,
       body: {
         message: 'There is at least one repository that does not exist or is not accessible to the parent installation.',
-        documentation_url: 'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app',
+        documentation_url: TOKEN_DOCS,
         status: '422',
       },
     };
@@ -101,7 +105,7 @@ export function installationObject(ctx: RestContext, installation: InstallationR
     created_at: installation.createdAt,
     updated_at: installation.updatedAt,
     single_file_name: null,
-    suspended_by: null,
-    suspended_at: null,
+    suspended_by: installation.suspendedBy === null ? null : userObject(ctx, installation.suspendedBy),
+    suspended_at: installation.suspendedAt,
   });
 }

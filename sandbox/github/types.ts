@@ -172,6 +172,15 @@ export interface GitHubDouble {
   installationOf(fullName: string): number | null;
   /** Makes every token of the installation expired (GitHub's last an hour). */
   expireInstallationTokens(installationId: number): void;
+  /**
+   * An owner of the account suspends the App there (Settings → GitHub Apps → Configure →
+   * Suspend; `by` defaults to the account): token requests get 403 "This installation has been
+   * suspended", tokens already issued get 403 too, and the installation objects carry
+   * `suspended_at`/`suspended_by`. No webhook is sent: sendInstallationEvent(id, 'suspend').
+   */
+  suspendInstallation(installationId: number, opts?: { by?: string }): void;
+  /** Lifts the suspension; tokens issued before it work again until they expire. No webhook is sent. */
+  unsuspendInstallation(installationId: number): void;
   /** Delivers `installation.<action>` for the installation (deleted ones included) as it stands. */
   sendInstallationEvent(installationId: number, action: InstallationAction, opts?: DeliverOptions): Promise<DeliveryResult>;
   /** Delivers `installation_repositories.<action>` naming `repos` as added or removed. */
@@ -312,6 +321,10 @@ export interface InstallationRecord {
   updatedAt: string;
   /** Set by an uninstall: its tokens are refused and its id is unknown to token requests. */
   deletedAt: string | null;
+  /** Set while an owner of the account has the App suspended: GitHub refuses its tokens and token requests (403). */
+  suspendedAt: string | null;
+  /** Login of who suspended it; null when not suspended. */
+  suspendedBy: string | null;
 }
 
 export interface InstallationTokenRecord {

@@ -19,8 +19,13 @@ export function installationPayload(
   if (example === undefined) throw new Error(`webhook examples hold no installation.${action}`);
   const payload = base(ctx, example, app, installation);
   payload['repositories'] = repos.map(repositoryRef);
-  if (action === 'suspend') {
-    Object.assign(asObject(payload['installation']), { suspended_at: installation.updatedAt, suspended_by: payload['sender'] });
+  if (action === 'suspend' && installation.suspendedAt === null) throw new Error(`GitHub double: installation ${installation.id} is not suspended (suspendInstallation first)`);
+  if (action === 'unsuspend' && installation.suspendedAt !== null) throw new Error(`GitHub double: installation ${installation.id} is still suspended (unsuspendInstallation first)`);
+  if (installation.suspendedBy !== null) {
+    // Who suspended it sends the delivery, as in GitHub's example (suspended_by is the sender).
+    const suspender = webhookUser(ctx, asObject(example['sender']), installation.suspendedBy);
+    Object.assign(asObject(payload['installation']), { suspended_at: installation.suspendedAt, suspended_by: suspender });
+    payload['sender'] = structuredClone(suspender);
   }
   if (action === 'created' && !('requester' in payload)) payload['requester'] = null;
   return payload;

@@ -19,6 +19,7 @@ export const AUDIT_TYPES = [
   'drift.transition',
   'drift.remediation',
   'config.error',
+  'installation.suspended',
   'server.start',
   'server.stop',
   'audit.pruned',

@@ -15,6 +15,7 @@ import { loadProjectSetup } from '../jobs/project-setup.js';
 import { mapByProjectDir } from '../jobs/run-project.js';
 import { JobInterruptedError } from '../jobs/worker-pool.js';
 import type { RepoInfo } from '../jobs/types.js';
+import { InstallationSuspendedError } from '../github/forge.js';
 import { lockKey } from '../locks/locks.js';
 import { allProjects, type Project } from '../projects/index.js';
 import { knownRepos } from '../store/repos.js';
@@ -89,7 +90,16 @@ async function sweepLeased(deps: DriftDeps, repo: RepoInfo, opts: SweepOptions, 
     return summary(repo, opts.trigger, started, now, { ran: true, reason, headSha, projects: [] });
   };
 
-  const git = await jobGit(ctx, repo);
+  let git: GitContext;
+  try {
+    git = await jobGit(ctx, repo);
+  } catch (err: unknown) {
+    // A scheduled sweep meets a suspension nobody can fix by retrying: recorded, with the fix,
+    // like any sweep that could not start, and the projects keep their states. The next slot
+    // asks again (the forge holds the suspension, so without a token request until then).
+    if (err instanceof InstallationSuspendedError) return stop(err.message, null);
+    throw err;
+  }
   const branch = { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, branch: repo.defaultBranch };
   let root: { dir: string; headSha: string };
   try {

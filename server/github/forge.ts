@@ -164,3 +164,37 @@ export class AppNotInstalledError extends ForgeError {
     );
   }
 }
+
+/** What GitHub says of a suspended installation: `suspended_at`, `suspended_by` of the installation object. */
+export interface InstallationSuspension {
+  installationId: number;
+  /** Login of the account the App is installed on (whose owners can unsuspend it). */
+  account: string | null;
+  suspendedAt: string | null;
+  /** Login of who suspended it. */
+  suspendedBy: string | null;
+}
+
+/**
+ * GitHub App auth: an owner of the account (or the App's owner) suspended the installation that
+ * holds the repository. GitHub refuses its token requests and its tokens with 403 until it is
+ * unsuspended, so nothing the server retries can help; the message says who must act.
+ */
+export class InstallationSuspendedError extends ForgeError {
+  constructor(
+    readonly repo: string,
+    readonly appId: string,
+    readonly suspension: InstallationSuspension,
+    options?: { cause?: unknown },
+  ) {
+    const s = suspension;
+    const account = s.account ?? repo.slice(0, repo.indexOf('/'));
+    const when = [s.suspendedAt === null ? '' : ` at ${s.suspendedAt}`, s.suspendedBy === null ? '' : ` by ${s.suspendedBy}`].join('');
+    super(
+      `GitHub: the GitHub App (ID ${appId}) is suspended on ${account} (installation ${s.installationId}, suspended${when}), so GitHub refuses every request it makes for ${repo}: ` +
+        `an owner of ${account} can unsuspend it under Settings → GitHub Apps → Configure → Unsuspend (if the App's owner suspended it, only the App's owner can, from the App's settings), then run the command again`,
+      403,
+      options,
+    );
+  }
+}

@@ -13,6 +13,7 @@ import {
   statusOf,
   type CommitStatus,
   type Forge,
+  type InstallationSuspension,
   type IssueInfo,
   type PullFiles,
   type PullInfo,
@@ -47,6 +48,8 @@ export interface OctokitForgeOptions {
   throttle?: boolean;
   /** How writes are paced when `throttle` is on; default WRITE_PACING. Tests shorten it. */
   writePacing?: WritePacing;
+  /** GitHub App auth: an installation was found suspended (once per suspension): tell the operator. */
+  onSuspended?: (repo: string, suspension: InstallationSuspension) => void;
 }
 
 /** The longest retry-after of a secondary rate limit that a request waits out (GitHub's default wait). */
@@ -65,7 +68,14 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
       ? installationClients<ForgeOctokitClient>({
           appId: auth.appId,
           log: opts.log,
-          lookup: async (repo) => (await appClient(opts, auth).rest.apps.getRepoInstallation({ owner: repo.owner, repo: repo.name })).data.id,
+          ...(opts.onSuspended === undefined ? {} : { onSuspended: opts.onSuspended }),
+          lookup: async (repo) => {
+            const { data } = await appClient(opts, auth).rest.apps.getRepoInstallation({ owner: repo.owner, repo: repo.name });
+            // GitHub still answers the App's JWT here for a suspended installation, and says so.
+            const account = data.account !== null && 'login' in data.account ? data.account.login : null;
+            const suspension = data.suspended_at === null ? null : { installationId: data.id, account, suspendedAt: data.suspended_at, suspendedBy: data.suspended_by?.login ?? null };
+            return { id: data.id, suspension };
+          },
           clientFor: (installationId) =>
             new ForgeOctokit({ ...clientOptions(opts), authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId } }),
         })

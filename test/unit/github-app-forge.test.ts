@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGitHubDouble, type StartedGitHubDouble } from '../../sandbox/github/index.js';
-import { AppNotInstalledError, type Forge } from '../../server/github/forge.js';
+import { AppNotInstalledError, InstallationSuspendedError, type Forge } from '../../server/github/forge.js';
 import { createOctokitForge } from '../../server/github/octokit-forge.js';
 
 const REPO = { owner: 'acme', name: 'forge-app' };
@@ -32,8 +32,21 @@ describe('the forge as a GitHub App', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+    vi.restoreAllMocks();
     if (double.installationOf(FULL) === null) double.installApp(FULL);
+    double.unsuspendInstallation(double.installationOf(FULL) ?? 0);
   });
+
+  /** Counts the requests the forge sends from now on (Octokit fetches through globalThis.fetch). */
+  function countRequests(): { urls: string[] } {
+    const seen = { urls: [] as string[] };
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+      seen.urls.push(String(input instanceof Request ? input.url : input));
+      return real(input, init);
+    });
+    return seen;
+  }
   afterAll(async () => {
     await double.close();
     await rm(tmp, { recursive: true, force: true });
@@ -131,6 +144,47 @@ describe('the forge as a GitHub App', () => {
     double.installApp(FULL);
     double.failNext('apps/create-installation-access-token', { status: 500, message: 'Server Error' });
     await expect(forge().cloneToken(REPO)).rejects.toThrow(`GitHub: could not get an installation token for ${FULL}: Server Error`);
+  });
+
+  it('says the installation is suspended, by whom, and how to fix it; then asks GitHub nothing while it is', async () => {
+    const id = double.installApp(FULL);
+    const f = forge();
+    await f.getPull(REPO, pull);
+    double.suspendInstallation(id, { by: 'octocat' });
+    const error = await f.createComment(REPO, pull, 'never posted').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(InstallationSuspendedError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^GitHub: the GitHub App \\(ID ${double.app?.id}\\) is suspended on acme \\(installation ${id}, suspended at \\S+Z by octocat\\), so GitHub refuses every request it makes for ${FULL}: an owner of acme can unsuspend it under Settings → GitHub Apps → Configure → Unsuspend`),
+    );
+    expect(double.comments(FULL, pull).map((c) => c.body)).not.toContain('never posted');
+    const sent = countRequests();
+    for (let i = 0; i < 3; i++) await expect(f.getPull(REPO, pull)).rejects.toBeInstanceOf(InstallationSuspendedError);
+    await expect(f.cloneToken(REPO)).rejects.toBeInstanceOf(InstallationSuspendedError);
+    expect(sent.urls).toEqual([]);
+  });
+
+  it('asks for no token of an installation the look-up finds suspended (a drift sweep’s first call)', async () => {
+    double.suspendInstallation(double.installApp(FULL));
+    const sent = countRequests();
+    await expect(forge().cloneToken(REPO)).rejects.toBeInstanceOf(InstallationSuspendedError);
+    expect(sent.urls.map((u) => new URL(u).pathname)).toEqual([`/repos/${FULL}/installation`]);
+  });
+
+  it('works again at once after the unsuspend webhook, or after the hold when that delivery is lost', async () => {
+    const id = double.installApp(FULL);
+    const f = forge();
+    double.suspendInstallation(id);
+    await expect(f.getPull(REPO, pull)).rejects.toBeInstanceOf(InstallationSuspendedError);
+    double.unsuspendInstallation(id);
+    f.forgetInstallations?.({ installationId: id, account: 'acme', repos: [] });
+    await expect(f.getPull(REPO, pull)).resolves.toMatchObject({ number: pull });
+    const g = forge();
+    double.suspendInstallation(id);
+    await expect(g.getPull(REPO, pull)).rejects.toBeInstanceOf(InstallationSuspendedError);
+    double.unsuspendInstallation(id);
+    await expect(g.getPull(REPO, pull)).rejects.toBeInstanceOf(InstallationSuspendedError);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 60 * 1000 });
+    await expect(g.getPull(REPO, pull)).resolves.toMatchObject({ number: pull });
   });
 
   it('sent only requests GitHub’s description allows', () => {

@@ -208,6 +208,38 @@ describe('GitHub double App auth', () => {
     expect(removed).toMatchObject({ event: 'installation_repositories', body: { action: 'removed', installation: { id: created }, repositories_added: [], repositories_removed: [{ full_name: REPO }] } });
   });
 
+  it('refuses a suspended installation’s token requests and its live tokens with 403, until it is unsuspended', async () => {
+    const id = double.installApp(REPO);
+    const live = await installationToken(id);
+    double.suspendInstallation(id, { by: 'octocat' });
+    const refused = await api('POST', `/app/installations/${id}/access_tokens`, appJwt());
+    expect(refused).toMatchObject({ status: 403, body: { message: 'This installation has been suspended' } });
+    const used = await api('GET', `/repos/${REPO}`, `token ${live}`);
+    expect(used.status).toBe(403);
+    expect(used.body.message).toMatch(/^Sorry\. This installation owned by acme suspended your access at \d{4}-\d\d-\d\dT[\d:]+Z\.$/);
+    // The App's own endpoints still answer its JWT, and say who suspended it and when.
+    const found = await api('GET', `/repos/${REPO}/installation`, appJwt());
+    expect(found).toMatchObject({ status: 200, body: { id, suspended_by: { login: 'octocat' }, suspended_at: expect.stringMatching(/Z$/) } });
+    double.unsuspendInstallation(id);
+    expect((await api('GET', `/repos/${REPO}`, `token ${live}`)).status).toBe(200);
+    expect((await api('POST', `/app/installations/${id}/access_tokens`, appJwt())).status).toBe(201);
+    expect((await api('GET', `/repos/${REPO}/installation`, appJwt())).body).toMatchObject({ suspended_by: null, suspended_at: null });
+  });
+
+  it('sends installation.suspend and installation.unsuspend as they stand, from GitHub’s examples', async () => {
+    const id = double.installApp(REPO);
+    expect(() => double.sendInstallationEvent(id, 'suspend')).toThrow('is not suspended');
+    double.suspendInstallation(id, { by: 'octocat' });
+    await double.sendInstallationEvent(id, 'suspend');
+    expect(received.at(-1)).toMatchObject({
+      event: 'installation',
+      body: { action: 'suspend', installation: { id, account: { login: 'acme' }, suspended_by: { login: 'octocat' }, suspended_at: expect.stringMatching(/Z$/) }, sender: { login: 'octocat' } },
+    });
+    double.unsuspendInstallation(id);
+    await double.sendInstallationEvent(id, 'unsuspend');
+    expect(received.at(-1)).toMatchObject({ event: 'installation', body: { action: 'unsuspend', installation: { id, suspended_by: null, suspended_at: null }, sender: { login: 'acme' } } });
+  });
+
   it('names the installation in the deliveries of an installed repository', async () => {
     const id = double.installApp(REPO);
     const pull = await double.openPull(REPO, { branch: 'feature', files: { 'a.tf': '' } });

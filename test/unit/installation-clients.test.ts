@@ -1,13 +1,20 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AppNotInstalledError } from '../../server/github/forge.js';
+import { AppNotInstalledError, InstallationSuspendedError, type InstallationSuspension } from '../../server/github/forge.js';
 import { installationClients } from '../../server/github/installation-clients.js';
 
 const REPO = { owner: 'acme', name: 'infra' };
 
-/** A cache over fake lookups: installation ids are handed out in order; a client is its id. */
-function rig(ids: (number | 'missing')[]) {
-  const lookups: number[] = [];
+type Answer = number | 'missing' | { suspended: number };
+
+/**
+ * A cache over fake lookups: installation ids are handed out in order (`{ suspended: id }`:
+ * GitHub says it is suspended); a client is its id. The clock moves only when a test moves it.
+ */
+function rig(ids: Answer[]) {
+  const lookups: Answer[] = [];
+  const reported: InstallationSuspension[] = [];
+  const clock = { ms: 1_000_000 };
   const clients = installationClients<number>({
     appId: '7',
     log: pino({ level: 'silent' }),
@@ -15,14 +22,22 @@ function rig(ids: (number | 'missing')[]) {
       const next = ids.shift();
       if (next === undefined || next === 'missing') throw Object.assign(new Error('Not Found'), { status: 404 });
       lookups.push(next);
-      return next;
+      if (typeof next === 'number') return { id: next, suspension: null };
+      return { id: next.suspended, suspension: { installationId: next.suspended, account: 'acme', suspendedAt: '2025-01-02T03:04:05Z', suspendedBy: 'octocat' } };
     },
     clientFor: (id) => id,
+    onSuspended: (_repo, suspension) => void reported.push(suspension),
+    suspensionHoldMs: 60_000,
+    now: () => clock.ms,
   });
-  return { clients, lookups };
+  return { clients, lookups, reported, clock };
 }
 
-const failure = (status: number, url = 'http://x/repos/acme/infra/pulls/1'): Error => Object.assign(new Error(`HTTP ${status}`), { status, request: { url } });
+const failure = (status: number, url = 'http://x/repos/acme/infra/pulls/1', message = `HTTP ${status}`): Error =>
+  Object.assign(new Error(message), { status, request: { url }, response: { data: { message } } });
+const TOKEN_URL = 'http://x/app/installations/1/access_tokens';
+const suspendedToken = (): Error => failure(403, TOKEN_URL, 'This installation has been suspended');
+const suspendedUse = (): Error => failure(403, undefined, 'Sorry. This installation owned by acme suspended your access at 2025-01-02T03:04:05Z.');
 
 describe('installation clients', () => {
   it('looks an installation up once and keeps it', async () => {
@@ -112,7 +127,7 @@ describe('installation clients', () => {
       lookup: async () => {
         const id = await (answers.shift() ?? Promise.reject(new Error('no more look-ups')));
         lookups.push(id);
-        return id;
+        return { id, suspension: null };
       },
       clientFor: (id) => id,
     });
@@ -122,5 +137,70 @@ describe('installation clients', () => {
     expect(await first).toBe(1);
     expect(await clients.run(REPO, async (c) => c)).toBe(2);
     expect(lookups).toEqual([1, 2]);
+  });
+
+  describe('a suspended installation', () => {
+    it('is refused at once when the look-up says so: no call, so no token request', async () => {
+      const { clients, reported } = rig([{ suspended: 1 }]);
+      let calls = 0;
+      const error = await clients.run(REPO, async () => ++calls).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(InstallationSuspendedError);
+      expect((error as Error).message).toContain('is suspended on acme (installation 1, suspended at 2025-01-02T03:04:05Z by octocat)');
+      expect((error as Error).message).toContain('an owner of acme can unsuspend it');
+      expect(calls).toBe(0);
+      expect(reported).toEqual([expect.objectContaining({ installationId: 1, suspendedBy: 'octocat' })]);
+    });
+
+    it.each([
+      ['its token request', suspendedToken],
+      ['a token issued before', suspendedUse],
+    ])('found by the 403 to %s: looks up once for who and when, and does not retry', async (_name, refusal) => {
+      const { clients, lookups } = rig([1, { suspended: 1 }]);
+      await clients.run(REPO, async (c) => c);
+      let calls = 0;
+      const error = await clients.run(REPO, async () => (calls++, Promise.reject(refusal()))).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(InstallationSuspendedError);
+      expect(error).toMatchObject({ status: 403, suspension: { installationId: 1, suspendedBy: 'octocat' } });
+      expect(calls).toBe(1);
+      expect(lookups).toEqual([1, { suspended: 1 }]);
+    });
+
+    it('asks GitHub nothing more until the hold ends, then one look-up', async () => {
+      const { clients, lookups, reported, clock } = rig([{ suspended: 1 }, { suspended: 1 }, 1]);
+      let calls = 0;
+      const call = (): Promise<unknown> => clients.run(REPO, async () => ++calls).catch((err: unknown) => err);
+      for (let i = 0; i < 5; i++) expect(await call()).toBeInstanceOf(InstallationSuspendedError);
+      expect(lookups).toHaveLength(1);
+      clock.ms += 60_001;
+      expect(await call()).toBeInstanceOf(InstallationSuspendedError);
+      expect(lookups).toHaveLength(2);
+      // Told once, not at every call or hold.
+      expect(reported).toHaveLength(1);
+      clock.ms += 60_001;
+      expect(await call()).toBe(1);
+      expect(calls).toBe(1);
+    });
+
+    it('is looked up again at once after an installation webhook (unsuspend) names it', async () => {
+      const { clients, lookups } = rig([{ suspended: 1 }, 1]);
+      await expect(clients.run(REPO, async (c) => c)).rejects.toBeInstanceOf(InstallationSuspendedError);
+      expect(clients.forget({ installationId: 1, account: 'acme', repos: [] })).toEqual(['acme/infra']);
+      expect(await clients.run(REPO, async (c) => c)).toBe(1);
+      expect(lookups).toEqual([{ suspended: 1 }, 1]);
+    });
+
+    it('believes the 403 when the look-up lags: refused, and held like any suspension', async () => {
+      const { clients, lookups } = rig([1, 1]);
+      await clients.run(REPO, async (c) => c);
+      let calls = 0;
+      const error = await clients.run(REPO, async () => (calls++, Promise.reject(suspendedUse()))).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(InstallationSuspendedError);
+      expect(error).toMatchObject({ suspension: { installationId: 1, account: 'acme', suspendedAt: '2025-01-02T03:04:05Z' } });
+      // Once more with the fresh client (GitHub acted on neither), then no more.
+      expect(calls).toBe(2);
+      await expect(clients.run(REPO, async () => ++calls)).rejects.toBeInstanceOf(InstallationSuspendedError);
+      expect(calls).toBe(2);
+      expect(lookups).toEqual([1, 1]);
+    });
   });
 });
