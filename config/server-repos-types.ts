@@ -38,7 +38,9 @@ export type Step =
   /** A shell command, run as `<shell> <shellArgs…> <command>` (Atlantis: `sh -c`). */
   | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput; regexFilter?: string }
   /** Sets `name` for later steps: to `value`, or to the output of `command`. */
-  | { kind: 'env'; name: string; value?: string; command?: string };
+  | { kind: 'env'; name: string; value?: string; command?: string; shell?: string; shellArgs?: string[] }
+  /** Sets every `NAME=value` pair `command` prints (comma-separated) for later steps; `hide` does not list the names. */
+  | { kind: 'multienv'; command: string; shell?: string; shellArgs?: string[]; output?: 'show' | 'hide' };
 
 export interface Workflow {
   plan: Step[];

@@ -158,8 +158,8 @@ export type ParseServerRepoConfigResult = { ok: true; config: ServerRepoConfig }
 /** Reads `repos:` and `workflows:` from the server config file's text; `file` names it in messages. */
 export function parseServerRepoConfig(yamlText: string, file: string): ParseServerRepoConfigResult {
   const read = readYaml(yamlText, {
-    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'schedule', 'repo_config_file', 'regex_filter']),
-    stringListKeys: new Set(['extra_args', 'allowed_workflows', 'shell_args', 'ignore_paths']),
+    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'shellArgs', 'schedule', 'repo_config_file', 'regex_filter']),
+    stringListKeys: new Set(['extra_args', 'allowed_workflows', 'shell_args', 'shellArgs', 'ignore_paths']),
   });
   if (!read.ok) {
     const message = read.kind === 'aliases' ? 'expands its YAML anchors and aliases too many times: write the repeated parts out' : `is not valid YAML (${read.reason}): fix the YAML on that line`;

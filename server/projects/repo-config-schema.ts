@@ -190,9 +190,9 @@ export type ValidatedProject = ValidatedRepoConfig['projects'][number];
 /** Keys read as text even when they look like numbers or booleans. */
 export const STRING_KEYS = new Set([
   'name', 'dir', 'workspace', 'workflow', 'terraform_version', 'namespace', 'cluster', 'field_manager',
-  'schedule', 'command', 'value', 'shell', 'shell_args', 'branch', 'emoji_reaction', 'regex_filter',
+  'schedule', 'command', 'value', 'shell', 'shell_args', 'shellArgs', 'branch', 'emoji_reaction', 'regex_filter',
 ]);
-export const STRING_LIST_KEYS = new Set(['depends_on', 'when_modified', 'extra_args', 'allowed_regexp_prefixes', 'ignore_paths', 'shell_args']);
+export const STRING_LIST_KEYS = new Set(['depends_on', 'when_modified', 'extra_args', 'allowed_regexp_prefixes', 'ignore_paths', 'shell_args', 'shellArgs']);
 
 /** How unknown-key messages name each kind of object. */
 export const NOUNS: Readonly<Record<string, string>> = { projects: 'a project', steps: 'a step', 'workflows.*': 'a workflow' };
