@@ -118,6 +118,7 @@ export const ProjectSchema = z
       // Atlantis keys accepted but not acted on yet (warned about).
       terraform_distribution: z.enum(['terraform', 'opentofu'], { error: choiceError(['terraform', 'opentofu']) }).optional(),
       plan_requirements: ApplyRequirementsSchema.optional(),
+      // Accepted and warned about: Tideline has no import command for them to gate.
       import_requirements: ApplyRequirementsSchema.optional(),
       delete_source_branch_on_merge: z.boolean(BOOLEAN).optional(),
       repo_locking: z.boolean(BOOLEAN).optional(),
@@ -143,7 +144,6 @@ export const UNSUPPORTED_PROJECT_KEYS = [
   // Atlantis downloads and runs that terraform version; Tideline runs the server's one.
   'terraform_version',
   'terraform_distribution',
-  'plan_requirements',
   'import_requirements',
   'delete_source_branch_on_merge',
   'repo_locking',
