@@ -8,7 +8,7 @@ export type ApplyRequirement = (typeof APPLY_REQUIREMENTS)[number];
 
 /**
  * Keys a server `repos[]` entry may let a repo config set (`allowed_overrides`). Tideline acts on
- * `apply_requirements`, `workflow` and `drift`; the others are Atlantis keys it accepts so an
+ * `apply_requirements`, `plan_requirements`, `workflow` and `drift`; the others are Atlantis keys it accepts so an
  * Atlantis server config loads unchanged, and whose repo-side keys it warns about and ignores.
  */
 export const ALLOWED_OVERRIDE_KEYS = [
@@ -38,7 +38,9 @@ export type Step =
   /** A shell command, run as `<shell> <shellArgs…> <command>` (Atlantis: `sh -c`). */
   | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput; regexFilter?: string }
   /** Sets `name` for later steps: to `value`, or to the output of `command`. */
-  | { kind: 'env'; name: string; value?: string; command?: string };
+  | { kind: 'env'; name: string; value?: string; command?: string; shell?: string; shellArgs?: string[] }
+  /** Sets every `NAME=value` pair `command` prints (comma-separated) for later steps; `hide` does not list the names. */
+  | { kind: 'multienv'; command: string; shell?: string; shellArgs?: string[]; output?: 'show' | 'hide' };
 
 export interface Workflow {
   plan: Step[];
@@ -77,6 +79,8 @@ export interface ServerRepoRule {
   /** `branch: /regex/`: the rule applies only to pull requests into a matching base branch. */
   branch?: RegExp;
   applyRequirements?: ApplyRequirement[];
+  /** `plan_requirements`: what must hold before a plan runs (Atlantis's plan requirements). */
+  planRequirements?: ApplyRequirement[];
   allowedOverrides?: AllowedOverride[];
   allowedWorkflows?: string[];
   allowCustomWorkflows?: boolean;
@@ -100,6 +104,7 @@ export interface ServerRepoConfig {
 /** What the server rules say for one repository, after every matching rule applied in order. */
 export interface EffectiveRepoRules {
   applyRequirements: ApplyRequirement[];
+  planRequirements: ApplyRequirement[];
   allowedOverrides: AllowedOverride[];
   /** Empty: every defined workflow may be chosen. */
   allowedWorkflows: string[];

@@ -1,7 +1,8 @@
 // Workflows and steps as Atlantis writes them, for both the server config and the repo config:
-//   - init | - plan: { extra_args: [...] } | - run: cmd | - run: { command, output, regex_filter, shell, shell_args }
-//   - env: { name, value | command }
-// Steps Tideline does not run yet (show, policy_check, import, state_rm, multienv) and stages it
+//   - init | - plan: { extra_args: [...] } | - run: cmd | - run: { command, output, regex_filter, shell, shellArgs }
+//   - env: { name, value | command, shell, shellArgs } | - multienv: cmd | - multienv: { command, output, shell, shellArgs }
+// `shellArgs` is Atlantis's spelling; Tideline's earlier `shell_args` is read too.
+// Steps Tideline does not run yet (show, policy_check, import, state_rm) and stages it
 // does not run yet (policy_check, import, state_rm) are accepted and reported as warnings.
 
 import { z } from 'zod';
@@ -13,8 +14,8 @@ import type { Step, Workflow } from './server-repos-types.js';
 export type ParsedStep = Step | { kind: 'unsupported'; name: string };
 
 const BUILT_IN_STEPS = ['init', 'plan', 'apply'] as const;
-const UNSUPPORTED_STEPS = ['show', 'policy_check', 'import', 'state_rm', 'multienv'] as const;
-const STEP_LIST = 'init, plan, apply, run or env';
+const UNSUPPORTED_STEPS = ['show', 'policy_check', 'import', 'state_rm'] as const;
+const STEP_LIST = 'init, plan, apply, run, env or multienv';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const ExtraArgsSchema = z.array(z.string({ error: expected('text', '`"-lock=false"` (quote it)') }), {
@@ -25,6 +26,16 @@ export const BuiltInStepArgsSchema = z.strictObject(
   { extra_args: ExtraArgsSchema.default([]) },
   { error: expected('a mapping with `extra_args`', '`- plan: { extra_args: ["-lock=false"] }`') },
 );
+
+const ShellSchema = z.string({ error: expected('the shell to run the command with', '`shell: bash`') }).min(1, 'is empty: name a shell, e.g. bash');
+
+/** Atlantis splits a text `shellArgs` on spaces; a list is taken as it is. */
+const ShellArgsSchema = z
+  .union([z.string(), z.array(z.string())], { error: expected('the shell arguments as text or a list', '`shellArgs: -ec`') })
+  .transform((args) => (typeof args === 'string' ? args.split(/\s+/).filter((arg) => arg !== '') : args));
+
+/** The shell keys of run, env and multienv steps. */
+const SHELL_KEYS = { shell: ShellSchema.optional(), shellArgs: ShellArgsSchema.optional(), shell_args: ShellArgsSchema.optional() };
 
 export const RunStepArgsSchema = z.strictObject(
   {
@@ -40,13 +51,20 @@ export const RunStepArgsSchema = z.strictObject(
         }
       })
       .optional(),
-    shell: z.string({ error: expected('the shell to run the command with', '`shell: bash`') }).min(1, 'is empty: name a shell, e.g. bash').optional(),
-    shell_args: z
-      .union([z.string(), z.array(z.string())], { error: expected('the shell arguments as text or a list', '`shell_args: -ec`') })
-      .transform((args) => (typeof args === 'string' ? args.split(/\s+/).filter((arg) => arg !== '') : args))
-      .optional(),
+    ...SHELL_KEYS,
   },
   { error: expected('a command', '`- run: make lint`, or a mapping with `command`') },
+);
+
+const MULTIENV_OUTPUTS = ['show', 'hide'] as const;
+
+export const MultiEnvStepArgsSchema = z.strictObject(
+  {
+    command: z.string({ error: 'is required: give the command that prints NAME=value pairs, e.g. `command: ./envs.sh`' }).min(1, 'is empty: give the command to run'),
+    output: z.enum(MULTIENV_OUTPUTS, { error: choiceError(MULTIENV_OUTPUTS) }).default('show'),
+    ...SHELL_KEYS,
+  },
+  { error: expected('a command', '`- multienv: ./envs.sh`, or a mapping with `command`') },
 );
 
 export const EnvStepArgsSchema = z.strictObject(
@@ -56,11 +74,35 @@ export const EnvStepArgsSchema = z.strictObject(
       .regex(ENV_NAME, 'is not an environment variable name: use letters, digits and _, not starting with a digit'),
     value: z.string({ error: expected('text', '`value: "1"` (quote it)') }).optional(),
     command: z.string({ error: expected('a shell command', '`command: git rev-parse HEAD`') }).min(1, 'is empty: give a command').optional(),
+    ...SHELL_KEYS,
   },
   { error: expected('a mapping', '`- env: { name: TF_VAR_region, value: eu-west-1 }`') },
 );
 
 type IssueSink = { issues: z.core.$ZodRawIssue[] };
+
+type ShellKeys = { shell?: string | undefined; shellArgs?: string[] | undefined; shell_args?: string[] | undefined };
+
+/**
+ * The step's shell and its arguments, or null after reporting a problem: both spellings of the
+ * arguments at once, or arguments (or a shell) where they would do nothing, as Atlantis refuses.
+ */
+function shellOf(parsed: ShellKeys, hasCommand: boolean, name: string, input: unknown, ctx: IssueSink): { shell?: string; shellArgs?: string[] } | null {
+  const problem = (key: string, message: string): null => {
+    ctx.issues.push({ code: 'custom', message, input, path: [name, key] });
+    return null;
+  };
+  if (parsed.shellArgs !== undefined && parsed.shell_args !== undefined) return problem('shell_args', 'repeats `shellArgs`: keep one of them (`shellArgs` is Atlantis\'s spelling)');
+  const args = parsed.shellArgs ?? parsed.shell_args;
+  if (parsed.shell !== undefined && !hasCommand) return problem('shell', 'only applies with `command`: remove it, or set `command`');
+  if (args !== undefined && parsed.shell === undefined) {
+    return problem(parsed.shellArgs === undefined ? 'shell_args' : 'shellArgs', 'only applies with `shell`: add `shell: sh` (the default shell), or remove it');
+  }
+  const out: { shell?: string; shellArgs?: string[] } = {};
+  if (parsed.shell !== undefined) out.shell = parsed.shell;
+  if (args !== undefined) out.shellArgs = args;
+  return out;
+}
 
 /** Runs `schema` on `value`, moving its issues under `prefix`; unknown keys name the nearest valid one. */
 function parseInto<T>(schema: z.ZodType<T>, value: unknown, prefix: KeyPath, place: string, ctx: IssueSink): T | null {
@@ -83,8 +125,8 @@ function stepFromName(name: string, ctx: IssueSink, input: unknown): ParsedStep 
   if ((BUILT_IN_STEPS as readonly string[]).includes(name)) return { kind: name as (typeof BUILT_IN_STEPS)[number], extraArgs: [] };
   if ((UNSUPPORTED_STEPS as readonly string[]).includes(name)) return { kind: 'unsupported', name };
   const message =
-    name === 'run' || name === 'env'
-      ? `\`${name}\` needs arguments: write \`- run: my-command\` or \`- env: { name: X, value: y }\``
+    name === 'run' || name === 'env' || name === 'multienv'
+      ? `\`${name}\` needs arguments: write \`- run: my-command\`, \`- multienv: my-command\` or \`- env: { name: X, value: y }\``
       : `\`${name}\` is not a step: use ${STEP_LIST} (for a shell command write \`- run: ${name}\`)`;
   ctx.issues.push({ code: 'custom', message, input });
   return null;
@@ -119,11 +161,17 @@ function parseStep(input: unknown, ctx: IssueSink): ParsedStep | null {
       ctx.issues.push({ code: 'custom', message, input, path: [name, custom ? 'output' : 'regex_filter'] });
       return null;
     }
-    const step: Step = { kind: 'run', command: parsed.command, output: parsed.output };
+    const shell = shellOf(parsed, true, name, input, ctx);
+    if (shell === null) return null;
+    const step: Step = { kind: 'run', command: parsed.command, output: parsed.output, ...shell };
     if (parsed.regex_filter !== undefined) step.regexFilter = parsed.regex_filter;
-    if (parsed.shell !== undefined) step.shell = parsed.shell;
-    if (parsed.shell_args !== undefined) step.shellArgs = parsed.shell_args;
     return step;
+  }
+  if (name === 'multienv') {
+    const parsed = parseInto(MultiEnvStepArgsSchema, typeof args === 'string' ? { command: args } : args, typeof args === 'string' ? [] : [name], 'of a multienv step', ctx);
+    if (parsed === null) return null;
+    const shell = shellOf(parsed, true, name, input, ctx);
+    return shell === null ? null : { kind: 'multienv', command: parsed.command, output: parsed.output, ...shell };
   }
   if (name === 'env') {
     const parsed = parseInto(EnvStepArgsSchema, args, [name], 'of an env step', ctx);
@@ -132,7 +180,9 @@ function parseStep(input: unknown, ctx: IssueSink): ParsedStep | null {
       ctx.issues.push({ code: 'custom', message: 'needs exactly one of `value` or `command`: keep one', input, path: [name] });
       return null;
     }
-    const step: Step = { kind: 'env', name: parsed.name };
+    const shell = shellOf(parsed, parsed.command !== undefined, name, input, ctx);
+    if (shell === null) return null;
+    const step: Step = { kind: 'env', name: parsed.name, ...shell };
     if (parsed.value !== undefined) step.value = parsed.value;
     if (parsed.command !== undefined) step.command = parsed.command;
     return step;

@@ -113,8 +113,8 @@ export const ServerRepoRuleSchema = z.strictObject(
       })
       .optional(),
     repo_config_file: RepoConfigFileSchema.optional(),
-    // Atlantis keys accepted so an Atlantis server config loads; Tideline warns and ignores them.
     plan_requirements: ApplyRequirementsSchema.optional(),
+    // Atlantis keys accepted so an Atlantis server config loads; Tideline warns and ignores them.
     import_requirements: ApplyRequirementsSchema.optional(),
     delete_source_branch_on_merge: z.boolean({ error: booleanError }).optional(),
     pre_workflow_hooks: z.array(z.unknown()).optional(),
@@ -129,7 +129,6 @@ export const ServerRepoRuleSchema = z.strictObject(
 );
 
 const UNSUPPORTED_RULE_KEYS = [
-  'plan_requirements',
   'import_requirements',
   'delete_source_branch_on_merge',
   'pre_workflow_hooks',
@@ -158,8 +157,8 @@ export type ParseServerRepoConfigResult = { ok: true; config: ServerRepoConfig }
 /** Reads `repos:` and `workflows:` from the server config file's text; `file` names it in messages. */
 export function parseServerRepoConfig(yamlText: string, file: string): ParseServerRepoConfigResult {
   const read = readYaml(yamlText, {
-    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'schedule', 'repo_config_file', 'regex_filter']),
-    stringListKeys: new Set(['extra_args', 'allowed_workflows', 'shell_args', 'ignore_paths']),
+    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'shellArgs', 'schedule', 'repo_config_file', 'regex_filter']),
+    stringListKeys: new Set(['extra_args', 'allowed_workflows', 'shell_args', 'shellArgs', 'ignore_paths']),
   });
   if (!read.ok) {
     const message = read.kind === 'aliases' ? 'expands its YAML anchors and aliases too many times: write the repeated parts out' : `is not valid YAML (${read.reason}): fix the YAML on that line`;
@@ -203,6 +202,7 @@ export function parseServerRepoConfig(yamlText: string, file: string): ParseServ
     const rule: ServerRepoRule = { id: raw.id, origin: `${formatKeyPath(at)} in ${file} line ${read.lineOf(at) ?? '?'}` };
     if (raw.branch !== undefined) rule.branch = raw.branch;
     if (raw.apply_requirements !== undefined) rule.applyRequirements = raw.apply_requirements;
+    if (raw.plan_requirements !== undefined) rule.planRequirements = raw.plan_requirements;
     if (raw.allowed_overrides !== undefined) rule.allowedOverrides = raw.allowed_overrides;
     if (raw.allowed_workflows !== undefined) rule.allowedWorkflows = raw.allowed_workflows;
     if (raw.allow_custom_workflows !== undefined) rule.allowCustomWorkflows = raw.allow_custom_workflows;
@@ -252,6 +252,7 @@ export function ruleMatches(rule: ServerRepoRule, repoFullName: string, options:
 export function effectiveRules(config: ServerRepoConfig, repoFullName: string, options: EffectiveRulesOptions = {}): EffectiveRepoRules {
   const rules: EffectiveRepoRules = {
     applyRequirements: [],
+    planRequirements: [],
     allowedOverrides: [],
     allowedWorkflows: [],
     allowCustomWorkflows: false,
@@ -265,6 +266,7 @@ export function effectiveRules(config: ServerRepoConfig, repoFullName: string, o
     if (!ruleMatches(rule, repoFullName, options)) continue;
     rules.matched.push(rule.origin);
     if (rule.applyRequirements !== undefined) rules.applyRequirements = [...rule.applyRequirements];
+    if (rule.planRequirements !== undefined) rules.planRequirements = [...rule.planRequirements];
     if (rule.allowedOverrides !== undefined) rules.allowedOverrides = [...rule.allowedOverrides];
     if (rule.allowedWorkflows !== undefined) rules.allowedWorkflows = [...rule.allowedWorkflows];
     if (rule.allowCustomWorkflows !== undefined) rules.allowCustomWorkflows = rule.allowCustomWorkflows;

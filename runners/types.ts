@@ -111,7 +111,12 @@ export type WorkflowStep =
       command?: string;
       shell?: string;
       shellArgs?: string[];
-    };
+    }
+  /**
+   * Atlantis's `multienv`: runs `command` and sets every `NAME=value` pair it prints
+   * (comma-separated, see multienv.ts) for the later steps. `hide` leaves out the list of names.
+   */
+  | { kind: 'multienv'; command: string; shell?: string; shellArgs?: string[]; output?: 'show' | 'hide' };
 
 /**
  * The environment variables Atlantis gives `run` and `env` steps (its "native environment

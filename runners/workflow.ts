@@ -16,6 +16,7 @@ import {
   refuseWorkspace,
   withoutRunnerOwnedVars,
 } from './terraform.js';
+import { parseMultiEnv } from './multienv.js';
 import { stripRefreshing } from './refresh-noise.js';
 import { stepVariableEnv } from './step-variables.js';
 import { elapsed, exists, type TerraformRunner, type TerraformStepResult } from './terraform.js';
@@ -212,6 +213,8 @@ function refuseStep(stage: StageName, step: WorkflowStep): string | null {
         return 'an env step needs either value or command, not both';
       }
       return null;
+    case 'multienv':
+      return null;
   }
 }
 
@@ -250,6 +253,8 @@ async function runStep(stage: Stage, step: WorkflowStep): Promise<StepFailure | 
       return runCommandStep(stage, step);
     case 'env':
       return envStep(stage, step);
+    case 'multienv':
+      return multiEnvStep(stage, step);
   }
 }
 
@@ -311,6 +316,27 @@ async function envStep(
   return null;
 }
 
+/**
+ * Atlantis's multienv: the pairs the command prints are set for the later steps, and the reply
+ * lists their names (never the values) unless `output: hide`. Output it cannot read fails the
+ * stage, as in Atlantis: the steps after it would run without the variables they expect.
+ */
+async function multiEnvStep(
+  stage: Stage,
+  step: Extract<WorkflowStep, { kind: 'multienv' }>,
+): Promise<StepFailure | null> {
+  const result = await runCommand(stage, step.command, step, false);
+  if (result instanceof ExecError) return commandFailure(result, stripAnsi(result.output), stage);
+  const parsed = parseMultiEnv(stripAnsi(result.stdout));
+  if (!parsed.ok) return { output: `: ${parsed.message}`, exitCode: NO_EXIT_CODE };
+  for (const [name, value] of parsed.vars) stage.env[name] = value;
+  const listed = parsed.vars.length === 0
+    ? 'No dynamic environment variable added'
+    : ['Dynamic environment variables added:', ...parsed.vars.map(([name]) => name)].join('\n');
+  if (step.output !== 'hide') stage.shown.push(listed);
+  return null;
+}
+
 /** `<shell> ...shellArgs <command>` in the project dir: an argv array, no shell around it. */
 async function runCommand(
   stage: Stage,
@@ -365,6 +391,7 @@ function stepLabel(step: WorkflowStep, index: number, count: number): string {
   const what =
     step.kind === 'run' ? `run: ${oneLine(step.command)}`
     : step.kind === 'env' ? `env: ${step.name}`
+    : step.kind === 'multienv' ? `multienv: ${oneLine(step.command)}`
     : step.kind;
   return `step ${index + 1} of ${count} (${what})`;
 }

@@ -242,7 +242,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
   const scheduler = startDriftScheduler({
     db,
     schedule: settings.driftSchedule,
-    perRepo: serverRuleSchedule(fileConfig.repoRules),
+    perRepo: serverRuleSchedule(fileConfig.repoRules, webHost(settings.github.apiUrl)),
     isAllowed: (repo) => allowlisted(repo, settings.repoAllowlist),
     enqueue: (repo, trigger) => {
       enqueueDrift(repo, trigger);

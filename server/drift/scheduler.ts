@@ -131,9 +131,9 @@ export function repoSchedule(opts: Pick<DriftSchedulerOptions, 'schedule' | 'per
 }
 
 /** `perRepo` from the server config's `repos[].drift`: its schedule, `off` where it disables drift. */
-export function serverRuleSchedule(repoRules: ServerRepoConfig): (repo: KnownRepo) => string | null {
+export function serverRuleSchedule(repoRules: ServerRepoConfig, host: string): (repo: KnownRepo) => string | null {
   return (repo) => {
-    const drift = effectiveRules(repoRules, repo.fullName, { baseBranch: repo.defaultBranch }).drift;
+    const drift = effectiveRules(repoRules, repo.fullName, { baseBranch: repo.defaultBranch, host }).drift;
     if (drift.enabled === false) return SCHEDULE_OFF;
     return drift.schedule ?? null;
   };

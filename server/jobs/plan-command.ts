@@ -23,6 +23,7 @@ import { planKubernetes, renderProject, type Rendered } from './kube-project.js'
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
+import { checkRequirements } from './requirements.js';
 import { recordReplied, recordWorkEnded } from './work-record.js';
 import type { CommandJob, Prepared } from './types.js';
 
@@ -88,6 +89,10 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
             if (!render.ok) return { project, outcome: render.outcome };
             bundle = render.bundle;
           }
+          // Atlantis's plan_requirements, checked before the lock as Atlantis does: a plan runs
+          // the PR's code, so a project that gates it is not planned until they hold.
+          const refused = await planRefusal(ctx, job, pr, git, root, project);
+          if (refused !== null) return { project, outcome: refused };
           const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
           if (!lock.acquired) {
             ctx.log.warn({ project: lock.key, holder: lock.holder.pull }, 'lock held by another pull');
@@ -183,6 +188,19 @@ async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, ro
   }
   const picked = projectsForSelector(root, setup.config, setup.projects, sel, { defaults: setup.defaults });
   return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;
+}
+
+/** The plan's error outcome when the project's `plan_requirements` do not hold (each refusal audited), else null. */
+async function planRefusal(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, root: string, project: Project): Promise<PlanOutcome | null> {
+  const requirements = project.planRequirements ?? [];
+  if (requirements.length === 0) return null;
+  const refusals = await checkRequirements(ctx, { repo: job.repo, pr, requirements, git, checkoutDir: root });
+  if (refusals.length === 0) return null;
+  for (const r of refusals) {
+    ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: job.repo.fullName, pull: job.pull, project: lockKey(job.repo.fullName, project), fields: { stage: 'plan', requirement: r.rule, message: r.message, headSha: pr.headSha } });
+  }
+  const output = ['Not planned: the plan requirements (`plan_requirements`) of this project are not met.', ...refusals.map((r) => `* \`${r.rule}\`: ${r.message}`)].join('\n');
+  return { result: 'error', summary: null, output, exitCode: -1, durationMs: 0 };
 }
 
 async function planProject(ctx: JobContext, job: CommandJob, pr: PullInfo, setup: ProjectSetup, project: Project, tree: string, bundle: RenderedBundle | undefined, declaredBesides: readonly ObjectRef[]): Promise<PlanOutcome> {

@@ -35,7 +35,9 @@ export type SetupResult = { ok: true; setup: ProjectSetup } | { ok: false; file:
  * not there for autoplan, `-p`, `-d` or `depends_on`.
  */
 export function loadProjectSetup(ctx: JobContext, repoFullName: string, baseBranch: string, checkoutRoot: string): SetupResult {
-  const rules = effectiveRules(ctx.repoRules, repoFullName, { baseBranch });
+  // Atlantis names a repository `host/owner/repo` by its own host: on GitHub Enterprise an id
+  // written `ghe.example.com/acme/infra` must match, or its requirements would not apply.
+  const rules = effectiveRules(ctx.repoRules, repoFullName, { baseBranch, host: ctx.git.githubHost });
   const read = readRepoConfig(checkoutRoot, { baseBranch, atlantisFile: rules.repoConfigFile });
   if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
   const applied = applyServerRules(read.config, rules, ctx.repoRules.workflows);

@@ -1,6 +1,6 @@
 // Checks a repo config against the server rules for its repository and settles each project's
 // effective apply requirements and workflow (Atlantis's ValidateRepoCfg + MergeProjectCfg):
-//   - `apply_requirements`, `workflow` and `drift` are restricted: a repo config may set them
+//   - `apply_requirements`, `plan_requirements`, `workflow` and `drift` are restricted: a repo config may set them
 //     only where `allowed_overrides` lists them;
 //   - repo-defined `workflows` need `allow_custom_workflows: true`;
 //   - a workflow must be defined (repo, server, or the built-in `default`) and, when the server
@@ -29,7 +29,11 @@ function override(key: AllowedOverride): string {
 
 export function applyServerRules(repo: RepoConfig | null, rules: EffectiveRepoRules, serverWorkflows: Record<string, Workflow>): ApplyServerRulesResult {
   const workflows: Record<string, Workflow> = { [DEFAULT_WORKFLOW_NAME]: builtInDefaultWorkflow(), ...serverWorkflows };
-  const defaults: ProjectDefaults = { applyRequirements: [...rules.applyRequirements], workflow: rules.workflow ?? DEFAULT_WORKFLOW_NAME };
+  const defaults: ProjectDefaults = {
+    applyRequirements: [...rules.applyRequirements],
+    planRequirements: [...rules.planRequirements],
+    workflow: rules.workflow ?? DEFAULT_WORKFLOW_NAME,
+  };
   if (repo === null) return { ok: true, projects: [], workflows, defaults };
 
   const problems: ConfigProblem[] = [];
@@ -53,6 +57,10 @@ export function applyServerRules(repo: RepoConfig | null, rules: EffectiveRepoRu
     const effective: Project = { ...project };
     if (project.applyRequirements !== undefined && !allowed('apply_requirements')) refuse(`${at}.apply_requirements`, override('apply_requirements'));
     effective.applyRequirements = [...(project.applyRequirements !== undefined && allowed('apply_requirements') ? project.applyRequirements : rules.applyRequirements)];
+    if (project.planRequirements !== undefined && !allowed('plan_requirements')) refuse(`${at}.plan_requirements`, override('plan_requirements'));
+    const planRequirements = project.planRequirements !== undefined && allowed('plan_requirements') ? project.planRequirements : rules.planRequirements;
+    if (planRequirements.length > 0) effective.planRequirements = [...planRequirements];
+    else delete effective.planRequirements;
     if (project.drift !== undefined && !allowed('drift')) refuse(`${at}.drift`, override('drift'));
 
     const asked = project.workflow;

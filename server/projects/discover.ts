@@ -23,6 +23,7 @@ export function plainProject(dir: string, workspace: string, defaults: ProjectDe
   const project: Project = { dir, workspace, kind: 'terraform' };
   if (defaults !== undefined) {
     project.applyRequirements = [...defaults.applyRequirements];
+    if (defaults.planRequirements !== undefined && defaults.planRequirements.length > 0) project.planRequirements = [...defaults.planRequirements];
     project.workflow = defaults.workflow;
   }
   return project;

@@ -82,6 +82,14 @@ function kindProblems(project: RawProject, add: (path: KeyPath, message: string)
       if (project.fields[key] !== undefined) add([...at, key], `applies to kubernetes projects only: add \`kind: kubernetes\` to this project, or remove \`${key}\``);
     }
   }
+  if (project.fields['terraform_distribution'] === 'opentofu') {
+    // Accepting it with a warning would apply the project with a different program than the
+    // one its state was written by: refused, so nothing runs until the operator decides.
+    add(
+      [...at, 'terraform_distribution'],
+      'is `opentofu`, but Tideline runs one binary for every project (TIDELINE_TERRAFORM_BIN) and cannot switch per project: point TIDELINE_TERRAFORM_BIN at `tofu` for the server and remove this key',
+    );
+  }
   if (project.fields['glob_file_match'] !== undefined) {
     add([...at, 'glob_file_match'], 'only applies to a glob `dir`, which Tideline does not expand yet: remove it and list each directory as its own project');
   }

@@ -118,6 +118,7 @@ export const ProjectSchema = z
       // Atlantis keys accepted but not acted on yet (warned about).
       terraform_distribution: z.enum(['terraform', 'opentofu'], { error: choiceError(['terraform', 'opentofu']) }).optional(),
       plan_requirements: ApplyRequirementsSchema.optional(),
+      // Accepted and warned about: Tideline has no import command for them to gate.
       import_requirements: ApplyRequirementsSchema.optional(),
       delete_source_branch_on_merge: z.boolean(BOOLEAN).optional(),
       repo_locking: z.boolean(BOOLEAN).optional(),
@@ -143,7 +144,6 @@ export const UNSUPPORTED_PROJECT_KEYS = [
   // Atlantis downloads and runs that terraform version; Tideline runs the server's one.
   'terraform_version',
   'terraform_distribution',
-  'plan_requirements',
   'import_requirements',
   'delete_source_branch_on_merge',
   'repo_locking',
@@ -190,9 +190,9 @@ export type ValidatedProject = ValidatedRepoConfig['projects'][number];
 /** Keys read as text even when they look like numbers or booleans. */
 export const STRING_KEYS = new Set([
   'name', 'dir', 'workspace', 'workflow', 'terraform_version', 'namespace', 'cluster', 'field_manager',
-  'schedule', 'command', 'value', 'shell', 'shell_args', 'branch', 'emoji_reaction', 'regex_filter',
+  'schedule', 'command', 'value', 'shell', 'shell_args', 'shellArgs', 'branch', 'emoji_reaction', 'regex_filter',
 ]);
-export const STRING_LIST_KEYS = new Set(['depends_on', 'when_modified', 'extra_args', 'allowed_regexp_prefixes', 'ignore_paths', 'shell_args']);
+export const STRING_LIST_KEYS = new Set(['depends_on', 'when_modified', 'extra_args', 'allowed_regexp_prefixes', 'ignore_paths', 'shell_args', 'shellArgs']);
 
 /** How unknown-key messages name each kind of object. */
 export const NOUNS: Readonly<Record<string, string>> = { projects: 'a project', steps: 'a step', 'workflows.*': 'a workflow' };

@@ -37,6 +37,7 @@ function toProject(raw: ValidatedProject, index: number, warnings: string[]): Pr
   if (raw.branch !== undefined) project.branch = raw.branch;
   if (raw.workflow !== undefined) project.workflow = raw.workflow;
   if (raw.apply_requirements !== undefined) project.applyRequirements = raw.apply_requirements;
+  if (raw.plan_requirements !== undefined) project.planRequirements = raw.plan_requirements;
   if (raw.terraform_version !== undefined) project.terraformVersion = raw.terraform_version;
   if (raw.kind === 'kubernetes') {
     project.kubernetes = { prune: raw.prune, fieldManager: raw.field_manager };
@@ -89,7 +90,7 @@ function toRepoConfig(raw: ValidatedRepoConfig, file: RepoConfigFile, lineOf: (p
   };
   remember(['workflows']);
   remember(['drift']);
-  for (const index of projects.keys()) for (const key of ['workflow', 'apply_requirements', 'drift']) remember(['projects', index, key]);
+  for (const index of projects.keys()) for (const key of ['workflow', 'apply_requirements', 'plan_requirements', 'drift']) remember(['projects', index, key]);
   config.lines = lines;
   return config;
 }

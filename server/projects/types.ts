@@ -24,6 +24,8 @@ export interface Project {
   workflow?: string;
   /** From the repo config: what the repo asked for; after `applyServerRules`: the effective list. */
   applyRequirements?: ApplyRequirement[];
+  /** `plan_requirements`, as `applyRequirements`: what must hold before this project is planned; absent: none. */
+  planRequirements?: ApplyRequirement[];
   /** `execution_order_group`; 0 when not given. */
   executionOrderGroup?: number;
   /** Names of projects that must be applied first (`depends_on`). */
@@ -41,6 +43,8 @@ export interface Project {
 /** The server's defaults for projects the repo config does not declare (autodiscovered, `-d`). */
 export interface ProjectDefaults {
   applyRequirements: ApplyRequirement[];
+  /** Absent or empty: none. */
+  planRequirements?: ApplyRequirement[];
   workflow: string;
 }
 

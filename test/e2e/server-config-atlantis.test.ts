@@ -19,7 +19,7 @@ const ATLANTIS_REPOS_YAML = `repos:
 workflows:
   custom:
     plan:
-      steps: [init, {multienv: ./envs.sh}, plan]
+      steps: [init, show, plan]
 team_authz:
   command: ./authz.sh
 `;

@@ -175,3 +175,17 @@ describe('YAML anchors', () => {
     ]);
   });
 });
+
+describe('terraform_distribution', () => {
+  const where = mkdtempSync(join(tmpdir(), 'tideline-distribution-'));
+  afterAll(() => rmSync(where, { recursive: true, force: true }));
+
+  it('refuses opentofu, which the server would run with terraform, naming the key and line', () => {
+    const result = parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    terraform_distribution: opentofu\n', 'atlantis.yaml', where);
+    expect(result).toEqual({
+      ok: false,
+      file: 'atlantis.yaml',
+      problems: [{ path: 'projects[0].terraform_distribution', line: 4, message: expect.stringContaining('is `opentofu`, but Tideline runs one binary for every project (TIDELINE_TERRAFORM_BIN)') }],
+    });
+  });
+});

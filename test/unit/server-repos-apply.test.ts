@@ -53,6 +53,12 @@ describe('applyServerRules refuses restricted keys the server does not allow', (
       [{ path: 'projects[0].apply_requirements', line: 4, message: 'repo config may not set `apply_requirements`: the server config needs `allowed_overrides: [apply_requirements]` for this repository' }],
     ],
     [
+      'project plan requirements, as Atlantis restricts them',
+      'version: 3\nprojects:\n  - dir: a\n    plan_requirements: []\n',
+      'repos:\n  - id: /.*/\n    plan_requirements: [approved]\n',
+      [{ path: 'projects[0].plan_requirements', line: 4, message: 'repo config may not set `plan_requirements`: the server config needs `allowed_overrides: [plan_requirements]` for this repository' }],
+    ],
+    [
       'repo-defined workflows',
       'version: 3\nworkflows:\n  mine:\n    plan: { steps: [init, plan] }\n',
       'repos:\n  - id: /.*/\n    allowed_overrides: [workflow]\n',
@@ -129,7 +135,19 @@ workflows:
       ['built-in', 'default', []],
       ['manifests', undefined, ['approved']], // kubernetes projects run no workflow
     ]);
-    expect(result.defaults).toEqual({ applyRequirements: ['approved'], workflow: 'terragrunt' });
+    expect(result.defaults).toEqual({ applyRequirements: ['approved'], planRequirements: [], workflow: 'terragrunt' });
+  });
+
+  it("gives each project the server's plan requirements unless the repo may override them and does", () => {
+    const server = 'repos:\n  - id: /.*/\n    plan_requirements: [approved, undiverged]\n    allowed_overrides: [plan_requirements]\n';
+    const result = apply('version: 3\nprojects:\n  - { name: a, dir: a }\n  - { name: b, dir: b, plan_requirements: [mergeable] }\n  - { name: c, dir: c, plan_requirements: [] }\n', server);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.projects.map((p) => [p.name, p.planRequirements])).toEqual([
+      ['a', ['approved', 'undiverged']],
+      ['b', ['mergeable']],
+      ['c', undefined],
+    ]);
+    expect(result.defaults.planRequirements).toEqual(['approved', 'undiverged']);
   });
 
   it('resolves every usable workflow: the server’s default replacing the built-in, server ones, repo ones', () => {
@@ -147,7 +165,7 @@ workflows:
       ok: true,
       projects: [],
       workflows: { default: { plan: [{ kind: 'init', extraArgs: [] }, { kind: 'plan', extraArgs: [] }], apply: [{ kind: 'apply', extraArgs: [] }] } },
-      defaults: { applyRequirements: [], workflow: 'default' },
+      defaults: { applyRequirements: [], planRequirements: [], workflow: 'default' },
     });
   });
 

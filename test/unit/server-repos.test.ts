@@ -114,6 +114,7 @@ describe('effectiveRules', () => {
     const rules = effectiveRules(config, 'acme/infra');
     expect(rules).toEqual({
       applyRequirements: [], // from repos[1], over repos[0]'s [approved]
+      planRequirements: [],
       allowCustomWorkflows: true, // from repos[0]: repos[1] leaves the key out
       allowedOverrides: ['workflow', 'apply_requirements'],
       allowedWorkflows: [],
@@ -159,6 +160,7 @@ describe('effectiveRules', () => {
     const rules = effectiveRules(parsed('repos:\n  - id: acme/infra\n    apply_requirements: [approved]\n'), 'other/repo');
     expect(rules).toEqual({
       applyRequirements: [],
+      planRequirements: [],
       allowedOverrides: [],
       allowedWorkflows: [],
       allowCustomWorkflows: false,
