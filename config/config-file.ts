@@ -1,7 +1,7 @@
 // Reads the server settings from the TIDELINE_CONFIG YAML file: the same settings as the
 // environment, as snake_case keys without the prefix (`port: 8080`, `repo_allowlist: [acme/*]`).
-// The file also holds sections other modules own (repo rules, clusters, drift, alerts); keys this
-// reader does not know are left to them, except ones that look like a misspelt setting.
+// The file also holds sections other modules own (`repos:`, `workflows:`, `kubernetes:`,
+// `drift:`, …), which are left to them; any other top-level key is refused with its fix.
 
 import path from 'node:path';
 import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
@@ -10,6 +10,9 @@ import type { ConfigProblem } from './settings.js';
 import { SETTING_VARIABLES, variableForEnv, variableForKey } from './variables.js';
 import type { RawValues, SettingVariable, VariableName } from './variables.js';
 import { editDistance } from './edit-distance.js';
+import { DriftSectionSchema } from './drift-settings.js';
+import { KubernetesSectionSchema } from './kubernetes-settings.js';
+import { ServerRepoSectionsSchema } from './server-repos.js';
 
 export interface ConfigFileValues {
   values: RawValues;
@@ -19,6 +22,19 @@ export interface ConfigFileValues {
 }
 
 const SETTING_KEYS: readonly string[] = SETTING_VARIABLES.flatMap((variable) => (variable.key === null ? [] : [variable.key]));
+
+/**
+ * The file's sections other readers own (repo rules, clusters, drift). Any other top-level key is
+ * refused, as Atlantis refuses unknown keys in its server-side repo config: ignored, a misspelt
+ * `kubernets:` would leave every cluster unconfigured without a word at start-up.
+ */
+const SECTION_KEYS: readonly string[] = [...Object.keys(ServerRepoSectionsSchema.shape), 'kubernetes', 'drift'];
+
+/** Keys of a section written at the top level: where they belong. */
+const NESTED_KEYS: ReadonlyMap<string, string> = new Map([
+  ...Object.keys(KubernetesSectionSchema.shape).map((key): [string, string] => [key, 'kubernetes']),
+  ...Object.keys(DriftSectionSchema.shape).map((key): [string, string] => [key, 'drift']),
+]);
 
 function lineAt(text: string, offset: number): number {
   let line = 1;
@@ -30,7 +46,7 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
-/** For a key this reader does not know: the fix, when it looks like a setting; else null. */
+/** For a key that is not a setting: the fix, or null for a section another reader owns. */
 function unknownKeyFix(key: string): string | null {
   if (variableForEnv(key)?.key === null) {
     return `can only be set in the environment: remove it from the file`;
@@ -44,7 +60,19 @@ function unknownKeyFix(key: string): string | null {
     return `is not a setting name: write it as \`${normal}\``;
   }
   const near = SETTING_KEYS.find((known) => normal.length >= 4 && editDistance(normal, known) <= 2);
-  return near === undefined ? null : `is not a setting name: did you mean \`${near}\`?`;
+  if (near !== undefined) {
+    return `is not a setting name: did you mean \`${near}\`?`;
+  }
+  if (SECTION_KEYS.includes(key)) {
+    return null;
+  }
+  const section = NESTED_KEYS.get(normal);
+  if (section !== undefined) {
+    return `belongs under \`${section}:\`: write it as \`${section}: { ${normal}: … }\``;
+  }
+  const nearSection = SECTION_KEYS.find((known) => editDistance(normal, known) <= 2);
+  const fix = nearSection === undefined ? 'remove it, or see config/example.yaml for the settings and sections' : `did you mean \`${nearSection}\`?`;
+  return `is not a setting or a section of the server config: ${fix}`;
 }
 
 /** A scalar's text as written (so `port: 0x10` stays `0x10`), or null when it is empty. */

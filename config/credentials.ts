@@ -131,5 +131,10 @@ export function checkWebLogin(raw: RawValues): ConfigProblem[] {
       },
     ];
   }
+  // Basic auth sends `user:password` and the server splits at the first colon (RFC 7617), so a
+  // name with a colon could never sign in; a colon in the password is fine.
+  if (username?.value.includes(':') === true) {
+    return [{ variable: username.origin, message: 'contains a colon, which basic auth cannot carry in a user name (RFC 7617): choose a name without `:`' }];
+  }
   return [];
 }

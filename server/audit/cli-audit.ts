@@ -2,7 +2,7 @@
 // (or instead of) the server on the same data directory. Exit codes: 0 ok, 1 verification
 // failed, 2 usage or configuration error.
 
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -83,6 +83,19 @@ function readText(io: CliIo, flag: string, file: string): string {
   } catch (error: unknown) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
     throw new ConfigExit(`${flag} ${full} cannot be read (${code})`);
+  }
+}
+
+/**
+ * Opens the export's destination before any record is read: a stream opened lazily fails with
+ * a bare "ENOENT: no such file or directory" as an internal error (exit 70), naming no flag.
+ */
+function openOut(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (error: unknown) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new ConfigExit(`--out ${file} cannot be written (${code}): point it at a file in a directory that exists and that you can write`);
   }
 }
 
@@ -193,7 +206,7 @@ async function exportCommand(args: readonly string[], io: CliIo): Promise<number
       return EXIT.ok;
     }
     const file = path.resolve(io.cwd, values.out);
-    const out = createWriteStream(file);
+    const out = createWriteStream(file, { fd: openOut(file) });
     const count = await writeExport(iterateAudit(db, filter), format, out);
     out.end();
     await finished(out);

@@ -40,11 +40,12 @@ export function driftApi(opts: DriftApiOptions): Router {
       res.status(415).json({ error: `the body is ${req.header('content-type') ?? 'of no type'}: send Content-Type: application/json with {"repo":"owner/name"}, or use ?repo= and no body` });
       return;
     }
-    const repo = repoParam(req);
-    if (repo === false) {
-      res.status(400).json({ error: 'repo must be one owner/name, e.g. ?repo=acme/infra (or {"repo":"acme/infra"})' });
+    const asked = repoOf(req, 'POST /api/drift/run');
+    if (!asked.ok) {
+      res.status(400).json({ error: asked.error });
       return;
     }
+    const { repo } = asked;
     const enqueued = opts.runNow(repo ?? undefined);
     if (repo !== null && enqueued === 0) {
       res.status(404).json({ error: `repository ${repo} is not one this server serves: it must match TIDELINE_REPO_ALLOWLIST, and the server learns it from its webhooks` });
@@ -55,12 +56,12 @@ export function driftApi(opts: DriftApiOptions): Router {
   });
 
   router.get('/api/drift', guard, (req: Request, res: Response): void => {
-    const repo = repoParam(req);
-    if (repo === false) {
-      res.status(400).json({ error: 'repo must be one owner/name, e.g. ?repo=acme/infra' });
+    const asked = repoOf(req, 'GET /api/drift');
+    if (!asked.ok) {
+      res.status(400).json({ error: asked.error });
       return;
     }
-    res.json({ projects: driftStates(opts.db, repo ?? undefined) });
+    res.json({ projects: driftStates(opts.db, asked.repo ?? undefined) });
   });
 
   return router;
@@ -88,12 +89,36 @@ function sameSecret(given: string, secret: string): boolean {
   return timingSafeEqual(digest(given), digest(secret));
 }
 
-/** `?repo=` or JSON `repo`: the name, null when absent, false when malformed. */
-function repoParam(req: Request): string | null | false {
-  const fromQuery = req.query['repo'];
+type AskedRepo = { ok: true; repo: string | null } | { ok: false; error: string };
+
+const MALFORMED = 'repo must be one owner/name, e.g. ?repo=acme/infra (or {"repo":"acme/infra"})';
+
+/**
+ * `?repo=` or JSON `repo`: the name, or null for every repository. Anything else in the query or
+ * the body is refused: read as "no repo", a misspelt `?rep=` or `{"repository": …}` would sweep
+ * (or list) every repository instead of the one meant.
+ */
+function repoOf(req: Request, route: string): AskedRepo {
+  for (const name of Object.keys(req.query)) {
+    if (name !== 'repo') return { ok: false, error: `query parameter \`${name}\` is not a query parameter of ${route}: use ?repo=owner/name, or nothing for every repository` };
+  }
+  const fromQuery: unknown = req.query['repo'];
   const body: unknown = req.body;
-  const fromBody = typeof body === 'object' && body !== null && 'repo' in body ? (body as { repo: unknown }).repo : undefined;
-  const given = fromQuery ?? fromBody;
-  if (given === undefined) return null;
-  return typeof given === 'string' && REPO_NAME.test(given) ? given : false;
+  let fromBody: unknown;
+  // express.json leaves no body as undefined (express 5); a JSON body must be `{}` or `{"repo": …}`.
+  if (body !== undefined) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: `the body must be a JSON object like {"repo":"owner/name"}, or empty` };
+    for (const key of Object.keys(body)) {
+      if (key !== 'repo') return { ok: false, error: `body key \`${key}\` is not a body key of ${route}: send {"repo":"owner/name"}, or {} for every repository` };
+    }
+    fromBody = (body as { repo?: unknown }).repo;
+  }
+  for (const given of [fromQuery, fromBody]) {
+    if (given !== undefined && !(typeof given === 'string' && REPO_NAME.test(given))) return { ok: false, error: MALFORMED };
+  }
+  if (typeof fromQuery === 'string' && typeof fromBody === 'string' && fromQuery.toLowerCase() !== fromBody.toLowerCase()) {
+    return { ok: false, error: `the request names ${fromQuery} in ?repo= and ${fromBody} in the body: name one repository, once` };
+  }
+  const repo = fromQuery ?? fromBody;
+  return { ok: true, repo: typeof repo === 'string' ? repo : null };
 }

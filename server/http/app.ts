@@ -7,7 +7,7 @@ import type { Db } from '../store/db.js';
 import { isReachable } from '../store/db.js';
 import { driftApi } from '../drift/index.js';
 import { auditApi } from './api-audit.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, methodNotAllowed, routeNotFound } from './errors.js';
 import { metricsRoute } from './metrics-route.js';
 import { uiRouter, type UiContext } from './ui/index.js';
 import { webhookHandler, type WebhookContext } from './webhook.js';
@@ -36,12 +36,18 @@ export function createApp(ctx: AppContext): Express {
     const ok = isReachable(ctx.db);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unreachable' });
   });
+  // The other methods of the routes above (a GET of /events from a browser, a curl without -X
+  // POST): 405 naming the method to use. The UI's routes keep theirs behind its own guard.
+  app.all('/events', methodNotAllowed(['POST']));
+  app.all('/api/drift/run', methodNotAllowed(['POST']));
+  for (const path of ['/healthz', '/readyz', '/metrics', '/api/audit', '/api/drift']) app.all(path, methodNotAllowed(['GET', 'HEAD']));
   // Last: the UI guards its own routes, so it never puts basic auth, or its Host check against
   // DNS rebinding (ui/host-check.ts), in front of the others. Those answer any Host on purpose:
   // /events is HMAC-checked and GitHub sends whatever name its webhook URL has; /api/* needs a
   // bearer token a browser cannot attach by itself; /healthz, /readyz and /metrics hold no
   // secret and change nothing, and probes and scrapers reach them by service name.
   app.use(uiRouter(ctx.ui));
+  app.use(routeNotFound());
   // After every route: body-parser and router errors land here instead of express's HTML page.
   app.use(errorHandler(ctx.log));
   return app;

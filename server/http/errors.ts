@@ -5,7 +5,7 @@
 // JSON on the API and the webhook route, as plain text elsewhere; anything else is a 500 that
 // says nothing but where to look, and the error goes to the log.
 
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
 /** What body-parser, raw-body and the router attach to the errors they raise (http-errors). */
@@ -86,5 +86,29 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     log.error({ err, method: req.method, path: req.path }, 'request failed');
     send(req, res, 500, 'internal error: see the server log');
+  };
+}
+
+/**
+ * For a route's other methods (mounted with `app.all` after the route): 405 with `Allow`, where
+ * express would answer "Cannot GET /events" as an HTML 404, as if the route did not exist.
+ * OPTIONS gets the `Allow` list with 204.
+ */
+export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
+  const allow = allowed.join(', ');
+  return function refuseMethod(req, res): void {
+    res.setHeader('Allow', allow);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    send(req, res, 405, `${req.method} is not allowed on ${req.path}: use ${allow}`);
+  };
+}
+
+/** After every route: an unknown path, in the form the routes around it speak, not express's HTML. */
+export function routeNotFound(): RequestHandler {
+  return function noRoute(req, res): void {
+    send(req, res, 404, `no route ${req.method} ${req.path}: see the Endpoints section of the README for the routes`);
   };
 }

@@ -43,7 +43,7 @@ export function routeEvent(ctx: RouteContext, event: string, deliveryId: string,
   // not held to the allowlist; `installation_repositories` is, by the repositories it names.
   if (event === 'installation' || event === 'installation_repositories') return routeInstallation(ctx, event, body);
   if (event !== 'issue_comment' && event !== 'pull_request') return { kind: 'ignored', reason: `event ${event} is not handled` };
-  const repo = repoInfo(body['repository'] as RepositoryPayload | undefined);
+  const repo = repoInfo(body['repository'] as RepositoryPayload | null | undefined);
   if (repo === null) return { kind: 'ignored', reason: 'payload has no usable repository' };
   if (!ctx.isAllowed(repo.fullName)) return { kind: 'ignored', reason: `repository ${repo.fullName} is not in TIDELINE_REPO_ALLOWLIST` };
   return event === 'issue_comment' ? routeComment(ctx, repo, deliveryId, body) : routePull(ctx, repo, deliveryId, body);
@@ -51,9 +51,9 @@ export function routeEvent(ctx: RouteContext, event: string, deliveryId: string,
 
 function routeComment(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
   if (body['action'] !== 'created') return { kind: 'ignored', reason: `comment ${String(body['action'])}` };
-  const issue = body['issue'] as { number?: unknown; pull_request?: unknown } | undefined;
+  const issue = body['issue'] as { number?: unknown; pull_request?: unknown } | null | undefined;
   const comment = body['comment'] as { body?: unknown; user?: { login?: unknown }; html_url?: unknown } | undefined;
-  if (issue === undefined || typeof issue.number !== 'number') return { kind: 'ignored', reason: 'comment without an issue number' };
+  if (issue === undefined || issue === null || !isPullNumber(issue.number)) return { kind: 'ignored', reason: 'comment without an issue number' };
   if (issue.pull_request === undefined || issue.pull_request === null) return { kind: 'ignored', reason: 'comment on an issue, not a pull request' };
   const author = typeof comment?.user?.login === 'string' ? comment.user.login : '';
   if (author.toLowerCase() === ctx.botLogin.toLowerCase()) return { kind: 'ignored', reason: 'comment by the server itself' };
@@ -99,8 +99,8 @@ const AUTOPLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_fo
 function routePull(ctx: RouteContext, repo: RepoInfo, deliveryId: string, body: Record<string, unknown>): Routed {
   const action = String(body['action']);
   const pr = body['pull_request'] as { number?: unknown; merged?: unknown; draft?: unknown; html_url?: unknown; head?: { repo?: { full_name?: unknown } | null } } | undefined;
-  const pull = typeof body['number'] === 'number' ? body['number'] : pr?.number;
-  if (typeof pull !== 'number') return { kind: 'ignored', reason: 'pull_request without a number' };
+  const pull = isPullNumber(body['number']) ? body['number'] : pr?.number;
+  if (!isPullNumber(pull)) return { kind: 'ignored', reason: 'pull_request without a number' };
   const sender = body['sender'] as { login?: unknown } | undefined;
   const actor = typeof sender?.login === 'string' ? sender.login : '';
   if (AUTOPLAN_ACTIONS.has(action)) {
@@ -178,8 +178,18 @@ function versionText(ctx: RouteContext): string {
   return [`Tideline ${ctx.version}`, '', `- terraform ${terraform}`, `- kubectl ${kubectl}`, `- git ${git}`].join('\n');
 }
 
-function repoInfo(r: RepositoryPayload | undefined): RepoInfo | null {
-  if (r === undefined || typeof r.full_name !== 'string' || typeof r.name !== 'string') return null;
+/**
+ * GitHub numbers issues and pull requests from 1. Anything else (a signed but hand-made or
+ * mangled delivery) is ignored here: the audit log refuses such a number, and the refusal
+ * would surface as a 500 from inside the intake's transaction.
+ */
+export function isPullNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function repoInfo(r: RepositoryPayload | null | undefined): RepoInfo | null {
+  // `typeof null` is 'object': a `"repository": null` must not reach the property reads below.
+  if (r === undefined || r === null || typeof r !== 'object' || typeof r.full_name !== 'string' || typeof r.name !== 'string') return null;
   const owner = typeof r.owner?.login === 'string' ? r.owner.login : r.full_name.split('/')[0];
   if (owner === undefined || typeof r.clone_url !== 'string') return null;
   return {

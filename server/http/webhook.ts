@@ -11,7 +11,7 @@ import { rememberRepo } from '../store/repos.js';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { RefusalAudit } from './refusal-audit.js';
-import { routeEvent, type RouteContext } from './route-event.js';
+import { isPullNumber, routeEvent, type RouteContext } from './route-event.js';
 import type { InstallationChange } from '../github/forge.js';
 
 export interface WebhookContext {
@@ -164,6 +164,7 @@ function describeDelivery(payload: unknown): DeliveryFacts {
     action: typeof body['action'] === 'string' ? body['action'] : null,
   };
   if (typeof repository?.full_name === 'string') facts.repo = repository.full_name;
-  if (typeof number === 'number') facts.pull = number;
+  // Only a number GitHub could have given: the audit log refuses others, inside the transaction.
+  if (isPullNumber(number)) facts.pull = number;
   return facts;
 }

@@ -124,6 +124,16 @@ describe('tideline CLI', () => {
     expect(lines[1]).toContain('"{""i"":5,""note"":""a, \\""b\\""""}"');
   });
 
+  it.each([
+    ['in a directory that does not exist', (): string => join(dir, 'no-such-dir', 'audit.jsonl'), 'ENOENT'],
+    ['a directory', (): string => dir, 'EISDIR'],
+  ])('exits 2 naming --out when the file to export to is %s', async (_what, target, code) => {
+    const out = target();
+    const run = await cli(['audit', 'export', '--out', out], { TIDELINE_DATA_DIR: dataDir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`tideline: --out ${out} cannot be written (${code}): point it at a file in a directory that exists and that you can write\n`);
+  });
+
   it('prints a checkpoint signed with the configured Ed25519 key, which verify then accepts', async () => {
     const run = await cli(['audit', 'checkpoint'], { TIDELINE_DATA_DIR: dataDir, TIDELINE_AUDIT_SIGNING_KEY_FILE: keyFile });
     expect(run.code).toBe(0);

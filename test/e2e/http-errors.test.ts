@@ -78,6 +78,39 @@ describe('malformed HTTP requests', () => {
     expect(fields.reason).toContain('missing x-hub-signature-256 header');
   });
 
+  it.each([
+    { method: 'GET', path: '/events', allow: 'POST', json: true },
+    { method: 'PUT', path: '/api/audit', allow: 'GET, HEAD', json: true },
+    { method: 'POST', path: '/api/drift', allow: 'GET, HEAD', json: true },
+    { method: 'GET', path: '/api/drift/run', allow: 'POST', json: true },
+    { method: 'POST', path: '/healthz', allow: 'GET, HEAD', json: false },
+    { method: 'POST', path: '/readyz', allow: 'GET, HEAD', json: false },
+    { method: 'DELETE', path: '/metrics', allow: 'GET, HEAD', json: false },
+  ])('answers $method $path with a 405 naming the methods it takes', async ({ method, path, allow, json }) => {
+    const res = await fetch(`${h.server.url}${path}`, { method, headers: BEARER });
+    const text = await res.text();
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(res.headers.get('content-type')).toMatch(json ? /^application\/json/ : /^text\/plain/);
+    expectNoStack(text);
+    const message = json ? (JSON.parse(text) as { error: string }).error : text;
+    expect(message).toMatch(new RegExp(`^${method} is not allowed on ${path}: use ${allow.split(', ')[0]}`));
+  });
+
+  it.each([
+    { path: '/api/drift/runs', json: true },
+    { path: '/events/github', json: false },
+    { path: '/no-such-page', json: false },
+  ])('answers an unknown path $path with a 404 in the form its neighbours speak', async ({ path, json }) => {
+    const res = await fetch(`${h.server.url}${path}`, { headers: BEARER });
+    const text = await res.text();
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(json ? /^application\/json/ : /^text\/plain/);
+    expectNoStack(text);
+    const message = json ? (JSON.parse(text) as { error: string }).error : text;
+    expect(message).toMatch(new RegExp(`^no route GET ${path}`));
+  });
+
   it('answers a webhook body over GitHub 25 MB cap with a JSON 413', async () => {
     const res = await fetch(`${h.server.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(26 * 1024 * 1024) }, body: 'x'.repeat(26 * 1024 * 1024) });
     const text = await res.text();

@@ -63,8 +63,9 @@ shutdown_timeout: 30
 repos:
   - id: /.*/
     apply_requirements: [approved]
-clusters:
-  prod: /etc/kube/prod.yaml
+kubernetes:
+  clusters:
+    prod: { kubeconfig: /etc/kube/prod.yaml }
 `;
 
 describe('readEnv with a TIDELINE_CONFIG file', () => {
@@ -152,8 +153,20 @@ describe('readEnv with a TIDELINE_CONFIG file', () => {
   });
 
   it('leaves sections other modules own alone', () => {
-    const yaml = 'repos: []\nworkflows: {}\nclusters: {prod: /k}\ndrift: {alert_on: [drifted]}\nalerts: []\n';
+    const yaml = 'repos: []\nworkflows: {}\nkubernetes: {clusters: {}}\ndrift: {alert_on: [drifted]}\npolicies: {}\nmetrics: {}\nteam_authz: {}\n';
     expect(settingsOf(readWith(yaml, { TIDELINE_REPO_ALLOWLIST: 'acme/*' })).port).toBe(4141);
+  });
+
+  // Atlantis refuses unknown keys in its server-side repo config too; skipped, a misspelt
+  // `kubernets:` would leave every cluster unconfigured without a word at start-up.
+  it.each([
+    ['kubernets: {clusters: {}}\n', 'kubernets', /is not a setting or a section of the server config: did you mean `kubernetes`\?/],
+    ['workflow: {custom: {}}\n', 'workflow', /did you mean `workflows`\?/],
+    ['clusters: {prod: {kubeconfig: /k}}\n', 'clusters', /belongs under `kubernetes:`/],
+    ['alerts: {issues: false}\n', 'alerts', /belongs under `drift:`/],
+    ['frobnicate: 1\n', 'frobnicate', /is not a setting or a section of the server config: remove it, or see config\/example.yaml/],
+  ])('refuses the unknown top-level key in %j', (yaml, key, message) => {
+    expect(problemsOf(readWith(yaml, { TIDELINE_REPO_ALLOWLIST: 'acme/*' }))).toEqual([{ variable: `${key} in ${FILE} line 1`, message: expect.stringMatching(message) }]);
   });
 
   it('reports a config file that is not a mapping', () => {

@@ -292,6 +292,20 @@ describe('readEnv: web login', () => {
   });
 });
 
+describe('readEnv: web login names', () => {
+  // Basic auth sends `user:password` and splits at the first colon (RFC 7617): a name with a
+  // colon in it would be cut there, and nobody could ever sign in.
+  it('refuses a TIDELINE_WEB_USERNAME with a colon, which basic auth cannot carry', () => {
+    expect(problemsOf(read({ ...BASE, TIDELINE_WEB_USERNAME: 'ops:team', TIDELINE_WEB_PASSWORD: 'pw-1234' }))).toEqual([
+      { variable: 'TIDELINE_WEB_USERNAME', message: 'contains a colon, which basic auth cannot carry in a user name (RFC 7617): choose a name without `:`' },
+    ]);
+  });
+
+  it('takes a colon in TIDELINE_WEB_PASSWORD', () => {
+    expect(settingsOf(read({ ...BASE, TIDELINE_WEB_USERNAME: 'ops', TIDELINE_WEB_PASSWORD: 'pw:1234' })).web).toEqual({ username: 'ops', password: 'pw:1234' });
+  });
+});
+
 describe('readEnv: child environment and secrets', () => {
   const env = {
     ...BASE,

@@ -103,6 +103,37 @@ describe('drift API', () => {
     expect(runs).toEqual([]);
   });
 
+  it.each([
+    ['a misspelt query parameter', '?rep=acme/infra', undefined, /query parameter `rep` .*use \?repo=owner\/name/],
+    ['a query parameter in brackets', '?repo[name]=acme/infra', undefined, /query parameter `repo\[name\]`/],
+    ['a body key other than repo', '', { repository: 'acme/infra' }, /body key `repository` .*\{"repo":"owner\/name"\}/],
+    ['a JSON array body', '', ['acme/infra'], /body must be a JSON object/],
+    ['a query and a body naming different repositories', '?repo=acme/infra', { repo: 'acme/other' }, /names acme\/infra in \?repo= and acme\/other in the body/],
+  ])('refuses %s with 400 rather than sweeping every repository', async (_what, query, body, message) => {
+    const url = await serve(SECRET);
+    const headers: Record<string, string> = { authorization: `Bearer ${SECRET}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${url}/api/drift/run${query}`, { method: 'POST', headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(message);
+    expect(runs).toEqual([]);
+  });
+
+  it('refuses an unknown query parameter on GET /api/drift rather than answering for every repository', async () => {
+    const url = await serve(SECRET);
+    const res = await fetch(`${url}/api/drift?repository=acme/other`, { headers: { authorization: `Bearer ${SECRET}` } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/query parameter `repository` is not a query parameter of GET \/api\/drift: use \?repo=owner\/name/);
+  });
+
+  it('takes an empty JSON object, and the same repository in the query and the body', async () => {
+    const url = await serve(SECRET);
+    const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
+    expect((await fetch(`${url}/api/drift/run`, { method: 'POST', headers, body: '{}' })).status).toBe(202);
+    expect((await fetch(`${url}/api/drift/run?repo=acme/infra`, { method: 'POST', headers, body: '{"repo":"acme/infra"}' })).status).toBe(202);
+    expect(runs).toEqual([undefined, 'acme/infra']);
+  });
+
   it('answers 404 for a repository the server does not serve and 400 for a malformed name', async () => {
     const url = await serve(SECRET);
     const auth = { authorization: `Bearer ${SECRET}` };

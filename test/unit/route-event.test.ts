@@ -59,6 +59,19 @@ describe('routeEvent', () => {
     expect(routed).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(reason) });
   });
 
+  const repository = { name: 'infra', full_name: 'acme/infra', owner: { login: 'acme' }, clone_url: 'https://github.com/acme/infra.git' };
+  it.each([
+    ['issue_comment', 'a null repository', { action: 'created', repository: null }, /no usable repository/],
+    ['pull_request', 'a null repository', { action: 'opened', number: 1, repository: null }, /no usable repository/],
+    ['issue_comment', 'a null issue', { action: 'created', repository, issue: null }, /without an issue number/],
+    ['issue_comment', 'an issue number of 1.5', { action: 'created', repository, issue: { number: 1.5, pull_request: {} }, comment: { body: 'tideline plan' } }, /without an issue number/],
+    ['issue_comment', 'an issue number of -3', { action: 'created', repository, issue: { number: -3, pull_request: {} }, comment: { body: 'tideline help' } }, /without an issue number/],
+    ['pull_request', 'a number of 0', { action: 'opened', number: 0, repository, pull_request: null }, /without a number/],
+    ['pull_request', 'a number of 2.5', { action: 'closed', number: 2.5, repository, pull_request: { number: 2.5 } }, /without a number/],
+  ])('ignores a delivery of %s with %s rather than throwing', (event, _what, payload, reason) => {
+    expect(routeEvent(ctx, event, 'd', payload)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(reason) });
+  });
+
   it.each([
     ['tideline help', 'tideline:help'],
     ['tideline version', '1.2.3'],
