@@ -4,6 +4,9 @@
 // escapes, one in single quotes is taken as written, and a bare value runs to the next comma
 // (so it may hold `=`, as tokens do). Names must be environment variable names here, which
 // Atlantis does not check: a name with `=` or a space would corrupt the child's environment.
+// A refusal names the pair by its place and the name before it, never by the text printed:
+// the values are often secrets, a stray comma in one makes the rest look like a pair, and the
+// message is posted to the pull request.
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -25,15 +28,21 @@ function closingDoubleQuote(text: string, start: number): number {
   return -1;
 }
 
+/** `pair 2 (after TF_VAR_a)`: where a refusal is, told without the output's text. */
+function pairAt(vars: readonly [string, string][]): string {
+  const before = vars.at(-1);
+  return `pair ${vars.length + 1}${before === undefined ? '' : ` (after ${before[0]})`}`;
+}
+
 export function parseMultiEnv(output: string): MultiEnvParse {
   const text = output.trim();
   const vars: [string, string][] = [];
   let at = 0;
   while (at < text.length) {
     const equals = text.indexOf('=', at);
-    if (equals < 0) return failure(`\`${text.slice(at)}\` has no \`=\``);
+    if (equals < 0) return failure(`${pairAt(vars)} has no \`=\``);
     const name = text.slice(at, equals);
-    if (!ENV_NAME.test(name)) return failure(`\`${name}\` is not an environment variable name`);
+    if (!ENV_NAME.test(name)) return failure(`${pairAt(vars)} does not start with an environment variable name`);
     let value: string;
     let end: number;
     const quote = text[equals + 1];
@@ -52,7 +61,7 @@ export function parseMultiEnv(output: string): MultiEnvParse {
       end = comma < 0 ? text.length : comma;
       value = text.slice(equals + 1, end);
     }
-    if (end < text.length && text[end] !== ',') return failure(`the quoted value of ${name} is followed by \`${text.slice(end, end + 10)}\`, not a comma`);
+    if (end < text.length && text[end] !== ',') return failure(`the quoted value of ${name} is not followed by a comma`);
     vars.push([name, value]);
     at = end + 1;
   }

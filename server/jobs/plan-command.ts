@@ -12,7 +12,6 @@ import type { PullInfo } from '../github/forge.js';
 import { DEFAULT_BRANCH_PULL, lockKey, locksOfPull, projectOf, releaseKey, tryLock } from '../locks/locks.js';
 import { executionWaves, projectsForSelector, type Project } from '../projects/index.js';
 import { checkoutPull } from '../workspace/checkout.js';
-import type { GitContext } from '../workspace/git.js';
 import { refuseOutsidePaths } from '../workspace/extra-args.js';
 import { changedProjects } from './changed-projects.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
@@ -23,7 +22,7 @@ import { planKubernetes, renderProject, type Rendered } from './kube-project.js'
 import { loadProjectSetup, stageSteps, type ProjectSetup } from './project-setup.js';
 import { liveOutput, mapByProjectDir, mapLimit, stepVariables } from './run-project.js';
 import { afterWork, JobInterruptedError } from './worker-pool.js';
-import { checkRequirements } from './requirements.js';
+import { checkRequirements, type Refusal } from './requirements.js';
 import { recordReplied, recordWorkEnded } from './work-record.js';
 import type { CommandJob, Prepared } from './types.js';
 
@@ -78,6 +77,11 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
       const declaredBesides = (project: Project): ObjectRef[] =>
         [...rendered].flatMap(([other, r]) => (other === project || !r.ok ? [] : r.bundle.objects.map((o) => o.ref)));
 
+      // Asked once for every project, before any runs: the answers are the pull request's, not
+      // a project's, and each `undiverged` check fetches the base into the same tree, where two
+      // fetches at once race for one ref and one fails ("cannot lock ref").
+      const refusals = await checkRequirements(ctx, { repo: job.repo, pr, requirements: projects.flatMap((p) => p.planRequirements ?? []), git, checkoutDir: root });
+
       const results: ProjectPlanResult[] = [];
       const conflicts: string[] = [];
       for (const wave of executionWaves(projects)) {
@@ -91,7 +95,7 @@ export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, pr
           }
           // Atlantis's plan_requirements, checked before the lock as Atlantis does: a plan runs
           // the PR's code, so a project that gates it is not planned until they hold.
-          const refused = await planRefusal(ctx, job, pr, git, root, project);
+          const refused = planRefusal(ctx, job, pr, project, refusals);
           if (refused !== null) return { project, outcome: refused };
           const lock = tryLock(ctx.db, ctx.audit, { repo: repo.fullName, project, pull, pullUrl: pr.htmlUrl, user: job.actor });
           if (!lock.acquired) {
@@ -190,11 +194,13 @@ async function chooseProjects(ctx: JobContext, job: CommandJob, pr: PullInfo, ro
   return picked.ok ? { ok: true, projects: picked.projects, warnings: [] } : picked;
 }
 
-/** The plan's error outcome when the project's `plan_requirements` do not hold (each refusal audited), else null. */
-async function planRefusal(ctx: JobContext, job: CommandJob, pr: PullInfo, git: GitContext, root: string, project: Project): Promise<PlanOutcome | null> {
-  const requirements = project.planRequirements ?? [];
-  if (requirements.length === 0) return null;
-  const refusals = await checkRequirements(ctx, { repo: job.repo, pr, requirements, git, checkoutDir: root });
+/**
+ * The plan's error outcome when the project's `plan_requirements` do not hold (each refusal
+ * audited), else null. `checked`: what checkRequirements refused of every project's requirements.
+ */
+function planRefusal(ctx: JobContext, job: CommandJob, pr: PullInfo, project: Project, checked: readonly Refusal[]): PlanOutcome | null {
+  const requirements = new Set<string>(project.planRequirements ?? []);
+  const refusals = checked.filter((r) => requirements.has(r.rule));
   if (refusals.length === 0) return null;
   for (const r of refusals) {
     ctx.audit.append({ type: 'requirement.refused', actor: job.actor, repo: job.repo.fullName, pull: job.pull, project: lockKey(job.repo.fullName, project), fields: { stage: 'plan', requirement: r.rule, message: r.message, headSha: pr.headSha } });

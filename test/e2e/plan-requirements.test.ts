@@ -11,10 +11,14 @@ import { startHarness, terraformProject, type Harness } from '../support/harness
 
 const REPO = 'acme/gated';
 
+const DIVERGING = 'acme/diverging';
+
 const REPOS_YAML = `repos:
   - id: /.*/
     plan_requirements: [approved]
     allowed_overrides: [plan_requirements]
+  - id: ${DIVERGING}
+    plan_requirements: [undiverged]
 `;
 
 const ATLANTIS_YAML = `version: 3
@@ -38,6 +42,10 @@ describe('plan_requirements', () => {
       'atlantis.yaml': ATLANTIS_YAML,
       'gated/main.tf': terraformProject(join(h.stateDir, 'gated.tfstate'), 'one'),
       'open/main.tf': terraformProject(join(h.stateDir, 'open.tfstate'), 'one'),
+    });
+    await h.double.createRepo(DIVERGING, {
+      'a/main.tf': terraformProject(join(h.stateDir, 'da.tfstate'), 'one'),
+      'b/main.tf': terraformProject(join(h.stateDir, 'db.tfstate'), 'one'),
     });
   });
   afterAll(async () => {
@@ -73,5 +81,28 @@ describe('plan_requirements', () => {
     const after = lastReply(pr.number);
     expect(after).toContain('Ran Plan for project: `gated`');
     expect(after).not.toContain('plan_requirements');
+  });
+
+  it('checks undiverged once for a plan of several projects: their base fetches do not race for one ref', async () => {
+    const files = (value: string): Record<string, string> => ({
+      'a/main.tf': terraformProject(join(h.stateDir, 'da.tfstate'), value),
+      'b/main.tf': terraformProject(join(h.stateDir, 'db.tfstate'), value),
+    });
+    const pr = await h.double.openPull(DIVERGING, { branch: 'first', author: 'alice', files: files('two') });
+    await h.double.sendComment(DIVERGING, pr.number, 'tideline plan', { user: 'alice' });
+    await h.server.pool.idle();
+    expect(h.double.comments(DIVERGING, pr.number).filter((c) => c.user === h.double.botLogin).at(-1)?.body ?? '').toContain('2 projects, 2 with changes, 0 with no changes, 0 failed');
+
+    // The base moves on after this pull request's tree fetched it: each project's check would
+    // fetch it again, into the same ref of the same tree.
+    const other = await h.double.openPull(DIVERGING, { branch: 'second', author: 'bob', files: { 'README.md': 'x' } });
+    await h.double.mergePull(DIVERGING, other.number);
+    await h.double.sendComment(DIVERGING, pr.number, 'tideline plan', { user: 'alice' });
+    await h.server.pool.idle();
+    const reply = h.double.comments(DIVERGING, pr.number).filter((c) => c.user === h.double.botLogin).at(-1)?.body ?? '';
+    expect(reply).toContain('2 failed');
+    expect(reply.match(/`undiverged`: the pull request does not contain the latest `main`/g)).toHaveLength(2);
+    const job = h.server.db.prepare("SELECT state, error FROM jobs WHERE type = 'command' ORDER BY id DESC LIMIT 1").get() as { state: string; error: string | null };
+    expect(job).toEqual({ state: 'succeeded', error: null });
   });
 });

@@ -73,7 +73,7 @@ workflows:
     const steps = planSteps('version: 3\nworkflows:\n  custom:\n    plan:\n      steps: [{ multienv: echo not-a-pair }, init, plan]\n');
     const outcome = await wf.plan(steps);
     expect(outcome.result).toBe('error');
-    expect(outcome.output).toMatch(/^step 1 of 3 \(multienv: echo not-a-pair\): `not-a-pair` has no `=`: a multienv command must print NAME=value pairs/);
+    expect(outcome.output).toMatch(/^step 1 of 3 \(multienv: echo not-a-pair\): pair 1 has no `=`: a multienv command must print NAME=value pairs/);
   });
 
   it('is no longer listed as a step Tideline skips', () => {
@@ -132,5 +132,18 @@ describe('parseMultiEnv', () => {
 
   it.each([['NOVALUE'], ['BAD NAME=1'], ['A="open']])('refuses %j', (output) => {
     expect(parseMultiEnv(output).ok).toBe(false);
+  });
+
+  // The command prints values that are often secrets, and the message goes to the pull request.
+  it.each([
+    ['a bare secret, no name', 's3cr3t-t0ken', 'pair 1 has no `=`'],
+    ['an unquoted value with a comma', 'TOKEN=ab,s3cr3t-t0ken', 'pair 2 (after TOKEN) has no `=`'],
+    ['a comma then a space in an unquoted value', 'A=1,s3cr3t t0ken=2', 'pair 2 (after A) does not start with an environment variable name'],
+    ['text after a quoted value', 'A="x"s3cr3t-t0ken', 'the quoted value of A is not followed by a comma'],
+  ])('never quotes the output in its refusal: %s', (_what, output, message) => {
+    const parsed = parseMultiEnv(output);
+    if (parsed.ok) throw new Error('parsed');
+    expect(parsed.message).toContain(message);
+    expect(parsed.message).not.toContain('s3cr3t');
   });
 });
