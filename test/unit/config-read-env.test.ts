@@ -28,7 +28,7 @@ function files(map: Record<string, string>): (path: string) => string {
 }
 
 function read(env: Record<string, string>, map: Record<string, string> = {}): ReadEnvResult {
-  return readEnv(env, { cwd: '/srv/tideline', readFile: files(map), checkDataDir: () => null });
+  return readEnv(env, { cwd: '/srv/tideline', readFile: files(map), checkDataDir: () => null, checkCommand: () => null });
 }
 
 function settingsOf(result: ReadEnvResult): Settings {
