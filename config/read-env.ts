@@ -10,6 +10,7 @@ import { readConfigFile } from './config-file.js';
 import { checkGitHubAuth, checkWebLogin } from './credentials.js';
 import { dataDirProblem } from './data-dir.js';
 import { ServerSettingsSchema } from './schema.js';
+import { commandProblem } from './tool-bin.js';
 import type { ServerSettingsValues } from './schema.js';
 import type { AuditSettings, ConfigProblem, GitHubAuth, ReadCliEnvResult, ReadEnvOptions, ReadEnvResult, Settings } from './settings.js';
 import { SETTING_VARIABLES } from './variables.js';
@@ -148,6 +149,29 @@ function resolveCommand(command: string, baseDir: string): string {
   return command.includes('/') ? path.resolve(baseDir, command) : command;
 }
 
+const TOOLS = [
+  { name: 'TIDELINE_TERRAFORM_BIN', tool: 'terraform', projects: 'Terraform' },
+  { name: 'TIDELINE_KUBECTL_BIN', tool: 'kubectl', projects: 'Kubernetes' },
+] as const;
+
+/**
+ * A binary set explicitly must be runnable (config/tool-bin.ts); the defaults are not checked
+ * here, since an install may serve only one kind of project (server.ts warns about those).
+ */
+function checkTools(raw: RawValues, searchPath: string | undefined, check: (command: string, searchPath: string | undefined) => string | null): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const { name, tool, projects } of TOOLS) {
+    const given = raw[name];
+    if (given === undefined) continue;
+    const command = resolveCommand(given.value.trim(), given.baseDir);
+    const problem = check(command, searchPath);
+    if (problem !== null) {
+      problems.push({ variable: given.origin, message: `names ${command}, ${problem}: point it at the ${tool} binary, or unset it to use \`${tool}\` from PATH (only ${projects} projects need it)` });
+    }
+  }
+  return problems;
+}
+
 function buildSettings(
   values: ServerSettingsValues,
   raw: RawValues,
@@ -219,7 +243,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env, opts: ReadEnvOptio
   }
   const auth = checkGitHubAuth(raw, readFile);
   const signing = readSigningKey(raw, readFile);
-  checked.push(...checkDataDir(raw, cwd, opts.checkDataDir ?? dataDirProblem), ...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkWebhookPair(raw, 'TIDELINE_AUDIT_WEBHOOK_URL', 'TIDELINE_AUDIT_WEBHOOK_SECRET', 'audit records'), ...checkWebhookPair(raw, 'TIDELINE_DRIFT_WEBHOOK_URL', 'TIDELINE_DRIFT_WEBHOOK_SECRET', 'drift alerts'));
+  checked.push(...checkDataDir(raw, cwd, opts.checkDataDir ?? dataDirProblem), ...auth.problems, ...checkWebLogin(raw), ...signing.problems, ...checkWebhookPair(raw, 'TIDELINE_AUDIT_WEBHOOK_URL', 'TIDELINE_AUDIT_WEBHOOK_SECRET', 'audit records'), ...checkWebhookPair(raw, 'TIDELINE_DRIFT_WEBHOOK_URL', 'TIDELINE_DRIFT_WEBHOOK_SECRET', 'drift alerts'), ...checkTools(raw, env['PATH'], opts.checkCommand ?? commandProblem));
 
   // A setting the file gave in an unusable form is reported there, not again as missing.
   const reported = new Set<string>(fromFile.rejected.filter((name) => raw[name] === undefined));

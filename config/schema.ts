@@ -127,7 +127,6 @@ export const LogLevelSchema = z
     }),
   );
 
-/** Where people reach the server, for the links in PR comments and commit statuses. */
 /** `true` or `false` (any case); unset is `false`. */
 export const AllowForkPullsSchema = z
   .string()
@@ -141,7 +140,31 @@ export const AllowForkPullsSchema = z
     }),
   );
 
-export const PublicUrlSchema = httpUrl('set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links');
+const PUBLIC_URL_FIX = 'set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links';
+
+/**
+ * Where people reach the server. Links are built by appending a path (`/locks/…`, `/jobs/…`) to
+ * it and posted in PR comments and commit statuses, which anyone who reads the repository sees:
+ * a query or fragment would swallow the appended path, and credentials would go out in every link.
+ */
+export const PublicUrlSchema = httpUrl(PUBLIC_URL_FIX).pipe(
+  checkedText((text) => {
+    const url = new URL(text);
+    if (url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/?#]*@/i.test(text)) {
+      // The value is not echoed: it holds a password, and this line goes to the start-up log.
+      return { ok: false, message: `holds credentials (user:password@), which every link posted to pull requests would publish: remove them; ${PUBLIC_URL_FIX}` };
+    }
+    const query = /\?[^#]*/.exec(text)?.[0];
+    if (query !== undefined) {
+      return { ok: false, message: `has a query (${shown(query).slice(1, -1)}), which would swallow the path of every link built on it: remove it; ${PUBLIC_URL_FIX}` };
+    }
+    const fragment = /#.*/.exec(text)?.[0];
+    if (fragment !== undefined) {
+      return { ok: false, message: `has a fragment (${shown(fragment).slice(1, -1)}), which would swallow the path of every link built on it (browsers never send a fragment): remove it; ${PUBLIC_URL_FIX}` };
+    }
+    return { ok: true, value: text };
+  }),
+);
 
 /** Host names the web UI answers to besides IP addresses, localhost and TIDELINE_URL's host. */
 export const WebHostsSchema = z.string().transform((text, ctx) => {

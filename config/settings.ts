@@ -105,6 +105,12 @@ export interface ReadEnvOptions {
    */
   checkDataDir?: (dir: string) => string | null;
   /**
+   * What keeps an explicitly set TIDELINE_TERRAFORM_BIN / TIDELINE_KUBECTL_BIN (a resolved path,
+   * or a bare name looked up on `searchPath`) from running, reading on from "names <command>, ",
+   * or null; default `commandProblem` (config/tool-bin.ts) on the real filesystem.
+   */
+  checkCommand?: (command: string, searchPath: string | undefined) => string | null;
+  /**
    * Problems in the TIDELINE_CONFIG file's other sections (repo rules, clusters, drift), which
    * server/ parses; given, they are reported with every other problem. Called with the file's
    * absolute path and its text, when it could be read.

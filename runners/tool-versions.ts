@@ -14,7 +14,16 @@ export interface ToolVersions {
   kubectl: string;
 }
 
-export async function probeToolVersions(ctx: ExecContext, bins: { terraform: string; kubectl: string }): Promise<ToolVersions> {
+export type ToolName = keyof ToolVersions;
+
+export interface ToolProbe {
+  versions: ToolVersions;
+  /** The tools whose program does not exist: every run of their projects would fail. */
+  missing: ToolName[];
+}
+
+/** Asks each program its version; a missing one is named in `missing`, not thrown. */
+export async function probeToolVersions(ctx: ExecContext, bins: Record<ToolName, string>): Promise<ToolProbe> {
   const [terraform, kubectl] = await Promise.all([
     probe(ctx, bins.terraform, ['version', '-json'], (out) => {
       const version = (JSON.parse(out) as { terraform_version?: unknown }).terraform_version;
@@ -27,22 +36,26 @@ export async function probeToolVersions(ctx: ExecContext, bins: { terraform: str
       return typeof parsed.kustomizeVersion === 'string' ? `${version} (kustomize ${parsed.kustomizeVersion})` : version;
     }),
   ]);
-  return { terraform, kubectl };
+  return {
+    versions: { terraform: terraform.version, kubectl: kubectl.version },
+    missing: [...(terraform.missing ? ['terraform' as const] : []), ...(kubectl.missing ? ['kubectl' as const] : [])],
+  };
 }
 
 /** The version `read` finds in the program's output, or a short reason in its place. */
-async function probe(ctx: ExecContext, bin: string, args: string[], read: (stdout: string) => string | null): Promise<string> {
+async function probe(ctx: ExecContext, bin: string, args: string[], read: (stdout: string) => string | null): Promise<{ version: string; missing: boolean }> {
+  const found = (version: string): { version: string; missing: boolean } => ({ version, missing: false });
   let stdout: string;
   try {
     ({ stdout } = await exec(ctx, { file: bin, args, cwd: '/', timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: PROBE_MAX_OUTPUT_BYTES }));
   } catch (err: unknown) {
-    if (err instanceof ExecError && err.missingExecutable) return `not found (${ctx.masker.mask(bin)})`;
+    if (err instanceof ExecError && err.missingExecutable) return { version: `not found (${ctx.masker.mask(bin)})`, missing: true };
     const first = (err instanceof ExecError ? err.message : String(err)).split('\n')[0] ?? '';
-    return `unknown: ${first.slice(0, 200)}`;
+    return found(`unknown: ${first.slice(0, 200)}`);
   }
   try {
-    return read(stdout) ?? `unknown: \`${ctx.masker.mask(bin)} ${args.join(' ')}\` printed no version`;
+    return found(read(stdout) ?? `unknown: \`${ctx.masker.mask(bin)} ${args.join(' ')}\` printed no version`);
   } catch {
-    return `unknown: \`${ctx.masker.mask(bin)} ${args.join(' ')}\` printed something other than JSON`;
+    return found(`unknown: \`${ctx.masker.mask(bin)} ${args.join(' ')}\` printed something other than JSON`);
   }
 }

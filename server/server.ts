@@ -39,11 +39,17 @@ import { knownRepos, type KnownRepo } from './store/repos.js';
 import { readVersion } from './version.js';
 import { CacheLocks } from './workspace/cache-lock.js';
 import { requireGit } from './workspace/git-version.js';
-import { probeToolVersions } from '../runners/tool-versions.js';
+import { probeToolVersions, type ToolName } from '../runners/tool-versions.js';
 import { RefusalAudit } from './http/refusal-audit.js';
 import { webHostNames } from './http/ui/index.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { repairCaches } from './workspace/git.js';
+
+/** What a missing terraform or kubectl stops working, and the fix, for the start-up warning. */
+const MISSING_TOOL: Record<ToolName, { fails: string; fix: string }> = {
+  terraform: { fails: 'plan, apply and drift checks of Terraform projects', fix: 'install terraform on the PATH, or set TIDELINE_TERRAFORM_BIN to its path' },
+  kubectl: { fails: 'plan, apply and drift checks of Kubernetes projects', fix: 'install kubectl on the PATH, or set TIDELINE_KUBECTL_BIN to its path' },
+};
 
 export interface StartOptions {
   settings: Settings;
@@ -93,10 +99,14 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
   // Atlantis keys the server config may hold but Tideline does not act on: said once at start-up,
   // where the operator who wrote them looks, rather than dropped.
   for (const warning of fileConfig.repoRules.warnings) log.warn({ file: settings.configFile, warning }, 'server config key ignored');
-  const [gitVersion, toolVersions] = await Promise.all([
+  const [gitVersion, { versions: toolVersions, missing: missingTools }] = await Promise.all([
     requireGit({ baseEnv: settings.childEnv, masker }),
     probeToolVersions({ baseEnv: settings.childEnv, masker }, { terraform: settings.terraformBin, kubectl: settings.kubectlBin }),
   ]);
+  // config/ refuses a binary set explicitly that cannot run, so what is missing here is normally a
+  // default, and may be on purpose (a Kubernetes-only install has no terraform): a warning naming
+  // what will fail, not a refusal to start.
+  for (const tool of missingTools) log.warn({ tool, bin: tool === 'terraform' ? settings.terraformBin : settings.kubectlBin, ...MISSING_TOOL[tool] }, 'tool not found: its projects will fail');
   const repaired = await repairCaches(join(settings.dataDir, 'repos'));
   if (repaired.length > 0) log.warn({ trees: repaired }, 'removed working trees a killed `git worktree add` left half-made; the next run makes them again');
   const db = openDb({ dataDir: settings.dataDir });

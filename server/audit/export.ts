@@ -88,6 +88,14 @@ function types(value: string): string[] {
 export function normalizeAuditFilter(filter: AuditFilter): NormalizedFilter {
   const since = filter.since === undefined ? null : instant('since', filter.since);
   const until = filter.until === undefined ? null : instant('until', filter.until);
+  // An inverted (or equal) pair matches nothing, and an export of 0 records looks like an empty
+  // log rather than the swapped arguments it is.
+  if (since !== null && until !== null && Date.parse(since) >= Date.parse(until)) {
+    throw new AuditFilterError(
+      'until',
+      `${filter.until ?? ''} is not after since ${filter.since ?? ''}: the range since ≤ time < until is empty, so no record could match; give an until later than since, or swap them`,
+    );
+  }
   return {
     since,
     until,

@@ -92,6 +92,7 @@ describe('tideline CLI', () => {
     [['audit', 'verify', '--bogus'], /Unknown option '--bogus'/],
     [['audit', 'export', '--since', 'yesterday'], /--since must be an ISO 8601 date/],
     [['audit', 'export', '--format', 'xml'], /--format must be jsonl or csv/],
+    [['audit', 'export', '--since', '2030-01-01', '--until', '2020-01-01'], /--until 2020-01-01 is not after since 2030-01-01: the range since ≤ time < until is empty/],
     [['deploy'], /unknown command "deploy"/],
   ])('exits 2 with the usage for %j', async (args, message) => {
     const run = await cli(args, { TIDELINE_DATA_DIR: dataDir });

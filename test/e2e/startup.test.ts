@@ -1,7 +1,7 @@
 // The production entry point: bad configuration stops start-up with one line per problem.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -12,7 +12,7 @@ import { startGitHubDouble } from '../../sandbox/github/index.js';
 import { startServer } from '../../server/server.js';
 import { lockDataDir } from '../../server/store/data-dir-lock.js';
 import { openDb } from '../../server/store/db.js';
-import { testEnv, WEBHOOK_SECRET } from '../support/harness.js';
+import { startHarness, testEnv, WEBHOOK_SECRET } from '../support/harness.js';
 
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
 const MAIN = new URL('../../server/main.ts', import.meta.url).pathname;
@@ -93,6 +93,22 @@ describe('server start-up', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('exits 1 naming an explicitly set terraform or kubectl binary that does not exist, with the fix', () => {
+    const res = spawnSync(TSX, [MAIN], {
+      env: { PATH: process.env['PATH'] ?? '', TIDELINE_WEBHOOK_SECRET: 's3cret-value', TIDELINE_GITHUB_TOKEN: 't0ken-value', TIDELINE_REPO_ALLOWLIST: 'acme/*', TIDELINE_TERRAFORM_BIN: '/nope/terraform', TIDELINE_KUBECTL_BIN: 'kubectl-0.0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(res.status).toBe(1);
+    const lines = res.stderr.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'TIDELINE_TERRAFORM_BIN names /nope/terraform, which does not exist: point it at the terraform binary, or unset it to use `terraform` from PATH (only Terraform projects need it)',
+        expect.stringMatching(/^TIDELINE_KUBECTL_BIN names kubectl-0\.0, which is not on PATH \(.*\): point it at the kubectl binary, or unset it to use `kubectl` from PATH/),
+      ]),
+    );
   });
 
   it('exits 1 when the git on PATH is too old for worktrees of the object cache', () => {
@@ -186,6 +202,30 @@ describe('server start-up on a port in use', () => {
     } finally {
       blocker.close();
       await double.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server start-up without terraform or kubectl on PATH', () => {
+  it('starts, and warns once for each, naming what will fail and the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tideline-notools-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync('/usr/bin/git', join(bin, 'git'));
+    const h = await startHarness({ dir, env: { PATH: bin } });
+    try {
+      const warnings = h
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('tool not found'))
+        .map((line) => JSON.parse(line) as { level: number; tool: string; bin: string; fails: string; fix: string });
+      expect(warnings).toEqual([
+        expect.objectContaining({ level: 40, tool: 'terraform', bin: 'terraform', fails: 'plan, apply and drift checks of Terraform projects', fix: expect.stringContaining('TIDELINE_TERRAFORM_BIN') }),
+        expect.objectContaining({ level: 40, tool: 'kubectl', bin: 'kubectl', fails: 'plan, apply and drift checks of Kubernetes projects', fix: expect.stringContaining('TIDELINE_KUBECTL_BIN') }),
+      ]);
+    } finally {
+      await h.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

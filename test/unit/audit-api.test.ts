@@ -120,6 +120,8 @@ describe('GET /api/audit', () => {
     ['repository=acme/infra', 'repository', /query parameter repository is not a query parameter of \/api\/audit/],
     ['repo=a&repo=b', 'repo', /query parameter repo must be given once/],
     ['actor=', 'actor', /query parameter actor is empty/],
+    ['since=2030-01-01&until=2020-01-01', 'until', /query parameter until 2020-01-01 is not after since 2030-01-01: the range since ≤ time < until is empty, so no record could match; give an until later than since, or swap them/],
+    ['since=2025-04-01T10:00:00Z&until=2025-04-01T12:00:00%2B02:00', 'until', /query parameter until 2025-04-01T12:00:00\+02:00 is not after since 2025-04-01T10:00:00Z: the range since ≤ time < until is empty/],
   ])('answers 400 naming the parameter for %s', async (query, param, message) => {
     const res = await get(`/api/audit?${query}`);
     expect(res.status).toBe(400);

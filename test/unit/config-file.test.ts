@@ -23,6 +23,7 @@ function readWith(yaml: string, env: Record<string, string> = {}, extraFiles: Re
         return text;
       },
       checkDataDir: () => null,
+      checkCommand: () => null,
     },
   );
 }

@@ -28,7 +28,7 @@ function files(map: Record<string, string>): (path: string) => string {
 }
 
 function read(env: Record<string, string>, map: Record<string, string> = {}): ReadEnvResult {
-  return readEnv(env, { cwd: '/srv/tideline', readFile: files(map), checkDataDir: () => null });
+  return readEnv(env, { cwd: '/srv/tideline', readFile: files(map), checkDataDir: () => null, checkCommand: () => null });
 }
 
 function settingsOf(result: ReadEnvResult): Settings {
@@ -113,6 +113,26 @@ describe('readEnv', () => {
     expect(more).toEqual([]);
     expect(problem?.variable).toBe('TIDELINE_URL');
     expect(problem?.message).toMatch(/must be an http:\/\/ or https:\/\/ URL, got "tideline.example.com": set it to the URL people reach Tideline at/);
+  });
+
+  it.each([
+    ['https://tideline.example.com/?a=b', /has a query \(\?a=b\)/],
+    ['https://tideline.example.com/?', /has a query \(\?\)/],
+    ['https://tideline.example.com/#f', /has a fragment \(#f\)/],
+    ['https://u:p@tideline.example.com/', /holds credentials/],
+    ['https://u@tideline.example.com/', /holds credentials/],
+  ])('refuses TIDELINE_URL=%j, which would break or leak into the links it builds', (value, message) => {
+    const [problem, ...more] = problemsOf(read({ ...BASE, TIDELINE_URL: value }));
+    expect(more).toEqual([]);
+    expect(problem?.variable).toBe('TIDELINE_URL');
+    expect(problem?.message).toMatch(message);
+    expect(problem?.message).toMatch(/: remove (it|them); set it to the URL people reach Tideline at, e.g. https:\/\/tideline.example.com/);
+    // The password never reaches the start-up line.
+    expect(problem?.message).not.toContain('u:p');
+  });
+
+  it('leaves credentials and queries to the webhook URLs, whose receivers may need them', () => {
+    expect(settingsOf(read({ ...BASE, TIDELINE_DRIFT_WEBHOOK_URL: 'https://u:p@hooks.example.com/x?token=1', TIDELINE_DRIFT_WEBHOOK_SECRET: 's' })).driftWebhookUrl).toBe('https://u:p@hooks.example.com/x?token=1');
   });
 
   it('treats blank values as unset', () => {

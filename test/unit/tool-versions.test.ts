@@ -23,19 +23,22 @@ function script(name: string, body: string): string {
 describe('probeToolVersions', () => {
   it('reads the versions of the terraform and kubectl on this machine', async () => {
     const terraform = (JSON.parse(execFileSync('terraform', ['version', '-json'], { encoding: 'utf8' })) as { terraform_version: string }).terraform_version;
-    const versions = await probeToolVersions(ctx, { terraform: 'terraform', kubectl: 'kubectl' });
+    const { versions, missing } = await probeToolVersions(ctx, { terraform: 'terraform', kubectl: 'kubectl' });
+    expect(missing).toEqual([]);
     expect(versions.terraform).toBe(terraform);
     expect(versions.kubectl).toMatch(/^v\d+\.\d+\.\d+\S* \(kustomize v\d+\.\d+\.\d+\)$/);
   });
 
   it('names a program that is missing, prints no JSON, or fails', async () => {
-    const versions = await probeToolVersions(ctx, {
+    const { versions, missing } = await probeToolVersions(ctx, {
       terraform: join(dir, 'no-such-terraform'),
       kubectl: script('kubectl-text', 'echo "Client Version: v1.2.3"'),
     });
+    // Only a program that does not exist is missing: one that runs, however oddly, may still plan.
+    expect(missing).toEqual(['terraform']);
     expect(versions.terraform).toBe(`not found (${join(dir, 'no-such-terraform')})`);
     expect(versions.kubectl).toMatch(/^unknown: `.*kubectl-text version --client -o json` printed something other than JSON$/);
-    const failing = await probeToolVersions(ctx, { terraform: script('terraform-fails', 'echo boom >&2; exit 4'), kubectl: script('kubectl-empty', 'echo "{}"') });
+    const { versions: failing } = await probeToolVersions(ctx, { terraform: script('terraform-fails', 'echo boom >&2; exit 4'), kubectl: script('kubectl-empty', 'echo "{}"') });
     expect(failing.terraform).toMatch(/^unknown: .*terraform-fails version -json failed with exit code 4:$/);
     expect(failing.kubectl).toMatch(/printed no version$/);
   });

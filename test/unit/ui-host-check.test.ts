@@ -142,6 +142,14 @@ describe('web UI with basic auth, against DNS rebinding', () => {
     expect(res.headers['www-authenticate']).toBeUndefined();
   });
 
+  it('answers a wrong method on a rebound name with the 421 alone, even with the right credentials', async () => {
+    const authorization = `Basic ${Buffer.from(`${WEB.username}:${WEB.password}`).toString('base64')}`;
+    const rebound = await requestWithHost(`${rig.url}/locks/x/unlock`, EVIL, { headers: { authorization } });
+    expect([rebound.status, rebound.headers['allow']]).toEqual([421, undefined]);
+    const local = await requestWithHost(`${rig.url}/locks/x/unlock`, `localhost:${rig.port}`, { headers: { authorization } });
+    expect([local.status, local.headers['allow']]).toEqual([405, 'POST']);
+  });
+
   it('refuses a rebound name even with the right credentials', async () => {
     const authorization = `Basic ${Buffer.from(`${WEB.username}:${WEB.password}`).toString('base64')}`;
     expect((await requestWithHost(`${rig.url}/`, EVIL, { headers: { authorization } })).status).toBe(421);

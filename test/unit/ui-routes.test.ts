@@ -112,6 +112,32 @@ describe('web UI with basic auth', () => {
     }
   });
 
+  it.each([
+    { method: 'GET', path: '/locks/acme%2Finfra%2Fapp%2Fdefault%2F/unlock', allow: 'POST' },
+    { method: 'POST', path: '/', allow: 'GET, HEAD' },
+    { method: 'DELETE', path: '/locks/acme%2Finfra%2Fapp%2Fdefault%2F', allow: 'GET, HEAD' },
+    { method: 'POST', path: '/locks?repo=acme/infra&dir=app', allow: 'GET, HEAD' },
+    { method: 'PUT', path: '/jobs/1', allow: 'GET, HEAD' },
+    { method: 'POST', path: '/jobs/1/events', allow: 'GET, HEAD' },
+  ])('answers $method $path with 405 and Allow once signed in, and only the challenge before', async ({ method, path, allow }) => {
+    const anonymous = await fetch(`${rig.url}${path}`, { method });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('allow')).toBeNull();
+    const res = await fetch(`${rig.url}${path}`, { method, headers: { authorization: AUTH } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(res.headers.get('content-security-policy')).not.toBeNull();
+    expect(await res.text()).toMatch(new RegExp(`^${method} is not allowed on /`));
+  });
+
+  it('answers a wrong method on an asset with 405 once signed in', async () => {
+    const page = await (await fetch(`${rig.url}/`, { headers: { authorization: AUTH } })).text();
+    const asset = /href="(\/ui\/assets\/[^"]+)"/.exec(page)?.[1] ?? '';
+    expect((await fetch(`${rig.url}${asset}`, { method: 'POST' })).status).toBe(401);
+    const res = await fetch(`${rig.url}${asset}`, { method: 'POST', headers: { authorization: AUTH } });
+    expect([res.status, res.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+  });
+
   it('leaves routes mounted after it alone (no auth in front of /healthz)', async () => {
     expect((await fetch(`${rig.url}/healthz`)).status).toBe(200);
   });

@@ -9,6 +9,7 @@ import type { LiveOutput } from '../../jobs/live-output.js';
 import { getJob } from '../../jobs/queue.js';
 import { getLock, listLocks, lockKey, type Lock } from '../../locks/locks.js';
 import type { Db } from '../../store/db.js';
+import { methodNotAllowed } from '../errors.js';
 import { ASSETS } from './assets.js';
 import { csrfToken, uiGuard, webUser, type WebCredentials } from './guard.js';
 import { WebHostCheck } from './host-check.js';
@@ -148,6 +149,13 @@ export function uiRouter(ctx: UiContext): Router {
   });
 
   router.get('/jobs/:id/events', guard, jobEvents({ db: ctx.db, live: ctx.live, log, ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) }));
+
+  // The other methods of the routes above get 405 with Allow, as the API's do (app.ts), rather
+  // than a 404 that says the page does not exist. Behind the guard: a rebound Host still gets
+  // its 421 and a caller without credentials its 401, so neither learns anything new.
+  const pages = ['/', '/locks', '/locks/:key', '/jobs/:id', '/jobs/:id/events', ...ASSETS.map((asset) => asset.path)];
+  for (const path of pages) router.all(path, guard, methodNotAllowed(['GET', 'HEAD']));
+  router.all('/locks/:key/unlock', guard, methodNotAllowed(['POST']));
 
   return router;
 }
