@@ -35,6 +35,8 @@ export type Step =
   | { kind: 'init'; extraArgs: string[] }
   | { kind: 'plan'; extraArgs: string[] }
   | { kind: 'apply'; extraArgs: string[] }
+  /** `terraform show -json` of the plan, written to $SHOWFILE for later steps. */
+  | { kind: 'show' }
   /** A shell command, run as `<shell> <shellArgs…> <command>` (Atlantis: `sh -c`). */
   | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput; regexFilter?: string }
   /** Sets `name` for later steps: to `value`, or to the output of `command`. */

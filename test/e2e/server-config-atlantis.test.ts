@@ -19,7 +19,7 @@ const ATLANTIS_REPOS_YAML = `repos:
 workflows:
   custom:
     plan:
-      steps: [init, show, plan]
+      steps: [init, policy_check, plan]
 team_authz:
   command: ./authz.sh
 `;
