@@ -91,8 +91,22 @@ export interface ServerRepoRule {
   autodiscover?: { mode: AutodiscoverMode };
   /** `repo_config_file`: where in the repository its Atlantis config is, instead of `atlantis.yaml`. */
   repoConfigFile?: string;
+  /** Atlantis's `pre_workflow_hooks`: run in the repository root before its config is read. */
+  preWorkflowHooks?: WorkflowHook[];
+  /** Atlantis's `post_workflow_hooks`: run in the repository root after the command. */
+  postWorkflowHooks?: WorkflowHook[];
   /** Where the entry is, for messages: `repos[1] in /etc/tideline.yaml line 4`. */
   origin: string;
+}
+
+/** A server-side workflow hook: `<shell> <shellArgs…> <run>` (default `sh -c`) in the repo root. */
+export interface WorkflowHook {
+  run: string;
+  description?: string;
+  shell?: string;
+  shellArgs?: string[];
+  /** The commands it runs for (`plan`, `apply`, `autoplan`, `unlock`); absent: every command. */
+  commands?: string[];
 }
 
 export interface ServerRepoConfig {
