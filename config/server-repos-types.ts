@@ -35,6 +35,8 @@ export type Step =
   | { kind: 'init'; extraArgs: string[] }
   | { kind: 'plan'; extraArgs: string[] }
   | { kind: 'apply'; extraArgs: string[] }
+  /** `terraform show -json` of the plan, written to $SHOWFILE for later steps. */
+  | { kind: 'show' }
   /** A shell command, run as `<shell> <shellArgs…> <command>` (Atlantis: `sh -c`). */
   | { kind: 'run'; command: string; shell?: string; shellArgs?: string[]; output?: RunOutput; regexFilter?: string }
   /** Sets `name` for later steps: to `value`, or to the output of `command`. */
@@ -89,8 +91,22 @@ export interface ServerRepoRule {
   autodiscover?: { mode: AutodiscoverMode };
   /** `repo_config_file`: where in the repository its Atlantis config is, instead of `atlantis.yaml`. */
   repoConfigFile?: string;
+  /** Atlantis's `pre_workflow_hooks`: run in the repository root before its config is read. */
+  preWorkflowHooks?: WorkflowHook[];
+  /** Atlantis's `post_workflow_hooks`: run in the repository root after the command. */
+  postWorkflowHooks?: WorkflowHook[];
   /** Where the entry is, for messages: `repos[1] in /etc/tideline.yaml line 4`. */
   origin: string;
+}
+
+/** A server-side workflow hook: `<shell> <shellArgs…> <run>` (default `sh -c`) in the repo root. */
+export interface WorkflowHook {
+  run: string;
+  description?: string;
+  shell?: string;
+  shellArgs?: string[];
+  /** The commands it runs for (`plan`, `apply`, `autoplan`, `unlock`); absent: every command. */
+  commands?: string[];
 }
 
 export interface ServerRepoConfig {

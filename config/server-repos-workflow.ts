@@ -2,7 +2,8 @@
 //   - init | - plan: { extra_args: [...] } | - run: cmd | - run: { command, output, regex_filter, shell, shellArgs }
 //   - env: { name, value | command, shell, shellArgs } | - multienv: cmd | - multienv: { command, output, shell, shellArgs }
 // `shellArgs` is Atlantis's spelling; Tideline's earlier `shell_args` is read too.
-// Steps Tideline does not run yet (show, policy_check, import, state_rm) and stages it
+//   - show (Atlantis's: `terraform show -json` of the plan into $SHOWFILE; it takes no arguments)
+// Steps Tideline does not run yet (policy_check, import, state_rm) and stages it
 // does not run yet (policy_check, import, state_rm) are accepted and reported as warnings.
 
 import { z } from 'zod';
@@ -14,8 +15,8 @@ import type { Step, Workflow } from './server-repos-types.js';
 export type ParsedStep = Step | { kind: 'unsupported'; name: string };
 
 const BUILT_IN_STEPS = ['init', 'plan', 'apply'] as const;
-const UNSUPPORTED_STEPS = ['show', 'policy_check', 'import', 'state_rm'] as const;
-const STEP_LIST = 'init, plan, apply, run, env or multienv';
+const UNSUPPORTED_STEPS = ['policy_check', 'import', 'state_rm'] as const;
+const STEP_LIST = 'init, plan, apply, show, run, env or multienv';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const ExtraArgsSchema = z.array(z.string({ error: expected('text', '`"-lock=false"` (quote it)') }), {
@@ -123,6 +124,7 @@ function parseInto<T>(schema: z.ZodType<T>, value: unknown, prefix: KeyPath, pla
 
 function stepFromName(name: string, ctx: IssueSink, input: unknown): ParsedStep | null {
   if ((BUILT_IN_STEPS as readonly string[]).includes(name)) return { kind: name as (typeof BUILT_IN_STEPS)[number], extraArgs: [] };
+  if (name === 'show') return { kind: 'show' };
   if ((UNSUPPORTED_STEPS as readonly string[]).includes(name)) return { kind: 'unsupported', name };
   const message =
     name === 'run' || name === 'env' || name === 'multienv'
@@ -149,6 +151,14 @@ function parseStep(input: unknown, ctx: IssueSink): ParsedStep | null {
   if ((BUILT_IN_STEPS as readonly string[]).includes(name)) {
     const parsed = parseInto(BuiltInStepArgsSchema, args ?? {}, [name], `of a built-in step (only extra_args)`, ctx);
     return parsed === null ? null : { kind: name as (typeof BUILT_IN_STEPS)[number], extraArgs: parsed.extra_args };
+  }
+  if (name === 'show') {
+    // Atlantis's show step ignores extra_args; refusing them says so instead of dropping them.
+    const parsed = parseInto(BuiltInStepArgsSchema, args ?? {}, [name], 'of a show step (only extra_args)', ctx);
+    if (parsed === null) return null;
+    if (parsed.extra_args.length === 0) return { kind: 'show' };
+    ctx.issues.push({ code: 'custom', message: 'takes no arguments: `terraform show -json` of the plan is all it runs; write `- show`', input, path: [name, 'extra_args'] });
+    return null;
   }
   if ((UNSUPPORTED_STEPS as readonly string[]).includes(name)) return { kind: 'unsupported', name };
   if (name === 'run') {

@@ -9,9 +9,10 @@ import { toWorkflow, WorkflowNameSchema, WorkflowsSchema } from './server-repos-
 import { booleanError, choiceError, expected, formatKeyPath, issuesToProblems, readYaml } from './server-repos-yaml.js';
 import type { KeyPath, YamlProblem } from './server-repos-yaml.js';
 import { ALLOWED_OVERRIDE_KEYS, APPLY_REQUIREMENTS, AUTODISCOVER_MODES, DEFAULT_WORKFLOW_NAME } from './server-repos-types.js';
-import type { EffectiveRepoRules, ServerRepoConfig, ServerRepoRule, Workflow } from './server-repos-types.js';
+import type { EffectiveRepoRules, ServerRepoConfig, ServerRepoRule, Workflow, WorkflowHook } from './server-repos-types.js';
+import { toWorkflowHook, WorkflowHooksSchema } from './server-repos-hooks.js';
 
-export type { EffectiveRepoRules, ServerRepoConfig, ServerRepoRule } from './server-repos-types.js';
+export type { EffectiveRepoRules, ServerRepoConfig, ServerRepoRule, WorkflowHook } from './server-repos-types.js';
 
 export const ApplyRequirementSchema = z.enum(APPLY_REQUIREMENTS, { error: choiceError(APPLY_REQUIREMENTS) });
 
@@ -114,11 +115,11 @@ export const ServerRepoRuleSchema = z.strictObject(
       .optional(),
     repo_config_file: RepoConfigFileSchema.optional(),
     plan_requirements: ApplyRequirementsSchema.optional(),
+    pre_workflow_hooks: WorkflowHooksSchema.optional(),
+    post_workflow_hooks: WorkflowHooksSchema.optional(),
     // Atlantis keys accepted so an Atlantis server config loads; Tideline warns and ignores them.
     import_requirements: ApplyRequirementsSchema.optional(),
     delete_source_branch_on_merge: z.boolean({ error: booleanError }).optional(),
-    pre_workflow_hooks: z.array(z.unknown()).optional(),
-    post_workflow_hooks: z.array(z.unknown()).optional(),
     policy_check: z.boolean({ error: booleanError }).optional(),
     custom_policy_check: z.boolean({ error: booleanError }).optional(),
     repo_locking: z.boolean({ error: booleanError }).optional(),
@@ -131,8 +132,6 @@ export const ServerRepoRuleSchema = z.strictObject(
 const UNSUPPORTED_RULE_KEYS = [
   'import_requirements',
   'delete_source_branch_on_merge',
-  'pre_workflow_hooks',
-  'post_workflow_hooks',
   'policy_check',
   'custom_policy_check',
   'repo_locking',
@@ -157,7 +156,7 @@ export type ParseServerRepoConfigResult = { ok: true; config: ServerRepoConfig }
 /** Reads `repos:` and `workflows:` from the server config file's text; `file` names it in messages. */
 export function parseServerRepoConfig(yamlText: string, file: string): ParseServerRepoConfigResult {
   const read = readYaml(yamlText, {
-    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'shellArgs', 'schedule', 'repo_config_file', 'regex_filter']),
+    stringKeys: new Set(['id', 'branch', 'workflow', 'command', 'value', 'name', 'shell', 'shell_args', 'shellArgs', 'schedule', 'repo_config_file', 'regex_filter', 'run', 'description', 'commands']),
     stringListKeys: new Set(['extra_args', 'allowed_workflows', 'shell_args', 'shellArgs', 'ignore_paths']),
   });
   if (!read.ok) {
@@ -210,6 +209,8 @@ export function parseServerRepoConfig(yamlText: string, file: string): ParseServ
     if (raw.drift !== undefined) rule.drift = withoutUndefined(raw.drift);
     if (raw.autodiscover !== undefined) rule.autodiscover = { mode: raw.autodiscover.mode };
     if (raw.repo_config_file !== undefined) rule.repoConfigFile = raw.repo_config_file;
+    if (raw.pre_workflow_hooks !== undefined) rule.preWorkflowHooks = raw.pre_workflow_hooks.map(toWorkflowHook);
+    if (raw.post_workflow_hooks !== undefined) rule.postWorkflowHooks = raw.post_workflow_hooks.map(toWorkflowHook);
     rules.push(rule);
   }
   if (policies !== undefined) warnings.push('`policies` is not supported by Tideline yet and is ignored');
@@ -276,4 +277,17 @@ export function effectiveRules(config: ServerRepoConfig, repoFullName: string, o
     if (rule.repoConfigFile !== undefined) rules.repoConfigFile = rule.repoConfigFile;
   }
   return rules;
+}
+
+/**
+ * The hooks of every matching rule, in file order: unlike the other keys (last match wins),
+ * Atlantis appends the hooks of all matching entries. As in Atlantis, pre hooks match the
+ * repository only and post hooks also the base branch; `commands` then filters by command.
+ */
+export function hooksFor(rules: readonly ServerRepoRule[], when: 'pre' | 'post', command: string, repoFullName: string, options: EffectiveRulesOptions): WorkflowHook[] {
+  const match = when === 'pre' ? { ...(options.host === undefined ? {} : { host: options.host }) } : options;
+  return rules
+    .filter((rule) => ruleMatches(rule, repoFullName, match))
+    .flatMap((rule) => (when === 'pre' ? rule.preWorkflowHooks : rule.postWorkflowHooks) ?? [])
+    .filter((hook) => hook.commands === undefined || hook.commands.includes(command));
 }

@@ -8,10 +8,11 @@
 // The single steps (`init`, `selectWorkspace`, `planStep`, `applyStep`) are public so custom
 // workflows (`workflow.ts`) can run them in their own order.
 
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
+import { exists, preparePlanFile, showFilePath } from './plan-files.js';
 import { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
 import { parsePlanSummary } from './terraform-output.js';
 import type { ApplyOutcome, ChangeSummary, PlanOutcome, RunContext } from './types.js';
@@ -47,14 +48,18 @@ export const DEFAULT_TERRAFORM_TIMEOUTS: Readonly<Required<TerraformTimeouts>> =
   applyMs: 60 * 60_000,
 };
 
+/** `show -json` of a plan of thousands of resources runs to tens of megabytes on one line. */
+const SHOW_MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
 /** `exitCode` of an outcome when terraform gave none: refused before running, could not
  * start, or killed (timeout, output cap). */
 export const NO_EXIT_CODE = -1;
 
 export { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
 export { parsePlanSummary, planSaysNoChanges } from './terraform-output.js';
+export { exists, preparePlanFile, showFilePath } from './plan-files.js';
 
-type Step = 'init' | 'workspace select' | 'plan' | 'apply';
+type Step = 'init' | 'workspace select' | 'plan' | 'apply' | 'show';
 
 interface StepFailure {
   failed: true;
@@ -94,30 +99,6 @@ function failureHeader(step: Step, error: ExecError, timeoutMs: number): string 
   if (error.exitCode === null && error.signal === null) return error.message;
   if (error.exitCode === null) return `terraform ${step} was killed by ${error.signal}`;
   return `terraform ${step} failed with exit code ${error.exitCode}`;
-}
-
-export async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Remove any earlier file at `planPath` (so a failed plan never leaves an old plan behind to
- * be applied) and make its directory. A message when that fails; null when done.
- */
-export async function preparePlanFile(planPath: string): Promise<string | null> {
-  try {
-    await rm(planPath, { force: true });
-    await mkdir(path.dirname(planPath), { recursive: true });
-    return null;
-  } catch (error: unknown) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return `cannot prepare plan file ${planPath}: ${reason}`;
-  }
 }
 
 function planNotFound(planPath: string): string {
@@ -171,6 +152,7 @@ export class TerraformRunner {
       plan = await this.#initSelectPlan(ctx, planPath, true);
     }
     if (!plan.ok) return this.#planError(plan.output, plan.exitCode, started);
+    const note = await this.showAfterPlan(ctx, planPath);
 
     const noChanges = plan.exitCode === 0;
     const zeros: ChangeSummary = { add: 0, change: 0, destroy: 0 };
@@ -178,7 +160,7 @@ export class TerraformRunner {
       result: noChanges ? 'no-changes' : 'changes',
       // Null for a plan that only changes outputs: terraform prints no `Plan:` line then.
       summary: parsePlanSummary(plan.output) ?? (noChanges ? zeros : null),
-      output: plan.output,
+      output: plan.output + note,
       planFile: planPath,
       exitCode: plan.exitCode,
       durationMs: elapsed(started),
@@ -298,6 +280,39 @@ export class TerraformRunner {
     return this.#stepResult(apply, started);
   }
 
+  /**
+   * Atlantis's `show` step: `show -json -no-color <planFile>` written to `showFile` (mode 0600),
+   * for the tools that read $SHOWFILE (conftest, infracost). Its JSON is neither shown nor
+   * streamed: it is data, often megabytes on one line. Refused when the plan file does not exist.
+   */
+  async showStep(ctx: RunContext, planFile: string, showFile: string): Promise<TerraformStepResult> {
+    const started = performance.now();
+    const planPath = path.resolve(ctx.projectDir, planFile);
+    if (!(await exists(planPath))) return this.#refused(planNotFound(planPath), started);
+    const { onOutput: _streamed, ...quiet } = ctx;
+    const args = ['show', '-json', '-no-color', planPath];
+    const show = await this.#step(quiet, 'show', args, this.#timeouts.planMs, [0], SHOW_MAX_OUTPUT_BYTES);
+    if ('failed' in show) return this.#stepResult(show, started);
+    try {
+      await writeFile(path.resolve(ctx.projectDir, showFile), show.stdout, { mode: 0o600 });
+    } catch (error: unknown) {
+      return this.#refused(`cannot write ${showFile}: ${error instanceof Error ? error.message : String(error)}`, started);
+    }
+    return { ok: true, output: '', exitCode: 0, durationMs: elapsed(started) };
+  }
+
+  /**
+   * The show file of a plan that just succeeded, so later `run` steps and hooks find $SHOWFILE
+   * as after Atlantis's `show`. A failure does not fail the plan (the plan is what gets applied):
+   * it comes back as a note for the output, saying why $SHOWFILE is missing.
+   */
+  async showAfterPlan(ctx: RunContext, planPath: string): Promise<string> {
+    const show = await this.showStep(ctx, planPath, showFilePath(planPath));
+    if (show.ok) return '';
+    const first = show.output.split('\n')[0] ?? '';
+    return `\ntideline: the plan's JSON ($SHOWFILE) was not written: ${first.replace(/:$/, '')}\n`;
+  }
+
   /** Runs `run` at once, or with a shared plugin cache once every init queued before it has finished. */
   #oneAtATime<T>(run: () => Promise<T>): Promise<T> {
     if (this.#initsDone === null) return run();
@@ -337,6 +352,7 @@ export class TerraformRunner {
     args: string[],
     timeoutMs: number,
     okExitCodes: readonly number[] = [0],
+    maxOutputBytes?: number,
   ): Promise<ExecResult | StepFailure> {
     const env = {
       ...withoutRunnerOwnedVars(ctx.env),
@@ -351,6 +367,7 @@ export class TerraformRunner {
         env,
         timeoutMs,
         okExitCodes,
+        ...(maxOutputBytes === undefined ? {} : { maxOutputBytes }),
         ...(ctx.onOutput === undefined ? {} : { onOutput: ctx.onOutput }),
         ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
       });

@@ -95,6 +95,8 @@ export type WorkflowStep =
   | { kind: 'init'; extraArgs: string[] }
   | { kind: 'plan'; extraArgs: string[] }
   | { kind: 'apply'; extraArgs: string[] }
+  /** Atlantis's `show`: `terraform show -json <planFile>` written to $SHOWFILE. */
+  | { kind: 'show' }
   | {
       kind: 'run';
       command: string;
@@ -131,7 +133,8 @@ export interface StepVariables {
   DIR: string;
   /** Absolute path where the plan is written (plan stage) or read from (apply stage). */
   PLANFILE: string;
-  /** Absolute path where the plan in JSON (`terraform show -json`) may be written. */
+  /** Absolute path of the plan in JSON (`terraform show -json`), beside the plan file: written
+   * after every successful plan and by a `show` step. Set from PLANFILE by the workflow runner. */
   SHOWFILE: string;
   BASE_REPO_NAME: string;
   BASE_REPO_OWNER: string;

@@ -1,6 +1,7 @@
 // Custom workflows (Atlantis's `workflows:`): a project's plan or apply stage runs as a list of
 // steps — terraform's own `init`, `plan`, `apply`, `run` commands and `env` variables — instead
-// of the runner's fixed sequence. Without steps a stage is exactly TerraformRunner.plan/apply.
+// of the runner's fixed sequence. `show` writes the plan's JSON to $SHOWFILE, as every
+// successful `plan` step (and the default plan) also does. Without steps a stage is exactly TerraformRunner.plan/apply.
 // Every child goes through `exec.ts`: argv arrays, the allow-listed base env plus only what a
 // step is given (ctx.env, the step variables, earlier `env` steps), a timeout, masked output.
 
@@ -12,6 +13,7 @@ import {
   parsePlanSummary,
   planSaysNoChanges,
   preparePlanFile,
+  showFilePath,
   refuseExtraArgs,
   refuseWorkspace,
   withoutRunnerOwnedVars,
@@ -51,6 +53,8 @@ interface Stage {
   readonly exec: ExecContext;
   readonly run: WorkflowRun;
   readonly planPath: string;
+  /** $SHOWFILE: where `show` (and every successful `plan` step) writes the plan's JSON. */
+  readonly showPath: string;
   readonly variables: Readonly<Record<string, string>>;
   /** Variables set by this stage's `env` steps so far. */
   readonly env: Record<string, string>;
@@ -170,13 +174,15 @@ function newStage(
 ): Stage {
   const planPath = path.resolve(run.projectDir, run.planFile);
   const variables = stepVariableEnv(run.variables);
-  // The run's own fields are the truth for the three variables that describe it.
+  // The run's own fields are the truth for the variables that describe it.
   variables.WORKSPACE = run.workspace;
   variables.DIR = run.projectDir;
   variables.PLANFILE = planPath;
+  const showPath = showFilePath(planPath);
+  variables.SHOWFILE = showPath;
   const exec = { baseEnv: withoutRunnerOwnedVars(execCtx.baseEnv), masker: execCtx.masker };
   return {
-    name, tf, exec, run, planPath, variables, env: {}, shown: [], full: [], plan: null, exitCode: 0,
+    name, tf, exec, run, planPath, showPath, variables, env: {}, shown: [], full: [], plan: null, exitCode: 0,
   };
 }
 
@@ -214,6 +220,7 @@ function refuseStep(stage: StageName, step: WorkflowStep): string | null {
       }
       return null;
     case 'multienv':
+    case 'show':
       return null;
   }
 }
@@ -238,7 +245,10 @@ async function runStep(stage: Stage, step: WorkflowStep): Promise<StepFailure | 
       return terraformSteps(stage, [() => stage.tf.init(ctx, step.extraArgs)], false);
     case 'plan': {
       const planStep = async (): Promise<TerraformStepResult> => {
-        stage.plan = await stage.tf.planStep(ctx, stage.planPath, step.extraArgs);
+        const plan = await stage.tf.planStep(ctx, stage.planPath, step.extraArgs);
+        // Every saved plan gets its JSON beside it, so a later `run` step finds $SHOWFILE.
+        const note = plan.ok ? await stage.tf.showAfterPlan(ctx, stage.planPath) : '';
+        stage.plan = { ...plan, output: plan.output + note };
         return stage.plan;
       };
       return terraformSteps(stage, [() => stage.tf.selectWorkspace(ctx), planStep], true);
@@ -249,6 +259,9 @@ async function runStep(stage: Stage, step: WorkflowStep): Promise<StepFailure | 
         () => stage.tf.selectWorkspace(ctx),
         () => stage.tf.applyStep(ctx, stage.planPath, step.extraArgs),
       ], true);
+    case 'show':
+      // Data for later steps, not for the reply (Atlantis would print the JSON into it).
+      return terraformSteps(stage, [() => stage.tf.showStep(ctx, stage.planPath, stage.showPath)], false);
     case 'run':
       return runCommandStep(stage, step);
     case 'env':

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApplyOutcome, PlanOutcome, ProjectKind, StepVariables } from '../../runners/types.js';
+import { showFilePath } from '../../runners/plan-files.js';
 import { runApplyWorkflow, runPlanWorkflow } from '../../runners/workflow.js';
 import { SERVER_ACTOR } from '../audit/index.js';
 import type { JobContext } from '../jobs/context.js';
@@ -132,7 +133,7 @@ export function driftStepVariables(input: Pick<CheckInput, 'repo' | 'project' | 
     WORKSPACE: project.workspace,
     DIR: projectDir,
     PLANFILE: input.planFile,
-    SHOWFILE: input.planFile.replace(/\.tfplan$/, '.json'),
+    SHOWFILE: showFilePath(input.planFile),
     BASE_REPO_NAME: repo.name,
     BASE_REPO_OWNER: repo.owner,
     HEAD_REPO_NAME: repo.name,

@@ -2,7 +2,7 @@
 // it when remediation is on and it drifted, then move its drift state and write the
 // `drift.check` (and `drift.transition`) audit records in the same transaction as the state.
 
-import { rmSync } from 'node:fs';
+import { removePlanFiles } from '../../runners/plan-files.js';
 import { SERVER_ACTOR } from '../audit/index.js';
 import { sha256 } from '../jobs/digest.js';
 import { JobInterruptedError } from '../jobs/worker-pool.js';
@@ -54,7 +54,7 @@ export async function sweepProject(run: ProjectRun): Promise<ProjectOutcome> {
     if (interrupted()) throw new JobInterruptedError('drift sweep stopped by shutdown');
     return record(run, key, check, remediation);
   } finally {
-    rmSync(run.input.planFile, { force: true });
+    removePlanFiles(run.input.planFile);
   }
 }
 

@@ -13,6 +13,10 @@ import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
 import { stoppedByShutdown, type JobHandlers } from './worker-pool.js';
+import { runHooks } from './workflow-hooks.js';
+
+/** The commands workflow hooks run for (Atlantis runs them for every command it processes). */
+const HOOKED: ReadonlySet<CommandName> = new Set(['plan', 'apply', 'unlock']);
 
 type CommandHandler = (ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared) => Promise<void>;
 
@@ -80,7 +84,11 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const started = performance.now();
       const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
       try {
-        await COMMANDS[payload.command.name](jctx, payload, pr, prepared);
+        const hooked = HOOKED.has(payload.command.name);
+        const ready = hooked ? await runHooks(jctx, payload, pr, prepared, 'pre') : prepared;
+        await COMMANDS[payload.command.name](jctx, payload, pr, ready);
+        // As Atlantis: after the command, whatever it came to (a failure is thrown past them).
+        if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, ready, 'post');
         ctx.live.end(job.id, 'succeeded');
         finished('succeeded');
       } catch (err: unknown) {

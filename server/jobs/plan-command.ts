@@ -29,7 +29,7 @@ import type { CommandJob, Prepared } from './types.js';
 export async function runPlan(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared = { resetAt: null }): Promise<void> {
   const { repo, pull, command } = job;
   const git = await jobGit(ctx, repo);
-  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { resetAt: prepared.resetAt });
+  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, { resetAt: prepared.resetAt, ...(prepared.reuse === true ? { reuse: true } : {}) });
 
   const loaded = loadProjectSetup(ctx, repo.fullName, pr.baseRef, root);
   if (!loaded.ok) {

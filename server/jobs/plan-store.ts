@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { removePlanFiles } from '../../runners/plan-files.js';
 import type { ChangeSummary, ProjectKind } from '../../runners/types.js';
 import { lockKey } from '../locks/locks.js';
 import type { Project } from '../projects/types.js';
@@ -80,7 +81,7 @@ export function savePlan(db: Db, plan: Omit<SavedPlan, 'projectKey' | 'appliedAt
     plan.hasChanges ? 1 : 0,
     nowIso(),
   );
-  if (previous !== null && previous.planFile !== plan.planFile) rmSync(previous.planFile, { force: true });
+  if (previous !== null && previous.planFile !== plan.planFile) removePlanFiles(previous.planFile);
 }
 
 export function getPlan(db: Db, repo: string, pull: number, projectKey: string): SavedPlan | null {
@@ -114,12 +115,12 @@ export function markApplied(db: Db, repo: string, pull: number, projectKey: stri
   );
 }
 
-/** Forgets a failed or discarded plan of one project and deletes its file. */
+/** Forgets a failed or discarded plan of one project and deletes its file (and its show file). */
 export function deletePlan(db: Db, repo: string, pull: number, projectKey: string): void {
   const row = db
     .prepare('DELETE FROM plans WHERE repo = ? AND pull = ? AND project_key = ? RETURNING plan_file')
     .get(repo, pull, projectKey) as { plan_file: string } | undefined;
-  if (row !== undefined) rmSync(row.plan_file, { force: true });
+  if (row !== undefined) removePlanFiles(row.plan_file);
 }
 
 /** Deletes every plan of a pull request (rows and files). Returns how many there were. */

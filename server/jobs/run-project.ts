@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import type { StepVariables } from '../../runners/types.js';
+import { showFilePath } from '../../runners/plan-files.js';
 import { commentArgsVariable } from '../../runners/workflow.js';
 import type { PullInfo } from '../github/forge.js';
 import type { Project } from '../projects/index.js';
@@ -14,7 +15,7 @@ export function stepVariables(job: CommandJob, pr: PullInfo, project: Project, c
     WORKSPACE: project.workspace,
     DIR: join(checkoutDir, project.dir),
     PLANFILE: planFile,
-    SHOWFILE: planFile.replace(/\.tfplan$/, '.json'),
+    SHOWFILE: showFilePath(planFile),
     BASE_REPO_NAME: job.repo.name,
     BASE_REPO_OWNER: job.repo.owner,
     HEAD_REPO_NAME: job.repo.name,

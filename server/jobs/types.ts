@@ -70,4 +70,6 @@ export type JobPayload<T extends JobType = JobType> = JobPayloads[T];
 export interface Prepared {
   /** The commit the default workspace's tree was reset to (prepareCheckout), or null. */
   resetAt: string | null;
+  /** The tree is at the head already and must be used as it is (pre workflow hooks wrote to it). */
+  reuse?: boolean;
 }

@@ -1,6 +1,6 @@
 // An Atlantis server-side repo config (repos.yaml) moved into TIDELINE_CONFIG unchanged: its
-// `repo_config_file` is honoured, and the keys Tideline does not act on are logged at start-up,
-// not dropped without a word.
+// `repo_config_file` is honoured, its hooks run (a failing one does not stop the plan), and the
+// keys Tideline does not act on are logged at start-up, not dropped without a word.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ const ATLANTIS_REPOS_YAML = `repos:
 workflows:
   custom:
     plan:
-      steps: [init, show, plan]
+      steps: [init, policy_check, plan]
 team_authz:
   command: ./authz.sh
 `;
@@ -50,7 +50,7 @@ describe('an Atlantis server config', () => {
       .map((line) => (JSON.parse(line) as { warning: string }).warning);
   }
 
-  it.each([['repos[0].pre_workflow_hooks'], ['workflows.custom.plan.steps[1]'], ['team_authz']])('logs at start-up that `%s` is ignored', (key) => {
+  it.each([['workflows.custom.plan.steps[1]'], ['team_authz']])('logs at start-up that `%s` is ignored', (key) => {
     expect(ignoredKeys()).toEqual(expect.arrayContaining([expect.stringContaining(`\`${key}\``)]));
   });
 
@@ -61,5 +61,9 @@ describe('an Atlantis server config', () => {
     await h.server.pool.idle();
     const reply = h.double.comments(REPO, pr.number).filter((c) => c.user === h.double.botLogin).at(-1)?.body ?? '';
     expect(reply).toContain('Ran Plan for project: `app` dir: `app` workspace: `default`');
+    // ./generate.sh does not exist: its hook fails, as Atlantis says so in a status, and the plan still ran.
+    expect(ignoredKeys().some((warning) => warning.includes('pre_workflow_hooks'))).toBe(false);
+    const hook = h.double.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/pre_workflow_hook: Pre workflow hook #0');
+    expect(hook).toMatchObject({ state: 'failure' });
   });
 });

@@ -37,6 +37,7 @@ const INVALID: [string, string, string[], string][] = [
   ['version 2', 'version: 2\n', ['version'], 'is `2`: write `version: 3`'],
   ['a misspelt top-level key', 'version: 3\nproject:\n  - dir: a\n', ['project'], 'did you mean `projects`?'],
   ['a custom_regex output without regex_filter', 'version: 3\nworkflows:\n  w:\n    plan:\n      steps:\n        - run: { command: x, output: custom_regex }\n', ['workflows.w.plan.steps[0].run.output'], '`output: custom_regex` needs `regex_filter`'],
+  ['a show step with extra_args', 'version: 3\nworkflows:\n  w:\n    plan:\n      steps:\n        - plan\n        - show: { extra_args: [-no-color] }\n', ['workflows.w.plan.steps[1].show.extra_args'], 'takes no arguments'],
   ['a regex_filter without a custom_regex output', 'version: 3\nworkflows:\n  w:\n    plan:\n      steps:\n        - run: { command: x, regex_filter: y }\n', ['workflows.w.plan.steps[0].run.regex_filter'], 'only applies with `output: custom_regex`'],
   ['a regex_filter that does not compile', 'version: 3\nworkflows:\n  w:\n    plan:\n      steps:\n        - run: { command: x, output: custom_regex, regex_filter: "a(" }\n', ['workflows.w.plan.steps[0].run.regex_filter'], 'is not a valid regular expression'],
   ['a top-level repo_locks mode Atlantis does not know', 'version: 3\nrepo_locks:\n  mode: on_plann\n', ['repo_locks.mode'], 'is `on_plann`: use disabled, on_plan or on_apply'],

@@ -190,19 +190,26 @@ describe('parseRepoConfig on realistic files', () => {
     expect(config.warnings).toEqual(['`projects[0].terraform_version` is not supported by Tideline yet and is ignored']);
   });
 
-  it('warns about stages and steps it does not run, naming each', () => {
+  it('warns about stages and steps it does not run, naming each, and runs `show`', () => {
     const config = configOf(parseRepoConfig(MONOREPO, 'tideline.yaml', root));
     expect(config.workflows['plan-only']?.plan).toEqual([
       { kind: 'init', extraArgs: [] },
       { kind: 'plan', extraArgs: [] },
+      { kind: 'show' },
     ]);
     expect(config.workflows['plan-only']?.apply).toEqual([{ kind: 'apply', extraArgs: [] }]);
     expect(config.warnings).toEqual([
       '`projects[0].terraform_version` is not supported by Tideline yet and is ignored',
       '`projects[1].terraform_version` is not supported by Tideline yet and is ignored',
       '`workflows.plan-only.policy_check` is not supported by Tideline yet: the stage is ignored',
-      '`workflows.plan-only.plan.steps[2]` (`show`) is not supported by Tideline yet: the step is skipped',
     ]);
+  });
+
+  it('reads `show` in both of its forms as the show step', () => {
+    const text = 'version: 3\nworkflows:\n  w:\n    plan:\n      steps: [init, plan, show, { show: {} }]\n';
+    const config = configOf(parseRepoConfig(text, 'atlantis.yaml', root));
+    expect(config.workflows['w']?.plan.slice(2)).toEqual([{ kind: 'show' }, { kind: 'show' }]);
+    expect(config.warnings).toEqual([]);
   });
 
   it("accepts Atlantis's all-keys example unchanged, with a warning for every key it does not act on", () => {

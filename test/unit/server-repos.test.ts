@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveRules, parseServerRepoConfig } from '../../config/server-repos.js';
+import { effectiveRules, hooksFor, parseServerRepoConfig } from '../../config/server-repos.js';
 import type { ServerRepoConfig } from '../../config/server-repos.js';
 
 const FILE = '/etc/tideline.yaml';
@@ -67,7 +67,34 @@ describe('parseServerRepoConfig', () => {
       ],
       apply: [{ kind: 'run', command: 'terragrunt apply -input=false $PLANFILE', output: 'show' }],
     });
-    expect(config.warnings).toEqual(['`repos[3].pre_workflow_hooks` is not supported by Tideline yet and is ignored']);
+    expect(config.rules[3]?.preWorkflowHooks).toEqual([{ run: './generate-atlantis-yaml.sh' }]);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads workflow hooks with their description, shell, shellArgs and commands', () => {
+    const text = 'repos:\n  - id: /.*/\n    pre_workflow_hooks:\n      - run: ./gen.sh\n        description: Generating configs\n        shell: bash\n        shellArgs: -cv\n        commands: plan, apply\n    post_workflow_hooks:\n      - run: ./report.sh\n        commands: [autoplan]\n';
+    const config = parsed(text);
+    expect(config.rules[0]?.preWorkflowHooks).toEqual([{ run: './gen.sh', description: 'Generating configs', shell: 'bash', shellArgs: ['-cv'], commands: ['plan', 'apply'] }]);
+    expect(config.rules[0]?.postWorkflowHooks).toEqual([{ run: './report.sh', commands: ['autoplan'] }]);
+  });
+
+  it('appends the hooks of every matching entry, pre hooks ignoring branch as in Atlantis', () => {
+    const text = 'repos:\n  - id: /.*/\n    branch: /^release$/\n    pre_workflow_hooks: [{ run: a }]\n    post_workflow_hooks: [{ run: c }]\n  - id: acme/infra\n    pre_workflow_hooks: [{ run: b, commands: apply }]\n    post_workflow_hooks: [{ run: d }]\n';
+    const { rules } = parsed(text);
+    const runs = (when: 'pre' | 'post', command: string): string[] => hooksFor(rules, when, command, 'acme/infra', { baseBranch: 'main' }).map((hook) => hook.run);
+    expect(runs('pre', 'plan')).toEqual(['a']);
+    expect(runs('pre', 'apply')).toEqual(['a', 'b']);
+    expect(runs('post', 'plan')).toEqual(['d']);
+  });
+
+  it('refuses a hook without run, or for a command hooks do not know', () => {
+    const result = parseServerRepoConfig('repos:\n  - id: /.*/\n    pre_workflow_hooks:\n      - description: x\n      - run: y\n        commands: plna\n', FILE);
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems.map((p) => `${p.variable}: ${p.message}`);
+    expect(problems).toEqual([
+      expect.stringMatching(/^repos\[0\]\.pre_workflow_hooks\[0\]\.run in .* line 4: is required/),
+      expect.stringMatching(/^repos\[0\]\.pre_workflow_hooks\[1\]\.commands\[0\] in .*: is not a command a hook can run for/),
+    ]);
   });
 
   it("warns about Atlantis's metrics and team_authz sections, which Tideline does not act on", () => {

@@ -1,0 +1,110 @@
+// Atlantis's server-side workflow hooks: each `<shell> ...shellArgs <run>` (default `sh -c`)
+// in the repository root, through the one door (`exec.ts`) like a `run` step: the allow-listed
+// base env plus only the documented hook variables (never the GitHub token), a timeout, an
+// output cap, masked output. As in Atlantis, the first hook that fails stops the hooks after it.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { exec, ExecError, formatDuration } from './exec.js';
+import type { ExecContext } from './exec.js';
+
+/** The variables Atlantis documents for hooks; nothing else of the caller's object is read. */
+export interface HookVariables {
+  BASE_REPO_NAME: string;
+  BASE_REPO_OWNER: string;
+  HEAD_REPO_NAME: string;
+  HEAD_REPO_OWNER: string;
+  HEAD_BRANCH_NAME: string;
+  HEAD_COMMIT: string;
+  BASE_BRANCH_NAME: string;
+  PULL_NUM: string;
+  PULL_URL: string;
+  PULL_AUTHOR: string;
+  /** Absolute path of the repository root, where the hook runs. */
+  DIR: string;
+  USER_NAME: string;
+  COMMENT_ARGS: string;
+  /** `plan`, `apply`, `autoplan`, `unlock`. */
+  COMMAND_NAME: string;
+}
+
+const HOOK_VARIABLE_NAMES = Object.keys({
+  BASE_REPO_NAME: true, BASE_REPO_OWNER: true, HEAD_REPO_NAME: true, HEAD_REPO_OWNER: true,
+  HEAD_BRANCH_NAME: true, HEAD_COMMIT: true, BASE_BRANCH_NAME: true, PULL_NUM: true, PULL_URL: true,
+  PULL_AUTHOR: true, DIR: true, USER_NAME: true, COMMENT_ARGS: true, COMMAND_NAME: true,
+} satisfies Record<keyof HookVariables, true>) as (keyof HookVariables)[];
+
+export interface HookSpec {
+  run: string;
+  /** Shown in logs, statuses and the job page; default `Pre workflow hook #<n>` (from 0, as Atlantis). */
+  description: string;
+  shell?: string;
+  shellArgs?: string[];
+}
+
+export interface HookRun {
+  variables: HookVariables;
+  timeoutMs: number;
+  onOutput?: (chunk: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface HookResult {
+  description: string;
+  ok: boolean;
+  /** Masked output; on failure it starts with a line saying how the hook failed. */
+  output: string;
+  /** What the hook wrote to $OUTPUT_STATUS_FILE (trimmed), for its commit status; '' if nothing. */
+  status: string;
+}
+
+/** Runs `hooks` in order in `variables.DIR`; stops after the first that fails. */
+export async function runWorkflowHooks(execCtx: ExecContext, hooks: readonly HookSpec[], run: HookRun): Promise<HookResult[]> {
+  const results: HookResult[] = [];
+  for (const hook of hooks) {
+    const result = await runHook(execCtx, hook, run);
+    results.push(result);
+    if (!result.ok) break;
+  }
+  return results;
+}
+
+async function runHook(execCtx: ExecContext, hook: HookSpec, run: HookRun): Promise<HookResult> {
+  const env: Record<string, string> = {};
+  for (const name of HOOK_VARIABLE_NAMES) env[name] = run.variables[name];
+  // Atlantis puts OUTPUT_STATUS_FILE in the repository root; a temp dir keeps the checkout clean.
+  const statusDir = await mkdtemp(path.join(tmpdir(), 'tideline-hook-'));
+  env.OUTPUT_STATUS_FILE = path.join(statusDir, 'OUTPUT_STATUS_FILE');
+  try {
+    try {
+      const result = await exec(execCtx, {
+        file: hook.shell ?? 'sh',
+        args: [...(hook.shellArgs ?? ['-c']), hook.run],
+        cwd: run.variables.DIR,
+        env,
+        timeoutMs: run.timeoutMs,
+        ...(run.onOutput === undefined ? {} : { onOutput: run.onOutput }),
+        ...(run.signal === undefined ? {} : { signal: run.signal }),
+      });
+      return { description: hook.description, ok: true, output: result.output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE) };
+    } catch (error: unknown) {
+      if (!(error instanceof ExecError)) throw error;
+      const how = error.timedOut ? `timed out after ${formatDuration(run.timeoutMs)} and was killed`
+        : error.outputCapped ? 'was killed: its output exceeded the cap'
+        : error.exitCode === null && error.signal === null ? `failed: ${error.message}`
+        : error.exitCode === null ? `was killed by ${error.signal}`
+        : `failed with exit code ${error.exitCode}`;
+      const body = error.output.trimEnd();
+      const output = `${hook.description} ${how}${body === '' ? '' : `:\n\n${body}`}\n`;
+      return { description: hook.description, ok: false, output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE) };
+    }
+  } finally {
+    await rm(statusDir, { recursive: true, force: true });
+  }
+}
+
+async function statusText(execCtx: ExecContext, file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return execCtx.masker.mask(text.trim()).slice(0, 140);
+}

@@ -1,0 +1,85 @@
+// Server-side pre and post workflow hooks around a plan, apply or unlock, as Atlantis runs
+// them: in the default workspace's tree of the PR head, pre hooks before the repo config is
+// read (so one may generate atlantis.yaml), post hooks after the command. Like Atlantis, a hook
+// never adds to the PR comment: its output streams to the job's page, each hook gets a commit
+// status (`tideline/pre_workflow_hook: <description>`, described by $OUTPUT_STATUS_FILE), and a
+// failure is logged and stops the later hooks, while the command itself still runs.
+
+import { hooksFor } from '../../config/server-repos.js';
+import type { WorkflowHook } from '../../config/server-repos-types.js';
+import { runWorkflowHooks, type HookSpec } from '../../runners/workflow-hooks.js';
+import { commentArgsVariable, DEFAULT_RUN_STEP_TIMEOUT_MS } from '../../runners/workflow.js';
+import type { PullInfo } from '../github/forge.js';
+import { checkoutPull } from '../workspace/checkout.js';
+import type { JobContext } from './context.js';
+import { jobGit, setStatus } from './post.js';
+import type { CommandJob, Prepared } from './types.js';
+
+type When = 'pre' | 'post';
+
+/** Atlantis's COMMAND_NAME: `autoplan` for a plan a pull request event started. */
+export function hookCommandName(job: CommandJob): string {
+  return job.autoplan === true ? 'autoplan' : job.command.name;
+}
+
+/**
+ * Runs the hooks `when` for this job's command; with none configured, touches nothing. Returns
+ * `prepared` marked so the command reuses the tree the hooks ran in (and what they wrote).
+ */
+export async function runHooks(ctx: JobContext, job: CommandJob, pr: PullInfo, prepared: Prepared, when: When): Promise<Prepared> {
+  const command = hookCommandName(job);
+  const hooks = hooksFor(ctx.repoRules.rules, when, command, job.repo.fullName, { baseBranch: pr.baseRef, host: ctx.git.githubHost });
+  if (hooks.length === 0) return prepared;
+  const { repo, pull } = job;
+  const git = await jobGit(ctx, repo);
+  const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, when === 'pre' ? { resetAt: prepared.resetAt } : { reuse: true });
+  const specs = hooks.map((hook, index) => specOf(hook, index, when));
+  const context = (spec: HookSpec): string => `tideline/${when}_workflow_hook: ${spec.description}`;
+  for (const spec of specs) await setStatus(ctx, repo, pr.headSha, context(spec), 'pending', 'running');
+  const live = ctx.jobId === undefined ? undefined : ctx.jobId;
+  const tag = `[${when}_workflow_hooks] `;
+  const onOutput = live === undefined ? undefined : (chunk: string): void => ctx.live.append(live, chunk.replace(/\r?\n$/, '').split(/\r?\n/).map((line) => tag + line).join('\n'));
+  const results = await runWorkflowHooks(ctx.exec, specs, {
+    variables: {
+      BASE_REPO_NAME: repo.name,
+      BASE_REPO_OWNER: repo.owner,
+      HEAD_REPO_NAME: (pr.headRepo ?? repo.fullName).split('/')[1] ?? repo.name,
+      HEAD_REPO_OWNER: (pr.headRepo ?? repo.fullName).split('/')[0] ?? repo.owner,
+      HEAD_BRANCH_NAME: pr.headRef,
+      HEAD_COMMIT: pr.headSha,
+      BASE_BRANCH_NAME: pr.baseRef,
+      PULL_NUM: String(pr.number),
+      PULL_URL: pr.htmlUrl,
+      PULL_AUTHOR: pr.author,
+      DIR: root,
+      USER_NAME: job.actor,
+      COMMENT_ARGS: commentArgsVariable(job.command.extraArgs),
+      COMMAND_NAME: command,
+    },
+    timeoutMs: DEFAULT_RUN_STEP_TIMEOUT_MS,
+    ...(onOutput === undefined ? {} : { onOutput }),
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+  });
+  for (const [index, spec] of specs.entries()) {
+    const result = results[index];
+    if (result === undefined) {
+      // Atlantis stops at the first failing hook; the ones after it did not run.
+      await setStatus(ctx, repo, pr.headSha, context(spec), 'error', 'not run: an earlier hook failed');
+      continue;
+    }
+    if (!result.ok) {
+      ctx.log.warn({ hook: spec.description, when, command }, 'workflow hook failed; the command runs anyway');
+      if (live !== undefined) ctx.live.append(live, tag + (result.output.trimEnd().split('\n')[0] ?? ''));
+    }
+    await setStatus(ctx, repo, pr.headSha, context(spec), result.ok ? 'success' : 'failure', result.status !== '' ? result.status : result.ok ? 'succeeded' : 'failed: see the job page');
+  }
+  ctx.log.info({ when, command, hooks: specs.map((spec, index) => ({ description: spec.description, result: results[index] === undefined ? 'not run' : results[index]?.ok === true ? 'succeeded' : 'failed' })) }, 'workflow hooks ran');
+  return { ...prepared, reuse: true };
+}
+
+function specOf(hook: WorkflowHook, index: number, when: When): HookSpec {
+  const spec: HookSpec = { run: hook.run, description: hook.description ?? `${when === 'pre' ? 'Pre' : 'Post'} workflow hook #${index}` };
+  if (hook.shell !== undefined) spec.shell = hook.shell;
+  if (hook.shellArgs !== undefined) spec.shellArgs = hook.shellArgs;
+  return spec;
+}
