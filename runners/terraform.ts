@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext, ExecResult } from './exec.js';
-import { exists, preparePlanFile, showFilePath } from './plan-files.js';
+import { exists, preparePlanFile } from './plan-files.js';
 import { refuseExtraArgs, refuseWorkspace, withoutRunnerOwnedVars } from './terraform-guards.js';
 import { parsePlanSummary } from './terraform-output.js';
 import type { ApplyOutcome, ChangeSummary, PlanOutcome, RunContext } from './types.js';
@@ -152,7 +152,6 @@ export class TerraformRunner {
       plan = await this.#initSelectPlan(ctx, planPath, true);
     }
     if (!plan.ok) return this.#planError(plan.output, plan.exitCode, started);
-    const note = await this.showAfterPlan(ctx, planPath);
 
     const noChanges = plan.exitCode === 0;
     const zeros: ChangeSummary = { add: 0, change: 0, destroy: 0 };
@@ -160,7 +159,7 @@ export class TerraformRunner {
       result: noChanges ? 'no-changes' : 'changes',
       // Null for a plan that only changes outputs: terraform prints no `Plan:` line then.
       summary: parsePlanSummary(plan.output) ?? (noChanges ? zeros : null),
-      output: plan.output + note,
+      output: plan.output,
       planFile: planPath,
       exitCode: plan.exitCode,
       durationMs: elapsed(started),
@@ -299,18 +298,6 @@ export class TerraformRunner {
       return this.#refused(`cannot write ${showFile}: ${error instanceof Error ? error.message : String(error)}`, started);
     }
     return { ok: true, output: '', exitCode: 0, durationMs: elapsed(started) };
-  }
-
-  /**
-   * The show file of a plan that just succeeded, so later `run` steps and hooks find $SHOWFILE
-   * as after Atlantis's `show`. A failure does not fail the plan (the plan is what gets applied):
-   * it comes back as a note for the output, saying why $SHOWFILE is missing.
-   */
-  async showAfterPlan(ctx: RunContext, planPath: string): Promise<string> {
-    const show = await this.showStep(ctx, planPath, showFilePath(planPath));
-    if (show.ok) return '';
-    const first = show.output.split('\n')[0] ?? '';
-    return `\ntideline: the plan's JSON ($SHOWFILE) was not written: ${first.replace(/:$/, '')}\n`;
   }
 
   /** Runs `run` at once, or with a shared plugin cache once every init queued before it has finished. */

@@ -1,13 +1,13 @@
 // Custom workflows (Atlantis's `workflows:`): a project's plan or apply stage runs as a list of
 // steps — terraform's own `init`, `plan`, `apply`, `run` commands and `env` variables — instead
-// of the runner's fixed sequence. `show` writes the plan's JSON to $SHOWFILE, as every
-// successful `plan` step (and the default plan) also does. Without steps a stage is exactly TerraformRunner.plan/apply.
+// of the runner's fixed sequence. `show` writes the plan's JSON to $SHOWFILE, as in Atlantis
+// only when asked: `show -json` loads every provider's schema, seconds for a large provider.
+// Without steps a stage is exactly TerraformRunner.plan/apply.
 // Every child goes through `exec.ts`: argv arrays, the allow-listed base env plus only what a
 // step is given (ctx.env, the step variables, earlier `env` steps), a timeout, masked output.
 
 import path from 'node:path';
-import { exec, ExecError, formatDuration } from './exec.js';
-import type { ExecContext, ExecResult } from './exec.js';
+import type { ExecContext } from './exec.js';
 import {
   NO_EXIT_CODE,
   parsePlanSummary,
@@ -18,9 +18,9 @@ import {
   refuseWorkspace,
   withoutRunnerOwnedVars,
 } from './terraform.js';
-import { parseMultiEnv } from './multienv.js';
-import { stripRefreshing } from './refresh-noise.js';
 import { stepVariableEnv } from './step-variables.js';
+import { envStep, multiEnvStep, runCommandStep } from './workflow-commands.js';
+import type { Stage, StageName, StepFailure } from './workflow-stage.js';
 import { elapsed, exists, type TerraformRunner, type TerraformStepResult } from './terraform.js';
 import type {
   ApplyOutcome,
@@ -37,40 +37,10 @@ export type { StepVariables, WorkflowRun } from './types.js';
 export { stripRefreshing } from './refresh-noise.js';
 export { commentArgsVariable } from './step-variables.js';
 
-export const DEFAULT_RUN_STEP_TIMEOUT_MS = 30 * 60_000;
+export { DEFAULT_RUN_STEP_TIMEOUT_MS } from './workflow-commands.js';
 
 /** Environment variable names a shell accepts (an `=` would corrupt the env block). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-
-type StageName = 'plan' | 'apply';
-
-/** One stage's run, passed explicitly from step to step. */
-interface Stage {
-  readonly name: StageName;
-  readonly tf: TerraformRunner;
-  /** The caller's exec context with the runner-owned TF_* variables removed, as terraform's. */
-  readonly exec: ExecContext;
-  readonly run: WorkflowRun;
-  readonly planPath: string;
-  /** $SHOWFILE: where `show` (and every successful `plan` step) writes the plan's JSON. */
-  readonly showPath: string;
-  readonly variables: Readonly<Record<string, string>>;
-  /** Variables set by this stage's `env` steps so far. */
-  readonly env: Record<string, string>;
-  /** Output for the comment, per step. */
-  readonly shown: string[];
-  /** Everything the steps printed, hidden steps included (plan detection reads it). */
-  readonly full: string[];
-  /** The last `plan` step's result, when one ran. */
-  plan: TerraformStepResult | null;
-  exitCode: number;
-}
-
-interface StepFailure {
-  output: string;
-  exitCode: number;
-}
 
 
 /**
@@ -245,10 +215,7 @@ async function runStep(stage: Stage, step: WorkflowStep): Promise<StepFailure | 
       return terraformSteps(stage, [() => stage.tf.init(ctx, step.extraArgs)], false);
     case 'plan': {
       const planStep = async (): Promise<TerraformStepResult> => {
-        const plan = await stage.tf.planStep(ctx, stage.planPath, step.extraArgs);
-        // Every saved plan gets its JSON beside it, so a later `run` step finds $SHOWFILE.
-        const note = plan.ok ? await stage.tf.showAfterPlan(ctx, stage.planPath) : '';
-        stage.plan = { ...plan, output: plan.output + note };
+        stage.plan = await stage.tf.planStep(ctx, stage.planPath, step.extraArgs);
         return stage.plan;
       };
       return terraformSteps(stage, [() => stage.tf.selectWorkspace(ctx), planStep], true);
@@ -289,104 +256,6 @@ async function terraformSteps(
   return null;
 }
 
-async function runCommandStep(
-  stage: Stage,
-  step: Extract<WorkflowStep, { kind: 'run' }>,
-): Promise<StepFailure | null> {
-  const result = await runCommand(stage, step.command, step, true);
-  const mode = step.output ?? 'show';
-  // Atlantis's custom_regex outputs redact every match of regex_filter from what the PR shows.
-  const redact = (mode === 'custom_regex' || mode === 'strip_refreshing_with_custom_regex') && step.regexFilter !== undefined ? new RegExp(step.regexFilter, 'g') : null;
-  const filter = (text: string): string => {
-    const stripped = mode === 'strip_refreshing' || mode === 'strip_refreshing_with_custom_regex' ? stripRefreshing(text) : text;
-    return redact === null ? stripped : stripped.replace(redact, '<redacted>');
-  };
-  if (result instanceof ExecError) {
-    // As in Atlantis, a failing step's output is part of the error even with `output: hide`:
-    // it is what explains the failure (and it is masked like everything else).
-    return commandFailure(result, filter(stripAnsi(result.output)), stage);
-  }
-  const text = stripAnsi(result.output);
-  stage.full.push(text);
-  if (mode !== 'hide') stage.shown.push(filter(text));
-  stage.exitCode = result.exitCode;
-  return null;
-}
-
-async function envStep(
-  stage: Stage,
-  step: Extract<WorkflowStep, { kind: 'env' }>,
-): Promise<StepFailure | null> {
-  if (step.value !== undefined) {
-    stage.env[step.name] = step.value;
-    return null;
-  }
-  // Not streamed (a value, not a log line), as in Atlantis. Its stdout is masked like all
-  // output: a command that prints a registered secret yields `***`, never the secret.
-  const result = await runCommand(stage, step.command ?? '', step, false);
-  if (result instanceof ExecError) return commandFailure(result, stripAnsi(result.output), stage);
-  stage.env[step.name] = result.stdout.trim();
-  return null;
-}
-
-/**
- * Atlantis's multienv: the pairs the command prints are set for the later steps, and the reply
- * lists their names (never the values) unless `output: hide`. Output it cannot read fails the
- * stage, as in Atlantis: the steps after it would run without the variables they expect.
- */
-async function multiEnvStep(
-  stage: Stage,
-  step: Extract<WorkflowStep, { kind: 'multienv' }>,
-): Promise<StepFailure | null> {
-  const result = await runCommand(stage, step.command, step, false);
-  if (result instanceof ExecError) return commandFailure(result, stripAnsi(result.output), stage);
-  const parsed = parseMultiEnv(stripAnsi(result.stdout));
-  if (!parsed.ok) return { output: `: ${parsed.message}`, exitCode: NO_EXIT_CODE };
-  for (const [name, value] of parsed.vars) stage.env[name] = value;
-  const listed = parsed.vars.length === 0
-    ? 'No dynamic environment variable added'
-    : ['Dynamic environment variables added:', ...parsed.vars.map(([name]) => name)].join('\n');
-  if (step.output !== 'hide') stage.shown.push(listed);
-  return null;
-}
-
-/** `<shell> ...shellArgs <command>` in the project dir: an argv array, no shell around it. */
-async function runCommand(
-  stage: Stage,
-  command: string,
-  spec: { shell?: string; shellArgs?: string[] },
-  stream: boolean,
-): Promise<ExecResult | ExecError> {
-  const { run } = stage;
-  try {
-    return await exec(stage.exec, {
-      file: spec.shell ?? 'sh',
-      args: [...(spec.shellArgs ?? ['-c']), command],
-      cwd: run.projectDir,
-      env: { ...withoutRunnerOwnedVars(run.env), ...stage.variables, ...stage.env },
-      timeoutMs: run.runTimeoutMs ?? DEFAULT_RUN_STEP_TIMEOUT_MS,
-      ...(stream && run.onOutput !== undefined ? { onOutput: run.onOutput } : {}),
-      ...(run.signal === undefined ? {} : { signal: run.signal }),
-    });
-  } catch (error: unknown) {
-    if (error instanceof ExecError) return error;
-    throw error;
-  }
-}
-
-function commandFailure(error: ExecError, body: string, stage: Stage): StepFailure {
-  const timeoutMs = stage.run.runTimeoutMs ?? DEFAULT_RUN_STEP_TIMEOUT_MS;
-  let how: string;
-  if (error.timedOut) how = `timed out after ${formatDuration(timeoutMs)} and was killed`;
-  else if (error.outputCapped) how = 'was killed: its output exceeded the cap';
-  else if (error.exitCode === null && error.signal === null) how = `failed: ${error.message}`;
-  else if (error.exitCode === null) how = `was killed by ${error.signal}`;
-  else how = `failed with exit code ${error.exitCode}`;
-  const trimmed = body.trimEnd();
-  const output = trimmed === '' ? ` ${how}\n` : ` ${how}:\n\n${trimmed}\n`;
-  return { output, exitCode: error.exitCode ?? NO_EXIT_CODE };
-}
-
 /** The RunContext terraform steps see: ctx.env plus the variables of earlier `env` steps. */
 function terraformContext(stage: Stage): RunContext {
   const { run } = stage;
@@ -414,10 +283,6 @@ function oneLine(command: string): string {
   const text = command.trim();
   const first = (text.split('\n')[0] ?? '').slice(0, 80);
   return first.length < text.length ? `${first.trimEnd()} …` : first;
-}
-
-function stripAnsi(text: string): string {
-  return text.replace(ANSI_ESCAPE, '');
 }
 
 function joinOutputs(parts: readonly string[]): string {

@@ -1,6 +1,6 @@
-// Atlantis's `show` step and $SHOWFILE: every successful plan (default or custom workflow)
-// leaves `terraform show -json` of itself beside the plan file, `run` steps see SHOWFILE
-// pointing at it, and a `show` step writes it on demand. Real terraform, offline, temp dirs.
+// Atlantis's `show` step and $SHOWFILE: a `show` step writes `terraform show -json` of the plan
+// beside the plan file, and `run` steps see SHOWFILE pointing at it. As in Atlantis, nothing
+// writes it unasked (show loads every provider's schema). Real terraform, offline, temp dirs.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,18 +19,19 @@ async function planJson(): Promise<{ format_version: string; resource_changes: {
 }
 
 describe('$SHOWFILE', () => {
-  it('is written beside the plan file by the default plan, and kept out of the reply', async () => {
+  it('is not written by the default plan, which runs no show', async () => {
     const outcome = await wf.plan(undefined);
     expect(outcome.result).toBe('changes');
+    expect(await exists(showFile())).toBe(false);
+  });
+
+  it('is written by a show step after a plan step, beside the plan file, and kept out of the reply and the live output', async () => {
+    const outcome = await wf.plan([init(), planStep(), show, run('echo "$SHOWFILE"; grep -o \'"address":"terraform_data.x"\' "$SHOWFILE" | head -n 1')]);
+    expect(outcome.result).toBe('changes');
+    expect(outcome.output).toContain(`${showFile()}\n"address":"terraform_data.x"\n`);
     expect((await planJson()).resource_changes.map((c) => c.address)).toEqual(['terraform_data.x']);
     expect(outcome.output).not.toContain('format_version');
     expect(wf.chunks.join('')).not.toContain('format_version');
-  });
-
-  it('is there for a run step after a plan step of a custom workflow, as SHOWFILE', async () => {
-    const outcome = await wf.plan([init(), planStep(), run('echo "$SHOWFILE"; grep -o \'"address":"terraform_data.x"\' "$SHOWFILE" | head -n 1')]);
-    expect(outcome.result).toBe('changes');
-    expect(outcome.output).toContain(`${showFile()}\n"address":"terraform_data.x"\n`);
   });
 
   it('is written by a show step after a plan a run step made, for the steps after it', async () => {
@@ -56,7 +57,7 @@ describe('$SHOWFILE', () => {
   });
 
   it('is removed with the plan file before the next plan, so a failed plan leaves no old JSON', async () => {
-    expect((await wf.plan(undefined)).result).toBe('changes');
+    expect((await wf.plan([init(), planStep(), show])).result).toBe('changes');
     expect(await exists(showFile())).toBe(true);
     await writeFile(path.join(wf.projectDir, 'broken.tf'), 'resource "terraform_data" {');
     expect((await wf.plan([init(), planStep()])).result).toBe('error');
