@@ -16,18 +16,29 @@ export interface ToolVersions {
 
 export type ToolName = keyof ToolVersions;
 
+/** Which program TIDELINE_TERRAFORM_BIN is: Atlantis's `terraform_distribution` values. */
+export type TerraformDistribution = 'terraform' | 'opentofu';
+
 export interface ToolProbe {
   versions: ToolVersions;
+  /** What `<terraform> version` says it is; null when it could not be told (missing, odd output). */
+  terraformDistribution: TerraformDistribution | null;
   /** The tools whose program does not exist: every run of their projects would fail. */
   missing: ToolName[];
 }
 
 /** Asks each program its version; a missing one is named in `missing`, not thrown. */
 export async function probeToolVersions(ctx: ExecContext, bins: Record<ToolName, string>): Promise<ToolProbe> {
+  let terraformDistribution: TerraformDistribution | null = null;
   const [terraform, kubectl] = await Promise.all([
-    probe(ctx, bins.terraform, ['version', '-json'], (out) => {
-      const version = (JSON.parse(out) as { terraform_version?: unknown }).terraform_version;
-      return typeof version === 'string' ? version : null;
+    // The text form, not -json: its first line names the program ("Terraform v1.11.4",
+    // "OpenTofu v1.8.3"), which -json's `terraform_version` does not. CHECKPOINT_DISABLE keeps
+    // it from asking HashiCorp whether a newer version exists, as -json does not either.
+    probe({ ...ctx, baseEnv: { ...ctx.baseEnv, CHECKPOINT_DISABLE: '1' } }, bins.terraform, ['version'], (out) => {
+      const first = /^(Terraform|OpenTofu) v(\d\S*)/.exec(out);
+      if (first === null) return null;
+      terraformDistribution = first[1] === 'OpenTofu' ? 'opentofu' : 'terraform';
+      return terraformDistribution === 'opentofu' ? `${first[2]} (OpenTofu)` : (first[2] ?? null);
     }),
     probe(ctx, bins.kubectl, ['version', '--client', '-o', 'json'], (out) => {
       const parsed = JSON.parse(out) as { clientVersion?: { gitVersion?: unknown }; kustomizeVersion?: unknown };
@@ -38,6 +49,7 @@ export async function probeToolVersions(ctx: ExecContext, bins: Record<ToolName,
   ]);
   return {
     versions: { terraform: terraform.version, kubectl: kubectl.version },
+    terraformDistribution,
     missing: [...(terraform.missing ? ['terraform' as const] : []), ...(kubectl.missing ? ['kubectl' as const] : [])],
   };
 }

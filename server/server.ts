@@ -99,7 +99,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
   // Atlantis keys the server config may hold but Tideline does not act on: said once at start-up,
   // where the operator who wrote them looks, rather than dropped.
   for (const warning of fileConfig.repoRules.warnings) log.warn({ file: settings.configFile, warning }, 'server config key ignored');
-  const [gitVersion, { versions: toolVersions, missing: missingTools }] = await Promise.all([
+  const [gitVersion, { versions: toolVersions, missing: missingTools, terraformDistribution }] = await Promise.all([
     requireGit({ baseEnv: settings.childEnv, masker }),
     probeToolVersions({ baseEnv: settings.childEnv, masker }, { terraform: settings.terraformBin, kubectl: settings.kubectlBin }),
   ]);
@@ -159,6 +159,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     kube: fileConfig.kube,
     render,
     plansDir: join(settings.dataDir, 'plans'),
+    terraformDistribution,
     repoRules: fileConfig.repoRules,
     live,
     metrics,

@@ -14,6 +14,7 @@ import type { LiveOutput } from './live-output.js';
 import type { ServerRepoConfig } from '../projects/index.js';
 import type { Db } from '../store/db.js';
 import type { GitContext } from '../workspace/git.js';
+import type { TerraformDistribution } from '../../runners/tool-versions.js';
 
 export interface JobContext {
   db: Db;
@@ -32,6 +33,11 @@ export interface JobContext {
   render: RenderContext;
   /** Where saved plan files live: `$TIDELINE_DATA_DIR/plans`. */
   plansDir: string;
+  /**
+   * What TIDELINE_TERRAFORM_BIN said it is at start-up: a project whose `terraform_distribution`
+   * names the other one is refused. Absent or null (not told) counts as `terraform`.
+   */
+  terraformDistribution?: TerraformDistribution | null;
   /** The server's `repos:` rules and workflows (TIDELINE_CONFIG). */
   repoRules: ServerRepoConfig;
   metrics: Metrics;

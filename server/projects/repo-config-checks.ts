@@ -13,6 +13,7 @@ import { codeSpan } from '../commands/code-span.js';
 import { normaliseDir } from '../commands/repo-dir.js';
 import { ensureInside, PathEscapeError } from '../workspace/ensure-inside.js';
 import { onBaseBranch } from './branch.js';
+import type { TerraformDistribution } from '../../runners/tool-versions.js';
 
 const KUBERNETES_ONLY = ['namespace', 'cluster', 'prune', 'field_manager'] as const;
 const TERRAFORM_ONLY = ['terraform_version', 'terraform_distribution', 'workflow'] as const;
@@ -82,17 +83,24 @@ function kindProblems(project: RawProject, add: (path: KeyPath, message: string)
       if (project.fields[key] !== undefined) add([...at, key], `applies to kubernetes projects only: add \`kind: kubernetes\` to this project, or remove \`${key}\``);
     }
   }
-  if (project.fields['terraform_distribution'] === 'opentofu') {
-    // Accepting it with a warning would apply the project with a different program than the
-    // one its state was written by: refused, so nothing runs until the operator decides.
-    add(
-      [...at, 'terraform_distribution'],
-      'is `opentofu`, but Tideline runs one binary for every project (TIDELINE_TERRAFORM_BIN) and cannot switch per project: point TIDELINE_TERRAFORM_BIN at `tofu` for the server and remove this key',
-    );
-  }
   if (project.fields['glob_file_match'] !== undefined) {
     add([...at, 'glob_file_match'], 'only applies to a glob `dir`, which Tideline does not expand yet: remove it and list each directory as its own project');
   }
+}
+
+/**
+ * A project that names the other distribution than the server's binary: running it would plan
+ * and apply with a different program than the one its state was written by, so it is refused
+ * until the operator decides. Naming the server's own is what runs, and needs no word.
+ */
+function distributionProblems(project: RawProject, server: TerraformDistribution, add: (path: KeyPath, message: string) => void): void {
+  const wanted = project.fields['terraform_distribution'];
+  if ((wanted !== 'terraform' && wanted !== 'opentofu') || wanted === server) return;
+  const bin = server === 'opentofu' ? 'OpenTofu' : 'Terraform';
+  add(
+    ['projects', project.index, 'terraform_distribution'],
+    `is \`${wanted}\`, but this server's TIDELINE_TERRAFORM_BIN is ${bin}, and Tideline runs one binary for every project: run it with TIDELINE_TERRAFORM_BIN pointing at \`${wanted === 'opentofu' ? 'tofu' : 'terraform'}\`, or remove this key if the project may run with ${bin}`,
+  );
 }
 
 function dependsOnProblems(projects: readonly RawProject[], offBranch: ReadonlySet<string>, add: (path: KeyPath, message: string) => void): void {
@@ -149,7 +157,13 @@ function dependsOnProblems(projects: readonly RawProject[], offBranch: ReadonlyS
  * `baseBranch`, names, dir+workspace pairs and `depends_on` are checked among the projects
  * declared for that base branch; without it, among all of them.
  */
-export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf: (path: KeyPath) => number | null, baseBranch?: string): YamlProblem[] {
+export function repoConfigCrossChecks(
+  raw: unknown,
+  checkoutRoot: string,
+  lineOf: (path: KeyPath) => number | null,
+  opts: { baseBranch?: string; distribution: TerraformDistribution },
+): YamlProblem[] {
+  const { baseBranch } = opts;
   const problems: YamlProblem[] = [];
   function add(path: KeyPath, message: string): void {
     problems.push({ path, message, line: lineOf(path) });
@@ -157,6 +171,7 @@ export function repoConfigCrossChecks(raw: unknown, checkoutRoot: string, lineOf
   const all = rawProjects(raw, baseBranch);
   for (const project of all) {
     kindProblems(project, add);
+    distributionProblems(project, opts.distribution, add);
     if (project.dir !== null && escapesCheckout(checkoutRoot, project.dir)) {
       add(['projects', project.index, 'dir'], `${codeSpan(project.dir)} resolves outside the repository (through a symlink): point \`dir\` at a directory inside it`);
     }

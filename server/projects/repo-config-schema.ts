@@ -143,7 +143,6 @@ export const ProjectSchema = z
 export const UNSUPPORTED_PROJECT_KEYS = [
   // Atlantis downloads and runs that terraform version; Tideline runs the server's one.
   'terraform_version',
-  'terraform_distribution',
   'import_requirements',
   'delete_source_branch_on_merge',
   'repo_locking',

@@ -12,6 +12,7 @@ import { repoConfigCrossChecks } from './repo-config-checks.js';
 import { NOUNS, RepoConfigSchema, STRING_KEYS, STRING_LIST_KEYS, UNSUPPORTED_PROJECT_KEYS, UNSUPPORTED_TOP_KEYS } from './repo-config-schema.js';
 import type { ValidatedProject, ValidatedRepoConfig } from './repo-config-schema.js';
 import type { ConfigProblem, Project, ReadRepoConfigResult, RepoConfig, RepoConfigFile, Workflow } from './types.js';
+import type { TerraformDistribution } from '../../runners/tool-versions.js';
 
 export const REPO_CONFIG_FILES: readonly RepoConfigFile[] = ['tideline.yaml', 'atlantis.yaml'];
 /** Spellings Atlantis refuses rather than skip (`atlantis.yml`), and Tideline's own. */
@@ -104,6 +105,8 @@ export interface RepoConfigOptions {
   baseBranch?: string;
   /** The server's `repo_config_file` for this repository: read instead of `atlantis.yaml` (`tideline.yaml` still wins). */
   atlantisFile?: string | null;
+  /** What the server's terraform binary is; default `terraform`. A project naming the other is refused. */
+  terraformDistribution?: TerraformDistribution;
 }
 
 /** Parses repo config `text` read from `file` at the root of `checkoutRoot` (which `dir`s must stay inside). */
@@ -126,7 +129,7 @@ export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot
   const parsed = RepoConfigSchema.safeParse(data);
   const problems = [
     ...(parsed.success ? [] : issuesToProblems(RepoConfigSchema, parsed.error.issues, read.lineOf, NOUNS)),
-    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf, options.baseBranch),
+    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf, { ...(options.baseBranch === undefined ? {} : { baseBranch: options.baseBranch }), distribution: options.terraformDistribution ?? 'terraform' }),
   ];
   if (!parsed.success || problems.length > 0) {
     const ordered = problems.map((problem, order) => ({ problem, order }));

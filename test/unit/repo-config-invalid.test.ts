@@ -181,12 +181,26 @@ describe('terraform_distribution', () => {
   const where = mkdtempSync(join(tmpdir(), 'tideline-distribution-'));
   afterAll(() => rmSync(where, { recursive: true, force: true }));
 
-  it('refuses opentofu, which the server would run with terraform, naming the key and line', () => {
-    const result = parseRepoConfig('version: 3\nprojects:\n  - dir: app\n    terraform_distribution: opentofu\n', 'atlantis.yaml', where);
+  const config = (distribution: string): string => `version: 3\nprojects:\n  - dir: app\n    terraform_distribution: ${distribution}\n`;
+
+  it('refuses opentofu on a Terraform server (the default), which would run it with terraform, naming the key, line and fix', () => {
+    const result = parseRepoConfig(config('opentofu'), 'atlantis.yaml', where);
     expect(result).toEqual({
       ok: false,
       file: 'atlantis.yaml',
-      problems: [{ path: 'projects[0].terraform_distribution', line: 4, message: expect.stringContaining('is `opentofu`, but Tideline runs one binary for every project (TIDELINE_TERRAFORM_BIN)') }],
+      problems: [{ path: 'projects[0].terraform_distribution', line: 4, message: expect.stringContaining("is `opentofu`, but this server's TIDELINE_TERRAFORM_BIN is Terraform") }],
     });
+    expect(parseRepoConfig(config('opentofu'), 'atlantis.yaml', where, { terraformDistribution: 'terraform' }).ok).toBe(false);
+  });
+
+  it('refuses terraform on an OpenTofu server, the same way', () => {
+    const result = parseRepoConfig(config('terraform'), 'atlantis.yaml', where, { terraformDistribution: 'opentofu' });
+    expect(result).toMatchObject({ ok: false, problems: [{ path: 'projects[0].terraform_distribution', message: expect.stringContaining("is `terraform`, but this server's TIDELINE_TERRAFORM_BIN is OpenTofu") }] });
+  });
+
+  it.each(['terraform', 'opentofu'] as const)('takes %s, unchanged and without a warning, on a server that runs it', (distribution) => {
+    const result = parseRepoConfig(config(distribution), 'atlantis.yaml', where, { terraformDistribution: distribution });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.config?.warnings ?? []).toEqual([]);
   });
 });

@@ -224,7 +224,6 @@ describe('parseRepoConfig on realistic files', () => {
       '`delete_source_branch_on_merge`',
       '`emoji_reaction`',
       '`allowed_regexp_prefixes`',
-      '`projects[0].terraform_distribution`',
       '`projects[0].import_requirements`',
       '`projects[0].delete_source_branch_on_merge`',
       '`projects[0].repo_locking`',
@@ -235,7 +234,7 @@ describe('parseRepoConfig on realistic files', () => {
     ]) {
       expect(warned).toContain(key);
     }
-    expect(config.warnings).toHaveLength(11);
+    expect(config.warnings).toHaveLength(10);
     expect(config.projects[0]?.planRequirements).toEqual(['mergeable', 'approved', 'undiverged']);
   });
 

@@ -2,7 +2,7 @@
 // missing or odd program is named as such rather than failing the start.
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,9 +23,10 @@ function script(name: string, body: string): string {
 describe('probeToolVersions', () => {
   it('reads the versions of the terraform and kubectl on this machine', async () => {
     const terraform = (JSON.parse(execFileSync('terraform', ['version', '-json'], { encoding: 'utf8' })) as { terraform_version: string }).terraform_version;
-    const { versions, missing } = await probeToolVersions(ctx, { terraform: 'terraform', kubectl: 'kubectl' });
+    const { versions, missing, terraformDistribution } = await probeToolVersions(ctx, { terraform: 'terraform', kubectl: 'kubectl' });
     expect(missing).toEqual([]);
     expect(versions.terraform).toBe(terraform);
+    expect(terraformDistribution).toBe('terraform');
     expect(versions.kubectl).toMatch(/^v\d+\.\d+\.\d+\S* \(kustomize v\d+\.\d+\.\d+\)$/);
   });
 
@@ -39,7 +40,18 @@ describe('probeToolVersions', () => {
     expect(versions.terraform).toBe(`not found (${join(dir, 'no-such-terraform')})`);
     expect(versions.kubectl).toMatch(/^unknown: `.*kubectl-text version --client -o json` printed something other than JSON$/);
     const { versions: failing } = await probeToolVersions(ctx, { terraform: script('terraform-fails', 'echo boom >&2; exit 4'), kubectl: script('kubectl-empty', 'echo "{}"') });
-    expect(failing.terraform).toMatch(/^unknown: .*terraform-fails version -json failed with exit code 4:$/);
+    expect(failing.terraform).toMatch(/^unknown: .*terraform-fails version failed with exit code 4:$/);
     expect(failing.kubectl).toMatch(/printed no version$/);
+  });
+
+  it('tells OpenTofu from Terraform by the first line of `version`, and asks HashiCorp nothing', async () => {
+    const tofu = script('tofu', 'echo "OpenTofu v1.8.3"; echo "on linux_amd64"; echo "checkpoint=$CHECKPOINT_DISABLE" > "$HOME/tofu-env"');
+    const probed = await probeToolVersions(ctx, { terraform: tofu, kubectl: 'kubectl' });
+    expect(probed.versions.terraform).toBe('1.8.3 (OpenTofu)');
+    expect(probed.terraformDistribution).toBe('opentofu');
+    expect(readFileSync(join(dir, 'tofu-env'), 'utf8')).toBe('checkpoint=1\n');
+    const odd = await probeToolVersions(ctx, { terraform: script('terraform-odd', 'echo "v1.2.3"'), kubectl: 'kubectl' });
+    expect(odd.terraformDistribution).toBeNull();
+    expect(odd.versions.terraform).toMatch(/printed no version$/);
   });
 });
