@@ -73,7 +73,11 @@ export function createOctokitForge(options: OctokitForgeOptions): Forge {
             const { data } = await appClient(opts, auth).rest.apps.getRepoInstallation({ owner: repo.owner, repo: repo.name });
             // GitHub still answers the App's JWT here for a suspended installation, and says so.
             const account = data.account !== null && 'login' in data.account ? data.account.login : null;
-            const suspension = data.suspended_at === null ? null : { installationId: data.id, account, suspendedAt: data.suspended_at, suspendedBy: data.suspended_by?.login ?? null };
+            // GitHub's description requires the field; a response without it is read as not
+            // suspended, not as suspended (which would refuse every call): a real suspension
+            // still shows in the 403s, which run() reads too.
+            const suspendedAt = data.suspended_at ?? null;
+            const suspension = suspendedAt === null ? null : { installationId: data.id, account, suspendedAt, suspendedBy: data.suspended_by?.login ?? null };
             return { id: data.id, suspension };
           },
           clientFor: (installationId) =>
