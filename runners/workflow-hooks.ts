@@ -35,6 +35,10 @@ const HOOK_VARIABLE_NAMES = Object.keys({
   PULL_AUTHOR: true, DIR: true, USER_NAME: true, COMMENT_ARGS: true, COMMAND_NAME: true,
 } satisfies Record<keyof HookVariables, true>) as (keyof HookVariables)[];
 
+/** How a hook is started when it names no shell, as in Atlantis. */
+export const DEFAULT_HOOK_SHELL = 'sh';
+export const DEFAULT_HOOK_SHELL_ARGS: readonly string[] = ['-c'];
+
 export interface HookSpec {
   run: string;
   /** Shown in logs, statuses and the job page; default `Pre workflow hook #<n>` (from 0, as Atlantis). */
@@ -88,8 +92,8 @@ async function runHook(execCtx: ExecContext, hook: HookSpec, run: HookRun): Prom
   try {
     try {
       const result = await exec(execCtx, {
-        file: hook.shell ?? 'sh',
-        args: [...(hook.shellArgs ?? ['-c']), hook.run],
+        file: hook.shell ?? DEFAULT_HOOK_SHELL,
+        args: [...(hook.shellArgs ?? DEFAULT_HOOK_SHELL_ARGS), hook.run],
         cwd: run.variables.DIR,
         env,
         timeoutMs: run.timeoutMs,

@@ -9,7 +9,7 @@
 
 import { hooksFor } from '../../config/server-repos.js';
 import type { WorkflowHook } from '../../config/server-repos-types.js';
-import { runWorkflowHooks, type HookResult, type HookSpec } from '../../runners/workflow-hooks.js';
+import { DEFAULT_HOOK_SHELL, DEFAULT_HOOK_SHELL_ARGS, runWorkflowHooks, type HookResult, type HookSpec } from '../../runners/workflow-hooks.js';
 import { renderPreHookFailed } from '../comments/index.js';
 import { commentArgsVariable, DEFAULT_RUN_STEP_TIMEOUT_MS } from '../../runners/workflow.js';
 import type { PullInfo } from '../github/forge.js';
@@ -69,6 +69,7 @@ export async function runHooks(ctx: JobContext, job: CommandJob, pr: PullInfo, p
   });
   for (const [index, spec] of specs.entries()) {
     const result = results[index];
+    if (result !== undefined) auditHookRun(ctx, job, pr, when, command, spec, result);
     if (result === undefined) {
       // Atlantis stops at the first failing hook; the ones after it did not run.
       await setStatus(ctx, repo, pr.headSha, context(spec), 'error', 'not run: an earlier hook failed');
@@ -98,6 +99,33 @@ export async function preHookStopped(ctx: JobContext, job: CommandJob, pr: PullI
   if (context !== null) await setStatus(ctx, job.repo, pr.headSha, context, 'failure', `not run: pre workflow hook "${failed.description}" failed`);
   const hook = { description: failed.description, failure: failed.failure ?? 'failed', printed: failed.printed };
   await reply(ctx, job.repo, job.pull, renderPreHookFailed(ctx.render, command, hook, jobUrl(ctx)));
+}
+
+/**
+ * A hook is a command the server ran in a pull request's checkout, as much as a plan is, so each
+ * run is audited like one; the audit log masks `run` (a hook may name a secret) with the rest.
+ * A hook an earlier failure kept from running executed nothing, and gets no record.
+ */
+function auditHookRun(ctx: JobContext, job: CommandJob, pr: PullInfo, when: When, command: string, spec: HookSpec, result: HookResult): void {
+  ctx.audit.append({
+    type: 'workflow_hook',
+    actor: job.actor,
+    repo: job.repo.fullName,
+    pull: job.pull,
+    fields: {
+      hook: when,
+      description: spec.description,
+      shell: [spec.shell ?? DEFAULT_HOOK_SHELL, ...(spec.shellArgs ?? DEFAULT_HOOK_SHELL_ARGS)].join(' '),
+      run: spec.run,
+      command,
+      headSha: pr.headSha,
+      result: result.ok ? 'succeeded' : 'failed',
+      exitCode: result.exitCode,
+      ...(result.failure === null ? {} : { failure: result.failure }),
+      durationMs: result.durationMs,
+      deliveryId: job.deliveryId,
+    },
+  });
 }
 
 function specOf(hook: WorkflowHook, index: number, when: When): HookSpec {

@@ -1,12 +1,13 @@
 // Workflow hooks around every command they run for, end to end with real git and terraform:
 // pre and post hooks wrap apply and unlock as they wrap plan (the pre hook of an apply runs
-// before terraform writes the state), none of them sees the GitHub token, and what a hook prints
-// reaches the job's page with registered secrets masked.
+// before terraform writes the state), none of them sees the GitHub token, what a hook prints
+// reaches the job's page with registered secrets masked, and every hook run is in the audit log.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../server/audit/index.js';
 import { startHarness, terraformProject, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
 
 const REPO = 'acme/hooked-commands';
@@ -78,6 +79,25 @@ describe('workflow hooks around apply and unlock', () => {
     const statuses = h.double.statuses(REPO, pr.headSha);
     expect(statuses.filter((s) => s.context === 'tideline/pre_workflow_hook: Recorder').map((s) => s.state).sort()).toEqual(['pending', 'pending', 'pending', 'success', 'success', 'success']);
   }, 90_000);
+
+  it('writes an audit record of each hook run, its command text masked', () => {
+    const rows = h.server.db.prepare("SELECT actor, repo, pull, project, fields FROM audit WHERE type = 'workflow_hook' ORDER BY seq").all() as { actor: string; repo: string; pull: number; project: string | null; fields: string }[];
+    const records = rows.map((row) => ({ ...row, fields: JSON.parse(row.fields) as Record<string, unknown> }));
+    expect(records.map((r) => `${String(r.fields['hook'])} ${String(r.fields['command'])}`)).toEqual(['pre plan', 'post plan', 'pre apply', 'post apply', 'pre unlock', 'post unlock']);
+    const pull = records[0]?.pull ?? 0;
+    const headSha = h.double.headSha(REPO, pull);
+    for (const record of records) {
+      expect(record).toMatchObject({ actor: 'alice', repo: REPO, pull, project: null });
+      expect(record.fields).toMatchObject({ headSha, result: 'succeeded', exitCode: 0, shell: 'sh -c' });
+      expect(record.fields['durationMs']).toEqual(expect.any(Number));
+    }
+    expect(records[2]?.fields).toMatchObject({ hook: 'pre', description: 'Recorder', command: 'apply' });
+    expect(records[3]?.fields).toMatchObject({ hook: 'post', description: 'Post workflow hook #0', command: 'apply' });
+    const run = String(records[2]?.fields['run']);
+    expect(run).toContain('pre hook of $COMMAND_NAME says ***');
+    expect(run).not.toContain(WEBHOOK_SECRET);
+    expect(verifyAudit(h.server.db).ok).toBe(true);
+  });
 
   it("streams a hook's output to the job's page, with a registered secret masked", async () => {
     const pr = await h.double.openPull(REPO, { branch: 'again', author: 'alice', files: { 'app/main.tf': terraformProject(state, 'three') } });

@@ -98,6 +98,12 @@ describe('TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR=true', () => {
     expect(statuses.find((s) => s.context === 'tideline/plan')).toMatchObject({ state: 'failure', description: 'not run: pre workflow hook "Fetch secrets" failed' });
     expect(statuses.find((s) => s.context === 'tideline/pre_workflow_hook: Fetch secrets')).toMatchObject({ state: 'failure' });
     expect(statuses.find((s) => s.context === 'tideline/pre_workflow_hook: Later hook')).toMatchObject({ state: 'error', description: 'not run: an earlier hook failed' });
+
+    // The failed hook is in the audit log; the one it kept from running is not.
+    const audit = rig.h.server.db.prepare("SELECT fields FROM audit WHERE type = 'workflow_hook'").all() as { fields: string }[];
+    expect(audit.map((row) => JSON.parse(row.fields) as unknown)).toEqual([
+      expect.objectContaining({ hook: 'pre', description: 'Fetch secrets', command: 'plan', headSha: pr.headSha, result: 'failed', exitCode: 3, failure: 'failed with exit code 3' }),
+    ]);
   }, 60_000);
 
   it('stops an apply and an unlock whose pre hook fails, and leaves the plan, the state and the lock as they were', async () => {
