@@ -203,6 +203,7 @@ function buildSettings(
     github: { apiUrl: values.TIDELINE_GITHUB_API_URL, auth },
     repoAllowlist: values.TIDELINE_REPO_ALLOWLIST,
     allowForkPulls: values.TIDELINE_ALLOW_FORK_PRS,
+    failOnPreWorkflowHookError: values.TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR,
     commandPrefix: values.TIDELINE_COMMAND_PREFIX,
     terraformBin: resolveCommand(values.TIDELINE_TERRAFORM_BIN, baseDir('TIDELINE_TERRAFORM_BIN')),
     kubectlBin: resolveCommand(values.TIDELINE_KUBECTL_BIN, baseDir('TIDELINE_KUBECTL_BIN')),

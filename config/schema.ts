@@ -140,6 +140,19 @@ export const AllowForkPullsSchema = z
     }),
   );
 
+/** `true` or `false` (any case); unset is `false`, as Atlantis's `--fail-on-pre-workflow-hook-error`. */
+export const FailOnPreWorkflowHookErrorSchema = z
+  .string()
+  .default('false')
+  .pipe(
+    checkedText((text) => {
+      const lower = text.toLowerCase();
+      return lower === 'true' || lower === 'false'
+        ? { ok: true, value: lower === 'true' }
+        : { ok: false, message: `must be true or false, got ${shown(text)}: set it to true to stop a command when one of its pre workflow hooks fails, or unset it` };
+    }),
+  );
+
 const PUBLIC_URL_FIX = 'set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links';
 
 /**
@@ -214,6 +227,7 @@ export const ServerSettingsSchema = z.object({
   TIDELINE_GITHUB_API_URL: GitHubApiUrlSchema,
   TIDELINE_REPO_ALLOWLIST: RepoAllowlistSchema,
   TIDELINE_ALLOW_FORK_PRS: AllowForkPullsSchema,
+  TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR: FailOnPreWorkflowHookErrorSchema,
   TIDELINE_COMMAND_PREFIX: CommandPrefixSchema,
   TIDELINE_TERRAFORM_BIN: z.string().default('terraform'),
   TIDELINE_KUBECTL_BIN: z.string().default('kubectl'),

@@ -26,6 +26,12 @@ export interface Settings {
    * `--allow-fork-prs`. Off by default: anyone who can fork a repository could run code on the server.
    */
   allowForkPulls: boolean;
+  /**
+   * A failing pre workflow hook stops its command (no plan, apply or unlock; the command's status
+   * fails and the PR is told why), as Atlantis's `--fail-on-pre-workflow-hook-error`. Off by
+   * default, as there: a hook is then only reported, and the command runs anyway.
+   */
+  failOnPreWorkflowHookError: boolean;
   commandPrefix: string;
   terraformBin: string;
   kubectlBin: string;

@@ -33,6 +33,7 @@ export const SETTING_VARIABLES = [
   { env: 'TIDELINE_GITHUB_API_URL', key: 'github_api_url', kind: 'text' },
   { env: 'TIDELINE_REPO_ALLOWLIST', key: 'repo_allowlist', kind: 'list', items: 'owner/repo globs', example: '[acme/*, other/infra]' },
   { env: 'TIDELINE_ALLOW_FORK_PRS', key: 'allow_fork_prs', kind: 'text' },
+  { env: 'TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR', key: 'fail_on_pre_workflow_hook_error', kind: 'text' },
   { env: 'TIDELINE_COMMAND_PREFIX', key: 'command_prefix', kind: 'text' },
   { env: 'TIDELINE_TERRAFORM_BIN', key: 'terraform_bin', kind: 'text' },
   { env: 'TIDELINE_KUBECTL_BIN', key: 'kubectl_bin', kind: 'text' },

@@ -35,6 +35,10 @@ const HOOK_VARIABLE_NAMES = Object.keys({
   PULL_AUTHOR: true, DIR: true, USER_NAME: true, COMMENT_ARGS: true, COMMAND_NAME: true,
 } satisfies Record<keyof HookVariables, true>) as (keyof HookVariables)[];
 
+/** How a hook is started when it names no shell, as in Atlantis. */
+export const DEFAULT_HOOK_SHELL = 'sh';
+export const DEFAULT_HOOK_SHELL_ARGS: readonly string[] = ['-c'];
+
 export interface HookSpec {
   run: string;
   /** Shown in logs, statuses and the job page; default `Pre workflow hook #<n>` (from 0, as Atlantis). */
@@ -55,8 +59,15 @@ export interface HookResult {
   ok: boolean;
   /** Masked output; on failure it starts with a line saying how the hook failed. */
   output: string;
+  /** Masked output as the hook printed it, without that line. */
+  printed: string;
   /** What the hook wrote to $OUTPUT_STATUS_FILE (trimmed), for its commit status; '' if nothing. */
   status: string;
+  /** 0 on success; null when it was killed (timeout, output cap, signal) or could not start. */
+  exitCode: number | null;
+  durationMs: number;
+  /** How it failed, e.g. `failed with exit code 3` (null when it succeeded), for replies and the audit log. */
+  failure: string | null;
 }
 
 /** Runs `hooks` in order in `variables.DIR`; stops after the first that fails. */
@@ -76,18 +87,21 @@ async function runHook(execCtx: ExecContext, hook: HookSpec, run: HookRun): Prom
   // Atlantis puts OUTPUT_STATUS_FILE in the repository root; a temp dir keeps the checkout clean.
   const statusDir = await mkdtemp(path.join(tmpdir(), 'tideline-hook-'));
   env.OUTPUT_STATUS_FILE = path.join(statusDir, 'OUTPUT_STATUS_FILE');
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
   try {
     try {
       const result = await exec(execCtx, {
-        file: hook.shell ?? 'sh',
-        args: [...(hook.shellArgs ?? ['-c']), hook.run],
+        file: hook.shell ?? DEFAULT_HOOK_SHELL,
+        args: [...(hook.shellArgs ?? DEFAULT_HOOK_SHELL_ARGS), hook.run],
         cwd: run.variables.DIR,
         env,
         timeoutMs: run.timeoutMs,
         ...(run.onOutput === undefined ? {} : { onOutput: run.onOutput }),
         ...(run.signal === undefined ? {} : { signal: run.signal }),
       });
-      return { description: hook.description, ok: true, output: result.output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE) };
+      const durationMs = elapsed();
+      return { description: hook.description, ok: true, output: result.output, printed: result.output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE), exitCode: 0, durationMs, failure: null };
     } catch (error: unknown) {
       if (!(error instanceof ExecError)) throw error;
       const how = error.timedOut ? `timed out after ${formatDuration(run.timeoutMs)} and was killed`
@@ -95,9 +109,10 @@ async function runHook(execCtx: ExecContext, hook: HookSpec, run: HookRun): Prom
         : error.exitCode === null && error.signal === null ? `failed: ${error.message}`
         : error.exitCode === null ? `was killed by ${error.signal}`
         : `failed with exit code ${error.exitCode}`;
+      const durationMs = elapsed();
       const body = error.output.trimEnd();
       const output = `${hook.description} ${how}${body === '' ? '' : `:\n\n${body}`}\n`;
-      return { description: hook.description, ok: false, output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE) };
+      return { description: hook.description, ok: false, output, printed: error.output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE), exitCode: error.exitCode, durationMs, failure: how };
     }
   } finally {
     await rm(statusDir, { recursive: true, force: true });

@@ -165,6 +165,7 @@ async function startLocked(opts: StartOptions, dirLock: DataDirLock): Promise<Ru
     metrics,
     parallelism: settings.parallelism,
     allowForkPulls: settings.allowForkPulls,
+    failOnPreWorkflowHookError: settings.failOnPreWorkflowHookError,
     notify: () => pool.notify(),
   };
   const driftDeps: Omit<DriftDeps, 'ctx'> = {

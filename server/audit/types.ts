@@ -18,6 +18,8 @@ export const AUDIT_TYPES = [
   'drift.check',
   'drift.transition',
   'drift.remediation',
+  // Not `command.hook`: the `command.*` export filter would then sweep hook runs in with refusals.
+  'workflow_hook',
   'config.error',
   'installation.suspended',
   'server.start',

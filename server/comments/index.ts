@@ -25,4 +25,5 @@ export {
 } from './notices.js';
 export { renderApplyCutShort, renderApplyNotReported, renderPlanNotReported, type StoppedApply } from './stopped.js';
 export { COMMENT_LIMIT, splitComment } from './split.js';
+export { renderPreHookFailed, HOOK_OUTPUT_TAIL_LINES, type FailedHook } from './hooks.js';
 export { renderApplyRefused, renderConfigProblems, renderWarnings, type ProblemLine, type RefusalLine } from './refusals.js';

@@ -51,6 +51,8 @@ export interface JobContext {
   parallelism: number;
   /** TIDELINE_ALLOW_FORK_PRS; absent is false: commands on a fork's pull request are refused. */
   allowForkPulls?: boolean;
+  /** TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR; absent is false: a failing pre hook does not stop its command. */
+  failOnPreWorkflowHookError?: boolean;
   /** Wake the worker pool after enqueueing follow-up work. */
   notify: () => void;
 }

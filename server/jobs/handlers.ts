@@ -13,7 +13,7 @@ import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
 import { stoppedByShutdown, type JobHandlers } from './worker-pool.js';
-import { runHooks } from './workflow-hooks.js';
+import { preHookStopped, runHooks } from './workflow-hooks.js';
 
 /** The commands workflow hooks run for (Atlantis runs them for every command it processes). */
 const HOOKED: ReadonlySet<CommandName> = new Set(['plan', 'apply', 'unlock']);
@@ -85,10 +85,17 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
       try {
         const hooked = HOOKED.has(payload.command.name);
-        const ready = hooked ? await runHooks(jctx, payload, pr, prepared, 'pre') : prepared;
-        await COMMANDS[payload.command.name](jctx, payload, pr, ready);
+        const pre = hooked ? await runHooks(jctx, payload, pr, prepared, 'pre') : { prepared, failed: null };
+        if (pre.failed !== null && ctx.failOnPreWorkflowHookError === true) {
+          // As Atlantis with --fail-on-pre-workflow-hook-error: neither the command nor the post hooks run.
+          await preHookStopped(jctx, payload, pr, pre.failed);
+          ctx.live.end(job.id, 'failed');
+          finished('failed');
+          return;
+        }
+        await COMMANDS[payload.command.name](jctx, payload, pr, pre.prepared);
         // As Atlantis: after the command, whatever it came to (a failure is thrown past them).
-        if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, ready, 'post');
+        if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, pre.prepared, 'post');
         ctx.live.end(job.id, 'succeeded');
         finished('succeeded');
       } catch (err: unknown) {

@@ -61,6 +61,7 @@ drift_webhook_secret: dws-1
 web_username: admin
 web_password: pw-1234
 shutdown_timeout: 30
+fail_on_pre_workflow_hook_error: true
 repos:
   - id: /.*/
     apply_requirements: [approved]
@@ -88,6 +89,7 @@ describe('readEnv with a TIDELINE_CONFIG file', () => {
       driftWebhookSecret: 'dws-1',
       web: { username: 'admin', password: 'pw-1234' },
       shutdownTimeoutSeconds: 30,
+      failOnPreWorkflowHookError: true,
       configFile: FILE,
     });
     expect(settings.secrets).toEqual(['whs-1', 'ghp_1234', 'api-secret-1', 'pw-1234', 'dws-1']);
@@ -101,6 +103,7 @@ describe('readEnv with a TIDELINE_CONFIG file', () => {
     ['TIDELINE_DRIFT_SCHEDULE', 'off', (s: Settings) => s.driftSchedule, 'off'],
     ['TIDELINE_LOG_LEVEL', 'warn', (s: Settings) => s.logLevel, 'warn'],
     ['TIDELINE_WEB_PASSWORD', 'env-pw', (s: Settings) => s.web?.password, 'env-pw'],
+    ['TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR', 'false', (s: Settings) => s.failOnPreWorkflowHookError, false],
   ] as const)('lets %s=%j in the environment win over the file', (variable, value, pick, expected) => {
     expect(pick(settingsOf(readWith(FULL_YAML, { [variable]: value })))).toEqual(expected);
   });

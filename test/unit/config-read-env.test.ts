@@ -77,6 +77,7 @@ describe('readEnv', () => {
       github: { apiUrl: 'https://api.github.com', auth: { kind: 'token', token: 'ghp_token123456' } },
       repoAllowlist: ['acme/*'],
       allowForkPulls: false,
+      failOnPreWorkflowHookError: false,
       commandPrefix: 'tideline',
       terraformBin: 'terraform',
       kubectlBin: 'kubectl',
@@ -104,6 +105,16 @@ describe('readEnv', () => {
     expect(more).toEqual([]);
     expect(problem?.variable).toBe('TIDELINE_ALLOW_FORK_PRS');
     expect(problem?.message).toMatch(/must be true or false, got "yes": set it to true to plan and apply pull requests from forks/);
+  });
+
+  it('reads TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR as true or false, off when unset, and refuses anything else', () => {
+    expect(settingsOf(read(BASE)).failOnPreWorkflowHookError).toBe(false);
+    expect(settingsOf(read({ ...BASE, TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR: 'true' })).failOnPreWorkflowHookError).toBe(true);
+    expect(settingsOf(read({ ...BASE, TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR: 'FALSE' })).failOnPreWorkflowHookError).toBe(false);
+    const [problem, ...more] = problemsOf(read({ ...BASE, TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR: '1' }));
+    expect(more).toEqual([]);
+    expect(problem?.variable).toBe('TIDELINE_FAIL_ON_PRE_WORKFLOW_HOOK_ERROR');
+    expect(problem?.message).toMatch(/must be true or false, got "1": set it to true to stop a command when one of its pre workflow hooks fails/);
   });
 
   it('reads TIDELINE_URL without its trailing slash, and refuses one that is not http(s)', () => {
