@@ -83,8 +83,11 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       });
       const started = performance.now();
       const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
+      // A hook runs in a checkout of the head: for a fork's pull request (unlock is not refused
+      // above) that would run the fork's code, which Atlantis never does without --allow-fork-prs.
+      const forkHead = ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo);
       try {
-        const hooked = HOOKED.has(payload.command.name);
+        const hooked = HOOKED.has(payload.command.name) && !forkHead;
         const ready = hooked ? await runHooks(jctx, payload, pr, prepared, 'pre') : prepared;
         await COMMANDS[payload.command.name](jctx, payload, pr, ready);
         // As Atlantis: after the command, whatever it came to (a failure is thrown past them).
