@@ -86,22 +86,29 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       // A hook runs in a checkout of the head: for a fork's pull request (unlock is not refused
       // above) that would run the fork's code, which Atlantis never does without --allow-fork-prs.
       const forkHead = ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo);
+      const hooked = HOOKED.has(payload.command.name) && !forkHead;
+      let ready = prepared;
+      // Set once the pre hooks have run, until the post hooks start: what a throw leaves to do.
+      let postHooksDue = false;
       try {
-        const hooked = HOOKED.has(payload.command.name) && !forkHead;
-        const ready = hooked ? await runHooks(jctx, payload, pr, prepared, 'pre') : prepared;
+        if (hooked) ready = await runHooks(jctx, payload, pr, prepared, 'pre');
+        postHooksDue = hooked;
         await COMMANDS[payload.command.name](jctx, payload, pr, ready);
-        // As Atlantis: after the command, whatever it came to (a failure is thrown past them).
+        postHooksDue = false;
+        // As Atlantis: after the command, whatever it came to (a thrown failure: below).
         if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, ready, 'post');
         ctx.live.end(job.id, 'succeeded');
         finished('succeeded');
       } catch (err: unknown) {
         finished('failed');
         const stopped = stoppedByShutdown(err, signal);
-        ctx.live.end(job.id, stopped ? 'interrupted' : 'failed');
         // Stopped by shutdown: the next start tells the PR. Anything else (a failure after the
         // work ran, though a shutdown began meanwhile) reaches the PR now, masked, so nobody
         // waits on a silent failure.
-        if (stopped) throw err;
+        if (stopped) {
+          ctx.live.end(job.id, 'interrupted');
+          throw err;
+        }
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'command failed');
         try {
@@ -110,6 +117,16 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
           // GitHub refused this comment too: the job keeps the failure that matters.
           log.warn({ err: replyErr }, 'could not post the error comment');
         }
+        // Atlantis runs the post hooks whatever the command came to: one may be what removes the
+        // credentials a pre hook wrote. Their own failure is logged; the job keeps the command's.
+        if (postHooksDue && signal.aborted !== true) {
+          try {
+            await runHooks(jctx, payload, pr, ready, 'post');
+          } catch (hookErr: unknown) {
+            log.warn({ err: hookErr }, 'post workflow hooks failed after the command failed');
+          }
+        }
+        ctx.live.end(job.id, 'failed');
         throw err;
       }
     },

@@ -26,12 +26,14 @@ describe('workflow hooks and pull requests that could steer them', () => {
           cat marker.txt >> ${join(dir, 'pre')}
     post_workflow_hooks:
       - run: |
-          echo "$COMMAND_NAME" >> ${join(dir, 'post')}
+          echo "$COMMAND_NAME $PULL_NUM" >> ${join(dir, 'post')}
 `;
     writeFileSync(join(dir, 'repos.yaml'), config);
     h = await startHarness({ env: { TIDELINE_CONFIG: join(dir, 'repos.yaml'), TIDELINE_DRIFT_SCHEDULE: 'off' } });
     await h.double.createRepo(REPO, { 'app/main.tf': terraformProject(join(h.stateDir, 'app.tfstate'), 'one'), 'marker.txt': 'base\n' });
   });
+  const read = (name: string): string => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : '');
+
   afterAll(async () => {
     await h?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -41,9 +43,23 @@ describe('workflow hooks and pull requests that could steer them', () => {
     const pr = await h.double.openPull(REPO, { branch: 'patch-1', fork: 'stranger/hooked-safety', author: 'stranger', files: { 'marker.txt': 'fork code ran\n' } });
     await h.double.sendComment(REPO, pr.number, 'tideline unlock', { user: 'stranger' });
     await h.server.pool.idle();
-    expect(existsSync(join(dir, 'pre')) ? readFileSync(join(dir, 'pre'), 'utf8') : '').not.toContain('fork code ran');
-    expect(existsSync(join(dir, 'post'))).toBe(false);
+    expect(read('pre')).not.toContain('fork code ran');
+    expect(read('post')).not.toContain(`unlock ${pr.number}`);
     expect(h.double.statuses(REPO, pr.headSha).filter((s) => s.context.includes('workflow_hook'))).toEqual([]);
+    expect(h.double.violations).toEqual([]);
+  }, 60_000);
+
+  it('runs the post hooks after a command that failed, as Atlantis does', async () => {
+    const pr = await h.double.openPull(REPO, { branch: 'bump', author: 'alice', files: { 'app/main.tf': terraformProject(join(h.stateDir, 'app.tfstate'), 'two') } });
+    // The plan's reply is refused: the command fails after its work, past its own reporting.
+    h.double.failNext('issues/create-comment', { status: 502, message: 'Server Error' });
+    await h.double.sendComment(REPO, pr.number, 'tideline plan -d app', { user: 'alice' });
+    await h.server.pool.idle();
+    const job = h.server.db.prepare("SELECT state FROM jobs WHERE type = 'command' ORDER BY id DESC LIMIT 1").get() as { state: string };
+    expect(job.state).toBe('failed');
+    expect(read('pre')).toContain('base');
+    expect(read('post')).toContain(`plan ${pr.number}\n`);
+    expect(h.double.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/post_workflow_hook: Post workflow hook #0')).toMatchObject({ state: 'success' });
     expect(h.double.violations).toEqual([]);
   }, 60_000);
 });
