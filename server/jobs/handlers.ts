@@ -12,7 +12,7 @@ import { jobGit, refOf, reply, replyOnce, settleInterrupted } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
-import { stoppedByShutdown, type JobHandlers } from './worker-pool.js';
+import { JobInterruptedError, stoppedByShutdown, type JobHandlers } from './worker-pool.js';
 import { runHooks } from './workflow-hooks.js';
 
 /** The commands workflow hooks run for (Atlantis runs them for every command it processes). */
@@ -91,7 +91,11 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       // Set once the pre hooks have run, until the post hooks start: what a throw leaves to do.
       let postHooksDue = false;
       try {
-        if (hooked) ready = await runHooks(jctx, payload, pr, prepared, 'pre');
+        if (hooked) {
+          ready = await runHooks(jctx, payload, pr, prepared, 'pre');
+          // A shutdown killed a hook (not a hook failure): the command must not start after it.
+          if (signal.aborted) throw new JobInterruptedError('stopped by shutdown during the pre workflow hooks');
+        }
         postHooksDue = hooked;
         await COMMANDS[payload.command.name](jctx, payload, pr, ready);
         postHooksDue = false;
