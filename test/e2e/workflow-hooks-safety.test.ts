@@ -24,6 +24,8 @@ describe('workflow hooks and pull requests that could steer them', () => {
     pre_workflow_hooks:
       - run: |
           cat marker.txt >> ${join(dir, 'pre')}
+      - run: printf '%s %s\\n' $HEAD_BRANCH_NAME $COMMENT_ARGS > ${join(dir, 'words')}
+        commands: plan
     post_workflow_hooks:
       - run: |
           echo "$COMMAND_NAME $PULL_NUM" >> ${join(dir, 'post')}
@@ -61,5 +63,12 @@ describe('workflow hooks and pull requests that could steer them', () => {
     expect(read('post')).toContain(`plan ${pr.number}\n`);
     expect(h.double.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/post_workflow_hook: Post workflow hook #0')).toMatchObject({ state: 'success' });
     expect(h.double.violations).toEqual([]);
+  }, 60_000);
+
+  it('never splices what the pull request names into a hook command: it is only in the environment', async () => {
+    const pr = await h.double.openPull(REPO, { branch: 'inj-$(id)', author: 'alice', files: { 'app/main.tf': terraformProject(join(h.stateDir, 'app.tfstate'), 'three') } });
+    await h.double.sendComment(REPO, pr.number, 'tideline plan -d app -- -var=x=$(id)', { user: 'alice' });
+    await h.server.pool.idle();
+    expect(read('words')).toBe('inj-$(id) \\-\\v\\a\\r\\=\\x\\=\\$\\(\\i\\d\\)\n');
   }, 60_000);
 });
