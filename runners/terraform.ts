@@ -293,7 +293,12 @@ export class TerraformRunner {
     const show = await this.#step(quiet, 'show', args, this.#timeouts.planMs, [0], SHOW_MAX_OUTPUT_BYTES);
     if ('failed' in show) return this.#stepResult(show, started);
     try {
-      await writeFile(path.resolve(ctx.projectDir, showFile), show.stdout, { mode: 0o600 });
+      // A new file, always: `mode` applies only to a file writeFile creates, and an earlier
+      // step's file (or a symlink) at $SHOWFILE would keep its mode or send the JSON, which holds
+      // the plan's sensitive values in the clear, wherever it points.
+      const target = path.resolve(ctx.projectDir, showFile);
+      await rm(target, { force: true });
+      await writeFile(target, show.stdout, { mode: 0o600, flag: 'wx' });
     } catch (error: unknown) {
       return this.#refused(`cannot write ${showFile}: ${error instanceof Error ? error.message : String(error)}`, started);
     }

@@ -31,11 +31,13 @@ export interface ToolProbe {
 export async function probeToolVersions(ctx: ExecContext, bins: Record<ToolName, string>): Promise<ToolProbe> {
   let terraformDistribution: TerraformDistribution | null = null;
   const [terraform, kubectl] = await Promise.all([
-    // The text form, not -json: its first line names the program ("Terraform v1.11.4",
+    // The text form, not -json: its version line names the program ("Terraform v1.11.4",
     // "OpenTofu v1.8.3"), which -json's `terraform_version` does not. CHECKPOINT_DISABLE keeps
     // it from asking HashiCorp whether a newer version exists, as -json does not either.
     probe({ ...ctx, baseEnv: { ...ctx.baseEnv, CHECKPOINT_DISABLE: '1' } }, bins.terraform, ['version'], (out) => {
-      const first = /^(Terraform|OpenTofu) v(\d\S*)/.exec(out);
+      // The first line that names it, not the first line: a wrapper (tfenv, a shell script
+      // that warns) may print before it, and the out-of-date notice comes after it.
+      const first = /^(Terraform|OpenTofu) v(\d\S*)/m.exec(out);
       if (first === null) return null;
       terraformDistribution = first[1] === 'OpenTofu' ? 'opentofu' : 'terraform';
       return terraformDistribution === 'opentofu' ? `${first[2]} (OpenTofu)` : (first[2] ?? null);

@@ -12,7 +12,7 @@ import { jobGit, refOf, reply, replyOnce, settleInterrupted } from './post.js';
 import { runRelease, runUnlock } from './release.js';
 import type { CommandJob, Prepared } from './types.js';
 import { prepareCheckout } from '../workspace/checkout.js';
-import { stoppedByShutdown, type JobHandlers } from './worker-pool.js';
+import { JobInterruptedError, stoppedByShutdown, type JobHandlers } from './worker-pool.js';
 import { preHookStopped, runHooks } from './workflow-hooks.js';
 
 /** The commands workflow hooks run for (Atlantis runs them for every command it processes). */
@@ -83,29 +83,44 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       });
       const started = performance.now();
       const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
+      // A hook runs in a checkout of the head: for a fork's pull request (unlock is not refused
+      // above) that would run the fork's code, which Atlantis never does without --allow-fork-prs.
+      const forkHead = ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo);
+      const hooked = HOOKED.has(payload.command.name) && !forkHead;
+      let ready = prepared;
+      // Set once the pre hooks have run, until the post hooks start: what a throw leaves to do.
+      let postHooksDue = false;
       try {
-        const hooked = HOOKED.has(payload.command.name);
-        const pre = hooked ? await runHooks(jctx, payload, pr, prepared, 'pre') : { prepared, failed: null };
-        if (pre.failed !== null && ctx.failOnPreWorkflowHookError === true) {
-          // As Atlantis with --fail-on-pre-workflow-hook-error: neither the command nor the post hooks run.
-          await preHookStopped(jctx, payload, pr, pre.failed);
-          ctx.live.end(job.id, 'failed');
-          finished('failed');
-          return;
+        if (hooked) {
+          const pre = await runHooks(jctx, payload, pr, prepared, 'pre');
+          ready = pre.prepared;
+          // A shutdown killed a hook (not a hook failure): the command must not start after it.
+          if (signal.aborted) throw new JobInterruptedError('stopped by shutdown during the pre workflow hooks');
+          if (pre.failed !== null && ctx.failOnPreWorkflowHookError === true) {
+            // As Atlantis with --fail-on-pre-workflow-hook-error: neither the command nor the post hooks run.
+            await preHookStopped(jctx, payload, pr, pre.failed);
+            ctx.live.end(job.id, 'failed');
+            finished('failed');
+            return;
+          }
         }
-        await COMMANDS[payload.command.name](jctx, payload, pr, pre.prepared);
-        // As Atlantis: after the command, whatever it came to (a failure is thrown past them).
-        if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, pre.prepared, 'post');
+        postHooksDue = hooked;
+        await COMMANDS[payload.command.name](jctx, payload, pr, ready);
+        postHooksDue = false;
+        // As Atlantis: after the command, whatever it came to (a thrown failure: below).
+        if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, ready, 'post');
         ctx.live.end(job.id, 'succeeded');
         finished('succeeded');
       } catch (err: unknown) {
         finished('failed');
         const stopped = stoppedByShutdown(err, signal);
-        ctx.live.end(job.id, stopped ? 'interrupted' : 'failed');
         // Stopped by shutdown: the next start tells the PR. Anything else (a failure after the
         // work ran, though a shutdown began meanwhile) reaches the PR now, masked, so nobody
         // waits on a silent failure.
-        if (stopped) throw err;
+        if (stopped) {
+          ctx.live.end(job.id, 'interrupted');
+          throw err;
+        }
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'command failed');
         try {
@@ -114,6 +129,16 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
           // GitHub refused this comment too: the job keeps the failure that matters.
           log.warn({ err: replyErr }, 'could not post the error comment');
         }
+        // Atlantis runs the post hooks whatever the command came to: one may be what removes the
+        // credentials a pre hook wrote. Their own failure is logged; the job keeps the command's.
+        if (postHooksDue && signal.aborted !== true) {
+          try {
+            await runHooks(jctx, payload, pr, ready, 'post');
+          } catch (hookErr: unknown) {
+            log.warn({ err: hookErr }, 'post workflow hooks failed after the command failed');
+          }
+        }
+        ctx.live.end(job.id, 'failed');
         throw err;
       }
     },

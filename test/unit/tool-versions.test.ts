@@ -44,12 +44,17 @@ describe('probeToolVersions', () => {
     expect(failing.kubectl).toMatch(/printed no version$/);
   });
 
-  it('tells OpenTofu from Terraform by the first line of `version`, and asks HashiCorp nothing', async () => {
+  it('tells OpenTofu from Terraform by the version line of `version`, and asks HashiCorp nothing', async () => {
     const tofu = script('tofu', 'echo "OpenTofu v1.8.3"; echo "on linux_amd64"; echo "checkpoint=$CHECKPOINT_DISABLE" > "$HOME/tofu-env"');
     const probed = await probeToolVersions(ctx, { terraform: tofu, kubectl: 'kubectl' });
     expect(probed.versions.terraform).toBe('1.8.3 (OpenTofu)');
     expect(probed.terraformDistribution).toBe('opentofu');
     expect(readFileSync(join(dir, 'tofu-env'), 'utf8')).toBe('checkpoint=1\n');
+    // Out of date: terraform says so after the version; a wrapper may print a line before it.
+    const dated = script('terraform-dated', 'printf "Terraform v1.11.4\\non linux_amd64\\n\\nYour version of Terraform is out of date! The latest version\\nis 1.12.2.\\n"');
+    expect(await probeToolVersions(ctx, { terraform: dated, kubectl: 'kubectl' })).toMatchObject({ versions: { terraform: '1.11.4' }, terraformDistribution: 'terraform' });
+    const wrapped = script('tofu-wrapped', 'printf "Warning: TF_LOG_PATH is not writable\\n\\nOpenTofu v1.8.3\\non linux_amd64\\n"');
+    expect(await probeToolVersions(ctx, { terraform: wrapped, kubectl: 'kubectl' })).toMatchObject({ versions: { terraform: '1.8.3 (OpenTofu)' }, terraformDistribution: 'opentofu' });
     const odd = await probeToolVersions(ctx, { terraform: script('terraform-odd', 'echo "v1.2.3"'), kubectl: 'kubectl' });
     expect(odd.terraformDistribution).toBeNull();
     expect(odd.versions.terraform).toMatch(/printed no version$/);

@@ -1,7 +1,7 @@
 // Atlantis's `show` step and $SHOWFILE: a `show` step writes `terraform show -json` of the plan
 // beside the plan file, and `run` steps see SHOWFILE pointing at it. As in Atlantis, nothing
 // writes it unasked (show loads every provider's schema). Real terraform, offline, temp dirs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkflowStep } from '../../runners/types.js';
@@ -48,6 +48,21 @@ describe('$SHOWFILE', () => {
     const outcome = await wf.apply([show, run('head -c 1 "$SHOWFILE"; echo'), applyStep()]);
     expect(outcome.result).toBe('applied');
     expect(outcome.output).toMatch(/^\{\n/);
+  });
+
+  it('is mode 0600 over a file an earlier step left, and is not written through a symlink there', async () => {
+    // The JSON holds the plan's sensitive values in the clear (show -json does not redact them).
+    expect((await wf.plan(undefined)).result).toBe('changes');
+    await writeFile(showFile(), 'stale', { mode: 0o644 });
+    expect((await wf.apply([show, applyStep()])).result).toBe('applied');
+    expect((await stat(showFile())).mode & 0o777).toBe(0o600);
+
+    const elsewhere = path.join(wf.projectDir, 'elsewhere.txt');
+    await writeFile(elsewhere, 'untouched');
+    expect((await wf.plan([init(), planStep(), run(`ln -s ${JSON.stringify(elsewhere)} "$SHOWFILE"`), show])).result).toBe('no-changes');
+    expect(await readFile(elsewhere, 'utf8')).toBe('untouched');
+    expect((await planJson()).format_version).toMatch(/^\d/);
+    expect((await stat(showFile())).mode & 0o777).toBe(0o600);
   });
 
   it('fails a show step that has no plan to show, naming the step', async () => {
