@@ -127,31 +127,25 @@ export const LogLevelSchema = z
     }),
   );
 
-/** `true` or `false` (any case); unset is `false`. */
-export const AllowForkPullsSchema = z
-  .string()
-  .default('false')
-  .pipe(
-    checkedText((text) => {
-      const lower = text.toLowerCase();
-      return lower === 'true' || lower === 'false'
-        ? { ok: true, value: lower === 'true' }
-        : { ok: false, message: `must be true or false, got ${shown(text)}: set it to true to plan and apply pull requests from forks, or unset it` };
-    }),
-  );
+/** `true` or `false` (any case); unset is `false`. `use` says what setting it to true does. */
+function booleanFlag(use: string) {
+  return z
+    .string()
+    .default('false')
+    .pipe(
+      checkedText((text) => {
+        const lower = text.toLowerCase();
+        return lower === 'true' || lower === 'false'
+          ? { ok: true, value: lower === 'true' }
+          : { ok: false, message: `must be true or false, got ${shown(text)}: set it to true to ${use}, or unset it` };
+      }),
+    );
+}
 
-/** `true` or `false` (any case); unset is `false`, as Atlantis's `--fail-on-pre-workflow-hook-error`. */
-export const FailOnPreWorkflowHookErrorSchema = z
-  .string()
-  .default('false')
-  .pipe(
-    checkedText((text) => {
-      const lower = text.toLowerCase();
-      return lower === 'true' || lower === 'false'
-        ? { ok: true, value: lower === 'true' }
-        : { ok: false, message: `must be true or false, got ${shown(text)}: set it to true to stop a command when one of its pre workflow hooks fails, or unset it` };
-    }),
-  );
+export const AllowForkPullsSchema = booleanFlag('plan and apply pull requests from forks');
+
+/** As Atlantis's `--fail-on-pre-workflow-hook-error`. */
+export const FailOnPreWorkflowHookErrorSchema = booleanFlag('stop a command when one of its pre workflow hooks fails');
 
 const PUBLIC_URL_FIX = 'set it to the URL people reach Tideline at, e.g. https://tideline.example.com, or unset it to post no links';
 

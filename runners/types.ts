@@ -133,8 +133,8 @@ export interface StepVariables {
   DIR: string;
   /** Absolute path where the plan is written (plan stage) or read from (apply stage). */
   PLANFILE: string;
-  /** Absolute path of the plan in JSON (`terraform show -json`), beside the plan file: written
-   * after every successful plan and by a `show` step. Set from PLANFILE by the workflow runner. */
+  /** Absolute path of the plan in JSON (`terraform show -json`), beside the plan file, where a
+   * `show` step writes it. Set from PLANFILE by the workflow runner. */
   SHOWFILE: string;
   BASE_REPO_NAME: string;
   BASE_REPO_OWNER: string;

@@ -8,26 +8,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exec, ExecError, formatDuration } from './exec.js';
 import type { ExecContext } from './exec.js';
+import type { StepVariables } from './types.js';
 
-/** The variables Atlantis documents for hooks; nothing else of the caller's object is read. */
-export interface HookVariables {
-  BASE_REPO_NAME: string;
-  BASE_REPO_OWNER: string;
-  HEAD_REPO_NAME: string;
-  HEAD_REPO_OWNER: string;
-  HEAD_BRANCH_NAME: string;
-  HEAD_COMMIT: string;
-  BASE_BRANCH_NAME: string;
-  PULL_NUM: string;
-  PULL_URL: string;
-  PULL_AUTHOR: string;
-  /** Absolute path of the repository root, where the hook runs. */
-  DIR: string;
-  USER_NAME: string;
-  COMMENT_ARGS: string;
+/**
+ * The variables Atlantis documents for hooks: the step variables that describe the pull request
+ * and the command (DIR is the repository root, where the hook runs), and COMMAND_NAME. Nothing
+ * else of the caller's object is read.
+ */
+export type HookVariables = Pick<
+  StepVariables,
+  | 'BASE_REPO_NAME' | 'BASE_REPO_OWNER' | 'HEAD_REPO_NAME' | 'HEAD_REPO_OWNER' | 'HEAD_BRANCH_NAME' | 'HEAD_COMMIT'
+  | 'BASE_BRANCH_NAME' | 'PULL_NUM' | 'PULL_URL' | 'PULL_AUTHOR' | 'DIR' | 'USER_NAME' | 'COMMENT_ARGS'
+> & {
   /** `plan`, `apply`, `autoplan`, `unlock`. */
   COMMAND_NAME: string;
-}
+};
 
 const HOOK_VARIABLE_NAMES = Object.keys({
   BASE_REPO_NAME: true, BASE_REPO_OWNER: true, HEAD_REPO_NAME: true, HEAD_REPO_OWNER: true,
