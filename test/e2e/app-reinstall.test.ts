@@ -2,12 +2,13 @@
 // installation is deleted and its tokens revoked, the new one has a new id) or takes the
 // repository out of it, and the server follows without a restart.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitHubDouble, type StartedGitHubDouble } from '../../sandbox/github/index.js';
-import { startHarness, terraformProject, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import type { StartedGitHubDouble } from '../../sandbox/github/index.js';
+import { startAppHarness } from '../support/app-harness.js';
+import { terraformProject, type Harness } from '../support/harness.js';
 
 const REPO = 'acme/app-infra';
 
@@ -20,15 +21,7 @@ describe('GitHub App installations that change under a running server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tideline-e2e-app-'));
-    double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github'), app: { id: 90210, slug: 'tideline-e2e' } });
-    if (double.app === null) throw new Error('the double has no App');
-    const keyFile = join(dir, 'app.pem');
-    writeFileSync(keyFile, double.app.privateKey, { mode: 0o600 });
-    h = await startHarness({
-      dir,
-      double,
-      env: { TIDELINE_GITHUB_TOKEN: '', TIDELINE_GITHUB_APP_ID: String(double.app.id), TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: keyFile },
-    });
+    ({ double, h } = await startAppHarness(dir, 90210));
     stateFile = join(h.stateDir, 'app.tfstate');
     await double.createRepo(REPO, { 'app/main.tf': terraformProject(stateFile, 'one') });
     double.installApp(REPO);

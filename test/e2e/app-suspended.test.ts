@@ -3,12 +3,13 @@
 // the PR cannot be told; the job page, the log and the audit log say what happened and who can
 // fix it, and the server does not keep asking GitHub for tokens it will not get.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGitHubDouble, type StartedGitHubDouble } from '../../sandbox/github/index.js';
-import { startHarness, terraformProject, WEBHOOK_SECRET, type Harness } from '../support/harness.js';
+import type { StartedGitHubDouble } from '../../sandbox/github/index.js';
+import { startAppHarness } from '../support/app-harness.js';
+import { terraformProject, type Harness } from '../support/harness.js';
 
 const REPO = 'acme/suspended-infra';
 const API = 'suspend-api-secret-1';
@@ -22,15 +23,7 @@ describe('a GitHub App installation suspended under a running server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tideline-e2e-suspend-'));
-    double = await startGitHubDouble({ webhookSecret: WEBHOOK_SECRET, rootDir: join(dir, 'github'), app: { id: 90211, slug: 'tideline-e2e' } });
-    if (double.app === null) throw new Error('the double has no App');
-    const keyFile = join(dir, 'app.pem');
-    writeFileSync(keyFile, double.app.privateKey, { mode: 0o600 });
-    h = await startHarness({
-      dir,
-      double,
-      env: { TIDELINE_GITHUB_TOKEN: '', TIDELINE_GITHUB_APP_ID: String(double.app.id), TIDELINE_GITHUB_APP_PRIVATE_KEY_FILE: keyFile, TIDELINE_API_SECRET: API },
-    });
+    ({ double, h } = await startAppHarness(dir, 90211, { TIDELINE_API_SECRET: API }));
     const stateFile = join(h.stateDir, 'suspended.tfstate');
     await double.createRepo(REPO, { 'app/main.tf': terraformProject(stateFile, 'one') });
     installation = double.installApp(REPO);
