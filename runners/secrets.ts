@@ -5,6 +5,13 @@
 /** Strings shorter than this are not registered: masking "a" or "true" would shred output. */
 const MIN_SECRET_LENGTH = 4;
 const REPLACEMENT = '***';
+/**
+ * A line of a multi-line secret at least this long, without whitespace (a PEM key's base64
+ * lines), is registered on its own: live output is masked a chunk of whole lines at a time, so a
+ * key printed across two chunks never matches whole. Shorter or spaced lines are not: they may
+ * be ordinary text (`}` or `"type": "service_account",` in a JSON credential).
+ */
+const MIN_SECRET_LINE_LENGTH = 16;
 
 /** Every form in which `secret` may show up in text we emit. */
 function formsOf(secret: string): string[] {
@@ -35,10 +42,12 @@ export class SecretMasker {
   /**
    * Register a secret: its raw form, its base64 form, its URL-encoded form, and
    * `x-access-token:<s>` base64 (git basic auth header). Ignores strings shorter than 4 chars.
-   * A secret read from a file with surrounding whitespace is registered trimmed as well.
+   * A secret read from a file with surrounding whitespace is registered trimmed as well, and
+   * each long line of a multi-line one (MIN_SECRET_LINE_LENGTH).
    */
   add(secret: string): void {
-    const candidates = secret.trim() === secret ? [secret] : [secret, secret.trim()];
+    const lines = secret.includes('\n') ? secret.split(/\r?\n/).filter((line) => line.length >= MIN_SECRET_LINE_LENGTH && !/\s/.test(line)) : [];
+    const candidates = [...(secret.trim() === secret ? [secret] : [secret, secret.trim()]), ...lines];
     for (const candidate of candidates) {
       if (candidate.length < MIN_SECRET_LENGTH) continue;
       for (const form of formsOf(candidate)) {

@@ -42,6 +42,20 @@ describe('SecretMasker', () => {
     expect(masker.mask('abc abcd')).toBe('abc abcd');
   });
 
+  it("masks each line of a PEM key, so a key printed across two chunks of lines is masked in both, and leaves short or spaced lines of a multi-line secret alone", () => {
+    const body = ['MIIEowIBAAKCAQEAvR1rT6Vq0QZKx1m7m3yWb0b9Jr2mQ8i4f0', 'Zl1wq3nKcS8Hh5s2mXc9yT4uVb7r1Lp0qE6wZ3a9nC2kJ5dF8h'];
+    const pem = ['-----BEGIN RSA PRIVATE KEY-----', ...body, '-----END RSA PRIVATE KEY-----', ''].join('\n');
+    const masker = new SecretMasker();
+    masker.add(pem);
+    masker.add('{\n  "type": "service_account",\n  "k": "short"\n}');
+    // How live output reaches the job page: whole lines, in chunks that may split the key.
+    const chunks = [`key:\n-----BEGIN RSA PRIVATE KEY-----\n${body[0]}\n`, `${body[1]}\n-----END RSA PRIVATE KEY-----\n`];
+    const shown = chunks.map((chunk) => masker.mask(chunk)).join('');
+    for (const line of body) expect(shown).not.toContain(line);
+    expect(masker.mask(pem)).toBe('***');
+    expect(masker.mask('  "type": "service_account",\n}')).toBe('  "type": "service_account",\n}');
+  });
+
   it('masks a secret of exactly four characters', () => {
     const masker = new SecretMasker();
     masker.add('abcd');
