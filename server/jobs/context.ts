@@ -35,7 +35,8 @@ export interface JobContext {
   plansDir: string;
   /**
    * What TIDELINE_TERRAFORM_BIN said it is at start-up: a project whose `terraform_distribution`
-   * names the other one is refused. Absent or null (not told) counts as `terraform`.
+   * names the other one is refused. Absent or null (not told) counts as `terraform`; a refusal
+   * under null says the probe could not tell, not that the server runs Terraform.
    */
   terraformDistribution?: TerraformDistribution | null;
   /** The server's `repos:` rules and workflows (TIDELINE_CONFIG). */

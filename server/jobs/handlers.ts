@@ -90,6 +90,17 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       let ready = prepared;
       // Set once the pre hooks have run, until the post hooks start: what a throw leaves to do.
       let postHooksDue = false;
+      // The post hooks never change what the command came to: one that cannot even start (its
+      // clone token or checkout fails) is logged, as a hook's own failure is, and the command's
+      // result stands (it was posted already; a "plan failed" under it would be false).
+      const postHooks = async (after: string): Promise<void> => {
+        if (signal.aborted) return;
+        try {
+          await runHooks(jctx, payload, pr, ready, 'post');
+        } catch (hookErr: unknown) {
+          log.warn({ err: hookErr, after }, 'post workflow hooks failed');
+        }
+      };
       try {
         if (hooked) {
           const pre = await runHooks(jctx, payload, pr, prepared, 'pre');
@@ -108,7 +119,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
         await COMMANDS[payload.command.name](jctx, payload, pr, ready);
         postHooksDue = false;
         // As Atlantis: after the command, whatever it came to (a thrown failure: below).
-        if (hooked && signal.aborted !== true) await runHooks(jctx, payload, pr, ready, 'post');
+        if (hooked) await postHooks('the command succeeded');
         ctx.live.end(job.id, 'succeeded');
         finished('succeeded');
       } catch (err: unknown) {
@@ -131,13 +142,7 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
         }
         // Atlantis runs the post hooks whatever the command came to: one may be what removes the
         // credentials a pre hook wrote. Their own failure is logged; the job keeps the command's.
-        if (postHooksDue && signal.aborted !== true) {
-          try {
-            await runHooks(jctx, payload, pr, ready, 'post');
-          } catch (hookErr: unknown) {
-            log.warn({ err: hookErr }, 'post workflow hooks failed after the command failed');
-          }
-        }
+        if (postHooksDue) await postHooks('the command failed');
         ctx.live.end(job.id, 'failed');
         throw err;
       }

@@ -38,7 +38,7 @@ export function loadProjectSetup(ctx: JobContext, repoFullName: string, baseBran
   // Atlantis names a repository `host/owner/repo` by its own host: on GitHub Enterprise an id
   // written `ghe.example.com/acme/infra` must match, or its requirements would not apply.
   const rules = effectiveRules(ctx.repoRules, repoFullName, { baseBranch, host: ctx.git.githubHost });
-  const read = readRepoConfig(checkoutRoot, { baseBranch, atlantisFile: rules.repoConfigFile, terraformDistribution: ctx.terraformDistribution ?? 'terraform' });
+  const read = readRepoConfig(checkoutRoot, { baseBranch, atlantisFile: rules.repoConfigFile, terraformDistribution: ctx.terraformDistribution === undefined ? 'terraform' : ctx.terraformDistribution });
   if (!read.ok) return { ok: false, file: read.file, problems: read.problems };
   const applied = applyServerRules(read.config, rules, ctx.repoRules.workflows);
   if (!applied.ok) return { ok: false, file: read.config?.file ?? 'repo config', problems: applied.problems };

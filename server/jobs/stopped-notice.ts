@@ -7,6 +7,7 @@ import { renderApplyCutShort, renderApplyNotReported, renderInterrupted, renderP
 import type { Project } from '../projects/types.js';
 import { interruptedDescription } from './post.js';
 import { cutShort, type WorkRecord } from './work-record.js';
+import { isHookContext } from './workflow-hooks.js';
 
 export type SettledState = 'success' | 'failure' | 'error';
 
@@ -20,6 +21,16 @@ export interface StoppedNotice {
 const NOT_REPORTED = 'The server stopped before it finished reporting.';
 
 export function stoppedNotice(render: RenderContext, command: string, record: WorkRecord | null, jobPage?: string): StoppedNotice {
+  const notice = commandNotice(render, command, record, jobPage);
+  // A workflow hook's status pending at the stop: that hook never finished, however far the
+  // command got (a post hook runs after the plan's reply was posted and its status set).
+  return {
+    body: notice.body,
+    status: (context) => (isHookContext(context) ? { state: 'error', description: 'interrupted: the Tideline server stopped while this hook ran.' } : notice.status(context)),
+  };
+}
+
+function commandNotice(render: RenderContext, command: string, record: WorkRecord | null, jobPage?: string): StoppedNotice {
   const interrupted: StoppedNotice = {
     body: renderInterrupted(render, command, null, jobPage),
     status: (context) => ({ state: 'error', description: interruptedDescription(context) }),

@@ -15,10 +15,21 @@ import { commentArgsVariable, DEFAULT_RUN_STEP_TIMEOUT_MS } from '../../runners/
 import type { PullInfo } from '../github/forge.js';
 import { checkoutPull } from '../workspace/checkout.js';
 import { STATUS_CONTEXT, type JobContext } from './context.js';
+import { forgetOpenStatus, recordOpenStatus } from './open-statuses.js';
 import { jobGit, jobUrl, reply, setStatus } from './post.js';
 import type { CommandJob, Prepared } from './types.js';
 
 type When = 'pre' | 'post';
+
+/** The commit status of one hook: `tideline/pre_workflow_hook: <description>`. */
+function hookContext(when: When, description: string): string {
+  return `tideline/${when}_workflow_hook: ${description}`;
+}
+
+/** Whether `context` is a hook's status, which a stop leaves interrupted whatever its command came to. */
+export function isHookContext(context: string): boolean {
+  return context.startsWith('tideline/pre_workflow_hook: ') || context.startsWith('tideline/post_workflow_hook: ');
+}
 
 /** Atlantis's COMMAND_NAME: `autoplan` for a plan a pull request event started. */
 export function hookCommandName(job: CommandJob): string {
@@ -41,38 +52,57 @@ export async function runHooks(ctx: JobContext, job: CommandJob, pr: PullInfo, p
   const git = await jobGit(ctx, repo);
   const root = await checkoutPull(git, { owner: repo.owner, name: repo.name, cloneUrl: repo.cloneUrl, pull, workspace: 'default', headSha: pr.headSha }, when === 'pre' ? { resetAt: prepared.resetAt } : { reuse: true });
   const specs = hooks.map((hook, index) => specOf(hook, index, when));
-  const context = (spec: HookSpec): string => `tideline/${when}_workflow_hook: ${spec.description}`;
-  for (const spec of specs) await setStatus(ctx, repo, pr.headSha, context(spec), 'pending', 'running');
+  const context = (spec: HookSpec): string => hookContext(when, spec.description);
+  const { jobId } = ctx;
+  // Recorded as open before it is sent, as a command's status is (sendPending): a process killed
+  // before the hook's result is set leaves the next start a status to settle, not one pending for good.
+  for (const spec of specs) {
+    if (jobId !== undefined) recordOpenStatus(ctx.db, { jobId, repo: repo.fullName, sha: pr.headSha, context: context(spec) });
+    await setStatus(ctx, repo, pr.headSha, context(spec), 'pending', 'running');
+  }
+  const settle = async (spec: HookSpec, state: 'success' | 'failure' | 'error', description: string): Promise<void> => {
+    await setStatus(ctx, repo, pr.headSha, context(spec), state, description);
+    if (jobId !== undefined) forgetOpenStatus(ctx.db, jobId, context(spec));
+  };
   const live = ctx.jobId === undefined ? undefined : ctx.jobId;
   const tag = `[${when}_workflow_hooks] `;
   const onOutput = live === undefined ? undefined : (chunk: string): void => ctx.live.append(live, chunk.replace(/\r?\n$/, '').split(/\r?\n/).map((line) => tag + line).join('\n'));
-  const results = await runWorkflowHooks(ctx.exec, specs, {
-    variables: {
-      BASE_REPO_NAME: repo.name,
-      BASE_REPO_OWNER: repo.owner,
-      HEAD_REPO_NAME: (pr.headRepo ?? repo.fullName).split('/')[1] ?? repo.name,
-      HEAD_REPO_OWNER: (pr.headRepo ?? repo.fullName).split('/')[0] ?? repo.owner,
-      HEAD_BRANCH_NAME: pr.headRef,
-      HEAD_COMMIT: pr.headSha,
-      BASE_BRANCH_NAME: pr.baseRef,
-      PULL_NUM: String(pr.number),
-      PULL_URL: pr.htmlUrl,
-      PULL_AUTHOR: pr.author,
-      DIR: root,
-      USER_NAME: job.actor,
-      COMMENT_ARGS: commentArgsVariable(job.command.extraArgs),
-      COMMAND_NAME: command,
-    },
-    timeoutMs: DEFAULT_RUN_STEP_TIMEOUT_MS,
-    ...(onOutput === undefined ? {} : { onOutput }),
-    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-  });
+  // A hook that could not even be started (not a failure of its own) settles every status
+  // still pending before the error goes on: none is left pending, or open, for good.
+  let results: HookResult[];
+  try {
+    results = await runWorkflowHooks(ctx.exec, specs, {
+      variables: {
+        BASE_REPO_NAME: repo.name,
+        BASE_REPO_OWNER: repo.owner,
+        HEAD_REPO_NAME: (pr.headRepo ?? repo.fullName).split('/')[1] ?? repo.name,
+        HEAD_REPO_OWNER: (pr.headRepo ?? repo.fullName).split('/')[0] ?? repo.owner,
+        HEAD_BRANCH_NAME: pr.headRef,
+        HEAD_COMMIT: pr.headSha,
+        BASE_BRANCH_NAME: pr.baseRef,
+        PULL_NUM: String(pr.number),
+        PULL_URL: pr.htmlUrl,
+        PULL_AUTHOR: pr.author,
+        DIR: root,
+        USER_NAME: job.actor,
+        COMMENT_ARGS: commentArgsVariable(job.command.extraArgs),
+        COMMAND_NAME: command,
+      },
+      timeoutMs: DEFAULT_RUN_STEP_TIMEOUT_MS,
+      ...(onOutput === undefined ? {} : { onOutput }),
+      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+    });
+  } catch (err: unknown) {
+    const message = err instanceof Error ? err.message : String(err);
+    for (const spec of specs) await settle(spec, 'error', `could not run: ${message}`.slice(0, 140));
+    throw err;
+  }
   for (const [index, spec] of specs.entries()) {
     const result = results[index];
     if (result !== undefined) auditHookRun(ctx, job, pr, when, command, spec, result);
     if (result === undefined) {
       // Atlantis stops at the first failing hook; the ones after it did not run.
-      await setStatus(ctx, repo, pr.headSha, context(spec), 'error', 'not run: an earlier hook failed');
+      await settle(spec, 'error', 'not run: an earlier hook failed');
       continue;
     }
     if (!result.ok) {
@@ -80,7 +110,7 @@ export async function runHooks(ctx: JobContext, job: CommandJob, pr: PullInfo, p
       ctx.log.warn({ hook: spec.description, when, command }, stops ? 'pre workflow hook failed; the command does not run' : 'workflow hook failed; the command runs anyway');
       if (live !== undefined) ctx.live.append(live, tag + (result.output.trimEnd().split('\n')[0] ?? ''));
     }
-    await setStatus(ctx, repo, pr.headSha, context(spec), result.ok ? 'success' : 'failure', result.status !== '' ? result.status : result.ok ? 'succeeded' : 'failed: see the job page');
+    await settle(spec, result.ok ? 'success' : 'failure', result.status !== '' ? result.status : result.ok ? 'succeeded' : 'failed: see the job page');
   }
   ctx.log.info({ when, command, hooks: specs.map((spec, index) => ({ description: spec.description, result: results[index] === undefined ? 'not run' : results[index]?.ok === true ? 'succeeded' : 'failed' })) }, 'workflow hooks ran');
   return { prepared: { ...prepared, reuse: true }, failed: results.find((result) => !result.ok) ?? null };

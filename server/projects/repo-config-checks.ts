@@ -93,12 +93,19 @@ function kindProblems(project: RawProject, add: (path: KeyPath, message: string)
  * and apply with a different program than the one its state was written by, so it is refused
  * until the operator decides. Naming the server's own is what runs, and needs no word.
  */
-function distributionProblems(project: RawProject, server: TerraformDistribution, add: (path: KeyPath, message: string) => void): void {
+function distributionProblems(project: RawProject, server: TerraformDistribution | null, add: (path: KeyPath, message: string) => void): void {
   const wanted = project.fields['terraform_distribution'];
-  if ((wanted !== 'terraform' && wanted !== 'opentofu') || wanted === server) return;
+  // Untold (the start-up probe failed) counts as Terraform, Atlantis's default.
+  if ((wanted !== 'terraform' && wanted !== 'opentofu') || wanted === (server ?? 'terraform')) return;
+  const at: KeyPath = ['projects', project.index, 'terraform_distribution'];
+  if (server === null) {
+    // Not "the server runs Terraform": on an OpenTofu server whose probe failed, that is false.
+    add(at, `is \`${wanted}\`, but this server could not tell at start-up whether TIDELINE_TERRAFORM_BIN is Terraform or OpenTofu (its \`version\` output named neither; the start-up log has what it said): fix that and restart the server, or remove this key if the project may run with Terraform`);
+    return;
+  }
   const bin = server === 'opentofu' ? 'OpenTofu' : 'Terraform';
   add(
-    ['projects', project.index, 'terraform_distribution'],
+    at,
     `is \`${wanted}\`, but this server's TIDELINE_TERRAFORM_BIN is ${bin}, and Tideline runs one binary for every project: run it with TIDELINE_TERRAFORM_BIN pointing at \`${wanted === 'opentofu' ? 'tofu' : 'terraform'}\`, or remove this key if the project may run with ${bin}`,
   );
 }
@@ -161,7 +168,7 @@ export function repoConfigCrossChecks(
   raw: unknown,
   checkoutRoot: string,
   lineOf: (path: KeyPath) => number | null,
-  opts: { baseBranch?: string; distribution: TerraformDistribution },
+  opts: { baseBranch?: string; distribution: TerraformDistribution | null },
 ): YamlProblem[] {
   const { baseBranch } = opts;
   const problems: YamlProblem[] = [];

@@ -105,8 +105,11 @@ export interface RepoConfigOptions {
   baseBranch?: string;
   /** The server's `repo_config_file` for this repository: read instead of `atlantis.yaml` (`tideline.yaml` still wins). */
   atlantisFile?: string | null;
-  /** What the server's terraform binary is; default `terraform`. A project naming the other is refused. */
-  terraformDistribution?: TerraformDistribution;
+  /**
+   * What the server's terraform binary is; default `terraform`. A project naming the other is
+   * refused; null (the start-up probe could not tell) counts as `terraform`, and a refusal says so.
+   */
+  terraformDistribution?: TerraformDistribution | null;
 }
 
 /** Parses repo config `text` read from `file` at the root of `checkoutRoot` (which `dir`s must stay inside). */
@@ -129,7 +132,7 @@ export function parseRepoConfig(text: string, file: RepoConfigFile, checkoutRoot
   const parsed = RepoConfigSchema.safeParse(data);
   const problems = [
     ...(parsed.success ? [] : issuesToProblems(RepoConfigSchema, parsed.error.issues, read.lineOf, NOUNS)),
-    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf, { ...(options.baseBranch === undefined ? {} : { baseBranch: options.baseBranch }), distribution: options.terraformDistribution ?? 'terraform' }),
+    ...repoConfigCrossChecks(data, checkoutRoot, read.lineOf, { ...(options.baseBranch === undefined ? {} : { baseBranch: options.baseBranch }), distribution: options.terraformDistribution === undefined ? 'terraform' : options.terraformDistribution }),
   ];
   if (!parsed.success || problems.length > 0) {
     const ordered = problems.map((problem, order) => ({ problem, order }));

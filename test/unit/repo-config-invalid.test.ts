@@ -198,6 +198,14 @@ describe('terraform_distribution', () => {
     expect(result).toMatchObject({ ok: false, problems: [{ path: 'projects[0].terraform_distribution', message: expect.stringContaining("is `terraform`, but this server's TIDELINE_TERRAFORM_BIN is OpenTofu") }] });
   });
 
+  it('refuses opentofu on a server whose binary could not be told, saying so rather than that it runs Terraform', () => {
+    const result = parseRepoConfig(config('opentofu'), 'atlantis.yaml', where, { terraformDistribution: null });
+    expect(result).toMatchObject({ ok: false, problems: [{ path: 'projects[0].terraform_distribution', message: expect.stringContaining('could not tell at start-up whether TIDELINE_TERRAFORM_BIN is Terraform or OpenTofu') }] });
+    if (!result.ok) expect(result.problems[0]?.message).not.toContain("this server's TIDELINE_TERRAFORM_BIN is Terraform");
+    // Untold counts as Terraform, Atlantis's default: naming it is taken as before.
+    expect(parseRepoConfig(config('terraform'), 'atlantis.yaml', where, { terraformDistribution: null }).ok).toBe(true);
+  });
+
   it.each(['terraform', 'opentofu'] as const)('takes %s, unchanged and without a warning, on a server that runs it', (distribution) => {
     const result = parseRepoConfig(config(distribution), 'atlantis.yaml', where, { terraformDistribution: distribution });
     expect(result.ok).toBe(true);

@@ -72,6 +72,15 @@ describe('what the next start tells a pull request about a stopped plan or apply
     expect(notice.status(`tideline/${command}`)).toEqual({ state: outcome, description: `${summary}.` });
   });
 
+  it.each([
+    ['a plan whose reply was posted', { projects: [], endedAt: '2026-01-01T00:00:00.000Z', summary: '1/1 projects planned successfully', outcome: 'success' as const, repliedAt: '2026-01-01T00:00:01.000Z' }],
+    ['a run that recorded nothing', null],
+  ])('settles a workflow hook status left pending as interrupted, for %s', (_, record) => {
+    const status = stoppedNotice(ctx, 'plan', record, PAGE).status('tideline/post_workflow_hook: Cleanup');
+    expect(status).toEqual({ state: 'error', description: 'interrupted: the Tideline server stopped while this hook ran.' });
+    expect(stoppedNotice(ctx, 'plan', record, PAGE).status('tideline/plan').description).not.toContain('workflow_hook');
+  });
+
   it('does not trust a reply mark without the outcome it was recorded with (a damaged row)', () => {
     const notice = stoppedNotice(ctx, 'plan', { projects: [], endedAt: '2026-01-01T00:00:00.000Z', summary: '1/1 projects planned successfully', outcome: null, repliedAt: '2026-01-01T00:00:01.000Z' }, PAGE);
     expect(notice.body).toContain('**Plan Not Posted**');
