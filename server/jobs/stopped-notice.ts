@@ -7,7 +7,7 @@ import { renderApplyCutShort, renderApplyNotReported, renderInterrupted, renderP
 import type { Project } from '../projects/types.js';
 import { interruptedDescription } from './post.js';
 import { cutShort, type WorkRecord } from './work-record.js';
-import { isHookContext } from './workflow-hooks.js';
+import { HOOK_INTERRUPTED, isHookContext } from './workflow-hooks.js';
 
 export type SettledState = 'success' | 'failure' | 'error';
 
@@ -26,7 +26,7 @@ export function stoppedNotice(render: RenderContext, command: string, record: Wo
   // command got (a post hook runs after the plan's reply was posted and its status set).
   return {
     body: notice.body,
-    status: (context) => (isHookContext(context) ? { state: 'error', description: 'interrupted: the Tideline server stopped while this hook ran.' } : notice.status(context)),
+    status: (context) => (isHookContext(context) ? { state: 'error', description: HOOK_INTERRUPTED } : notice.status(context)),
   };
 }
 

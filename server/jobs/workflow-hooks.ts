@@ -21,6 +21,9 @@ import type { CommandJob, Prepared } from './types.js';
 
 type When = 'pre' | 'post';
 
+/** The status of a hook a server stop cut short: set at the stop, or by the next start's notice. */
+export const HOOK_INTERRUPTED = 'interrupted: the Tideline server stopped while this hook ran.';
+
 /** The commit status of one hook: `tideline/pre_workflow_hook: <description>`. */
 function hookContext(when: When, description: string): string {
   return `tideline/${when}_workflow_hook: ${description}`;
@@ -110,6 +113,11 @@ export async function runHooks(ctx: JobContext, job: CommandJob, pr: PullInfo, p
       ctx.log.warn({ hook: spec.description, when, command }, stops ? 'pre workflow hook failed; the command does not run' : 'workflow hook failed; the command runs anyway');
       if (live !== undefined) ctx.live.append(live, tag + (result.output.trimEnd().split('\n')[0] ?? ''));
     }
+    if (!result.ok && ctx.signal?.aborted === true) {
+      // Killed by the server's shutdown, not failed on its own: said as the next start would.
+      await settle(spec, 'error', HOOK_INTERRUPTED);
+      continue;
+    }
     await settle(spec, result.ok ? 'success' : 'failure', result.status !== '' ? result.status : result.ok ? 'succeeded' : 'failed: see the job page');
   }
   ctx.log.info({ when, command, hooks: specs.map((spec, index) => ({ description: spec.description, result: results[index] === undefined ? 'not run' : results[index]?.ok === true ? 'succeeded' : 'failed' })) }, 'workflow hooks ran');
@@ -149,7 +157,8 @@ function auditHookRun(ctx: JobContext, job: CommandJob, pr: PullInfo, when: When
       run: spec.run,
       command,
       headSha: pr.headSha,
-      result: result.ok ? 'succeeded' : 'failed',
+      // A hook the server's shutdown killed did not fail on its own.
+      result: result.ok ? 'succeeded' : ctx.signal?.aborted === true ? 'interrupted' : 'failed',
       exitCode: result.exitCode,
       ...(result.failure === null ? {} : { failure: result.failure }),
       durationMs: result.durationMs,

@@ -44,6 +44,13 @@ describe('a shutdown during a pre workflow hook', () => {
     expect(h.server.db.prepare('SELECT COUNT(*) AS n FROM locks').get()).toEqual({ n: 0 });
     expect(h.server.db.prepare('SELECT COUNT(*) AS n FROM plans').get()).toEqual({ n: 0 });
     expect(h.double.statuses(REPO, pr.headSha).some((s) => s.context === 'tideline/plan')).toBe(false);
+    // The hook did not fail on its own: its status says the stop cut it short.
+    expect(h.double.statuses(REPO, pr.headSha).find((s) => s.context === 'tideline/pre_workflow_hook: Slow')).toMatchObject({
+      state: 'error',
+      description: 'interrupted: the Tideline server stopped while this hook ran.',
+    });
+    const audited = h.server.db.prepare("SELECT fields FROM audit WHERE type = 'workflow_hook'").all() as { fields: string }[];
+    expect(audited.map((row) => (JSON.parse(row.fields) as { result: string }).result)).toEqual(['interrupted']);
     expect(h.double.violations).toEqual([]);
   }, 60_000);
 });
