@@ -67,24 +67,26 @@ export const GitHubApiUrlSchema = z
   .default('https://api.github.com')
   .pipe(httpUrl('set it to the REST API base, e.g. https://api.github.com or https://ghe.example.com/api/v3'));
 
+/**
+ * The non-blank entries of a comma-separated value; an issue for a list with none (`empty`) and
+ * one for each entry `problemOf` finds fault with ("has entry <problem>").
+ */
+function commaList(text: string, ctx: z.RefinementCtx, empty: string, problemOf: (entry: string) => string | null): string[] {
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) ctx.issues.push({ code: 'custom', message: empty, input: text });
+  for (const entry of entries) {
+    const problem = problemOf(entry);
+    if (problem !== null) ctx.issues.push({ code: 'custom', message: `has entry ${problem}`, input: text });
+  }
+  return entries;
+}
+
 export const RepoAllowlistSchema = required(
   'set it to comma-separated owner/repo globs of the repositories to serve, e.g. acme/infra,acme/platform-*',
-).transform((text, ctx) => {
-  const globs = text
-    .split(',')
-    .map((glob) => glob.trim())
-    .filter((glob) => glob !== '');
-  if (globs.length === 0) {
-    ctx.issues.push({ code: 'custom', message: 'lists no repositories: give at least one owner/repo glob, e.g. acme/*', input: text });
-  }
-  for (const glob of globs) {
-    const problem = repoGlobProblem(glob);
-    if (problem !== null) {
-      ctx.issues.push({ code: 'custom', message: `has entry ${problem}`, input: text });
-    }
-  }
-  return globs;
-});
+).transform((text, ctx) => commaList(text, ctx, 'lists no repositories: give at least one owner/repo glob, e.g. acme/*', repoGlobProblem));
 
 export const CommandPrefixSchema = z
   .string()
@@ -175,19 +177,7 @@ export const PublicUrlSchema = httpUrl(PUBLIC_URL_FIX).pipe(
 
 /** Host names the web UI answers to besides IP addresses, localhost and TIDELINE_URL's host. */
 export const WebHostsSchema = z.string().transform((text, ctx) => {
-  const entries = text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  if (entries.length === 0) {
-    ctx.issues.push({ code: 'custom', message: 'lists no host names: give the names the web UI is reached by, e.g. tideline.internal, or unset it', input: text });
-  }
-  for (const entry of entries) {
-    const problem = webHostProblem(entry);
-    if (problem !== null) {
-      ctx.issues.push({ code: 'custom', message: `has entry ${problem}`, input: text });
-    }
-  }
+  const entries = commaList(text, ctx, 'lists no host names: give the names the web UI is reached by, e.g. tideline.internal, or unset it', webHostProblem);
   return [...new Set(entries.map(normalWebHost))];
 });
 

@@ -70,6 +70,18 @@ export interface ExecErrorDetails {
   missingExecutable?: boolean;
 }
 
+/**
+ * How a `run`-style command (a workflow step, a hook) ended, reading on from its name:
+ * `failed with exit code 3`, `timed out after 30m and was killed`, `was killed by SIGKILL`, …
+ */
+export function describeFailure(error: ExecError, timeoutMs: number): string {
+  if (error.timedOut) return `timed out after ${formatDuration(timeoutMs)} and was killed`;
+  if (error.outputCapped) return 'was killed: its output exceeded the cap';
+  if (error.exitCode === null && error.signal === null) return `failed: ${error.message}`;
+  if (error.exitCode === null) return `was killed by ${error.signal}`;
+  return `failed with exit code ${error.exitCode}`;
+}
+
 /** A child that could not start, failed, timed out or flooded us. All text in it is masked. */
 export class ExecError extends Error {
   override readonly name = 'ExecError';

@@ -3,7 +3,7 @@
 // around it), in the project dir, with the allow-listed env, the step variables and what
 // earlier `env` steps set; never the runner-owned TF_* variables or the GitHub token.
 
-import { exec, ExecError, formatDuration } from './exec.js';
+import { describeFailure, exec, ExecError } from './exec.js';
 import type { ExecResult } from './exec.js';
 import { parseMultiEnv } from './multienv.js';
 import { stripRefreshing } from './refresh-noise.js';
@@ -102,12 +102,7 @@ async function runCommand(
 
 function commandFailure(error: ExecError, body: string, stage: Stage): StepFailure {
   const timeoutMs = stage.run.runTimeoutMs ?? DEFAULT_RUN_STEP_TIMEOUT_MS;
-  let how: string;
-  if (error.timedOut) how = `timed out after ${formatDuration(timeoutMs)} and was killed`;
-  else if (error.outputCapped) how = 'was killed: its output exceeded the cap';
-  else if (error.exitCode === null && error.signal === null) how = `failed: ${error.message}`;
-  else if (error.exitCode === null) how = `was killed by ${error.signal}`;
-  else how = `failed with exit code ${error.exitCode}`;
+  const how = describeFailure(error, timeoutMs);
   const trimmed = body.trimEnd();
   const output = trimmed === '' ? ` ${how}\n` : ` ${how}:\n\n${trimmed}\n`;
   return { output, exitCode: error.exitCode ?? NO_EXIT_CODE };

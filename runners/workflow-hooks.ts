@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exec, ExecError, formatDuration } from './exec.js';
+import { describeFailure, exec, ExecError } from './exec.js';
 import type { ExecContext } from './exec.js';
 import type { StepVariables } from './types.js';
 
@@ -99,11 +99,7 @@ async function runHook(execCtx: ExecContext, hook: HookSpec, run: HookRun): Prom
       return { description: hook.description, ok: true, output: result.output, printed: result.output, status: await statusText(execCtx, env.OUTPUT_STATUS_FILE), exitCode: 0, durationMs, failure: null };
     } catch (error: unknown) {
       if (!(error instanceof ExecError)) throw error;
-      const how = error.timedOut ? `timed out after ${formatDuration(run.timeoutMs)} and was killed`
-        : error.outputCapped ? 'was killed: its output exceeded the cap'
-        : error.exitCode === null && error.signal === null ? `failed: ${error.message}`
-        : error.exitCode === null ? `was killed by ${error.signal}`
-        : `failed with exit code ${error.exitCode}`;
+      const how = describeFailure(error, run.timeoutMs);
       const durationMs = elapsed();
       const body = error.output.trimEnd();
       const output = `${hook.description} ${how}${body === '' ? '' : `:\n\n${body}`}\n`;

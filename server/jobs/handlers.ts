@@ -58,7 +58,8 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
         return;
       }
       // As Atlantis without --allow-fork-prs: a fork's code never runs unless the operator allows it.
-      if ((payload.command.name === 'plan' || payload.command.name === 'apply') && ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo)) {
+      const forkHead = ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo);
+      if ((payload.command.name === 'plan' || payload.command.name === 'apply') && forkHead) {
         log.warn({ headRepo: pr.headRepo }, 'command on a pull request from a fork refused');
         ctx.audit.append({ type: 'command.refused', actor: payload.actor, repo: payload.repo.fullName, pull: payload.pull, fields: { command: payload.command.name, reason: 'the pull request is from a fork', headRepo: pr.headRepo, headSha: pr.headSha, deliveryId: payload.deliveryId } });
         const from = pr.headRepo === null ? 'a repository that has been deleted' : `the fork ${pr.headRepo}`;
@@ -85,7 +86,6 @@ export function jobHandlers(ctx: JobContext, drift: Omit<DriftDeps, 'ctx'>): Job
       const finished = (result: 'succeeded' | 'failed'): void => ctx.metrics.commandFinished(payload.command.name, 'any', result, (performance.now() - started) / 1000);
       // A hook runs in a checkout of the head: for a fork's pull request (unlock is not refused
       // above) that would run the fork's code, which Atlantis never does without --allow-fork-prs.
-      const forkHead = ctx.allowForkPulls !== true && isFork(payload.repo.fullName, pr.headRepo);
       const hooked = HOOKED.has(payload.command.name) && !forkHead;
       let ready = prepared;
       // Set once the pre hooks have run, until the post hooks start: what a throw leaves to do.

@@ -31,7 +31,7 @@ function hookContext(when: When, description: string): string {
 
 /** Whether `context` is a hook's status, which a stop leaves interrupted whatever its command came to. */
 export function isHookContext(context: string): boolean {
-  return context.startsWith('tideline/pre_workflow_hook: ') || context.startsWith('tideline/post_workflow_hook: ');
+  return (['pre', 'post'] as const).some((when) => context.startsWith(hookContext(when, '')));
 }
 
 /** Atlantis's COMMAND_NAME: `autoplan` for a plan a pull request event started. */
